@@ -1,0 +1,210 @@
+"""``gpuwise bench``: measure training on this machine's devices, headless (cloud GPU boxes have no display)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any, TextIO
+
+from gpuwise.core.errors import UserInputError
+from gpuwise.core.units import format_bytes, format_count, format_duration, parse_count, parse_count_list
+
+EPILOG = """examples:
+  gpuwise bench                                   # ~20 s: MLP 100k/1M/10M params x 10k/100k samples
+  gpuwise bench --params 1M,25M --samples 1e5,1e6 --devices all --out report.json
+  gpuwise bench --family cnn --params 100k,1M --precision fp32,bf16 --budget 60 --csv points.csv
+Ctrl-C stops early: completed points are kept and the report is still written."""
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "bench", help="measure CPU vs GPU training speed", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train real PyTorch models on synthetic data on each device and report step times, "
+        "throughput, epoch times and the fixed overhead. Numbers: 2000, 670k, 25M, 1.5e6, 10B.",
+    )  # fmt: skip
+    p.add_argument("--family", default="mlp", help="mlp, cnn or transformer (default mlp)")
+    p.add_argument("--params", default="100k,1M,10M", help="model sizes in parameters (default 100k,1M,10M)")
+    p.add_argument("--samples", default="10k,100k", help="dataset sizes in samples (default 10k,100k)")
+    p.add_argument("--batch", default="128", help="batch size (default 128)")
+    p.add_argument("--epochs", default="1", help="epochs for time-to-train (default 1)")
+    p.add_argument("--precision", default="fp32", help="fp32, tf32, bf16, fp16, comma-separated (default fp32)")
+    p.add_argument("--devices", default="all", help="cpu, cuda:0, mps, ... or all (default all)")
+    p.add_argument("--threads", default=None, help="CPU threads (default: physical cores)")
+    p.add_argument("--optimizer", default="adam", help="adam or sgd (default adam)")
+    p.add_argument("--budget", default="20", help="total time budget in seconds (default 20)")
+    p.add_argument("--out", default=None, help="write the JSON report here")
+    p.add_argument("--csv", default=None, help="write the points as CSV here")
+    p.add_argument("--no-micro", action="store_true", help="skip the matmul/bandwidth micro-benchmarks")
+    p.add_argument("--preload", action="store_true", help="keep the dataset on the GPU (no per-step copy)")
+    p.add_argument("--breakdown", action="store_true", help="also time data/copy/forward/backward/optimizer")
+    p.add_argument("--seed", default="0", help="dataset and model seed (default 0)")
+    p.set_defaults(func=run)
+
+
+def _positive_float(text: str, what: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise UserInputError(f"{what} {text!r} is not a number") from None
+    if not v > 0 or v == float("inf"):
+        raise UserInputError(f"{what} must be a positive number of seconds (got {text})")
+    return v
+
+
+def plan_from_args(args: argparse.Namespace) -> Any:
+    from gpuwise.core.bench.sweep import SweepPlan
+
+    return SweepPlan(
+        family=args.family,
+        params=parse_count_list(args.params, what="model size"),
+        samples=parse_count_list(args.samples, what="dataset size"),
+        batch_size=parse_count(args.batch, what="batch size"),
+        epochs=parse_count(args.epochs, what="epochs"),
+        precisions=[p for p in args.precision.split(",") if p.strip()],
+        devices=[d for d in args.devices.split(",") if d.strip()],
+        threads=parse_count(args.threads, what="threads") if args.threads is not None else None,
+        budget_s=_positive_float(args.budget, "budget"),
+        optimizer=args.optimizer,
+        micro=not args.no_micro,
+        preload=args.preload,
+        breakdown=args.breakdown,
+        seed=parse_count(args.seed, what="seed"),
+    )
+
+
+class ProgressBar:
+    """One line on stderr, redrawn in place on a terminal; a line per point when stderr is a file or pipe."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._last = 0.0
+        self._last_label = ""
+
+    def update(self, fraction: float, eta_s: float, label: str, phase: str) -> None:
+        now = time.monotonic()
+        if self.tty:
+            if now - self._last < 0.1:
+                return
+            self._last = now
+            width = 24
+            filled = int(width * fraction)
+            bar = "#" * filled + "-" * (width - filled)
+            line = f"\r[{bar}] {fraction * 100:3.0f}%  ETA {format_duration(eta_s):>8}  {phase:<9} {label}"
+            self.stream.write(line[:160].ljust(160))
+            self.stream.flush()
+        elif label != self._last_label:
+            self._last_label = label
+            self.stream.write(f"[{fraction * 100:3.0f}%] {label}\n")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * 160 + "\r")
+            self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from gpuwise.core.report import check_writable
+
+    plan = plan_from_args(args)
+    for path in (args.out, args.csv):
+        if path:
+            check_writable(path)
+    from gpuwise.core.bench.sweep import validate_plan
+
+    plan = validate_plan(plan)  # before any long work, so bad input fails fast
+    return _run_plan(plan, args)
+
+
+def _run_plan(plan: Any, args: argparse.Namespace) -> int:
+    from gpuwise.core.bench.events import MicroMeasured, PointMeasured, Progress, SweepFinished
+    from gpuwise.core.bench.sweep import machine_info, make_report, run_sweep
+    from gpuwise.core.cancel import CancelToken
+
+    bar = ProgressBar(sys.stderr)
+    points = []
+    micro = []
+    report = None
+    cancel = CancelToken()
+    print(f"gpuwise bench: {len(plan.params) * len(plan.samples) * len(plan.devices) * len(plan.precisions)} "
+          f"points on {', '.join(plan.devices)} within ~{plan.budget_s:g} s (Ctrl-C keeps what is done)",
+          file=sys.stderr)  # fmt: skip
+    try:
+        for ev in run_sweep(plan, cancel):
+            if isinstance(ev, Progress):
+                bar.update(ev.fraction, ev.eta_s, ev.label, ev.phase)
+            elif isinstance(ev, PointMeasured):
+                points.append(ev.point)
+            elif isinstance(ev, MicroMeasured):
+                micro.append(ev.result)
+            elif isinstance(ev, SweepFinished):
+                report = ev.report
+    except KeyboardInterrupt:
+        bar.done()
+        print("gpuwise: interrupted: keeping the completed points", file=sys.stderr)
+        report = make_report(plan, machine_info(plan.devices), points, micro, cancelled=True)
+    bar.done()
+    assert report is not None
+    print_table(report, sys.stdout)
+    _write_outputs(report, args)
+    return 130 if report.cancelled else 0
+
+
+def _write_outputs(report: Any, args: argparse.Namespace) -> None:
+    from gpuwise.core.report import atomic_write_text, points_csv, save_report
+
+    if args.out:
+        save_report(report, args.out)
+        print(f"report written to {args.out}", file=sys.stderr)
+    if args.csv:
+        atomic_write_text(args.csv, points_csv(report.points))
+        print(f"points written to {args.csv}", file=sys.stderr)
+
+
+def print_table(report: Any, out: TextIO) -> None:
+    """A readable table of the points and, when a GPU was measured, the speedups."""
+    cpu = report.machine.get("cpu", {})
+    out.write(f"machine: {cpu.get('model', '?')}, {cpu.get('physical_cores', '?')} cores; "
+              f"torch {report.machine.get('torch', '?')}\n")  # fmt: skip
+    mm = [m for m in report.micro if m.kind == "matmul" and m.device == "cpu" and m.precision == "fp32"]
+    if mm:
+        best = max(mm, key=lambda m: m.value)
+        peak = cpu.get("peak_fp32_gflops")
+        out.write(f"cpu matmul: {best.value:.0f} GFLOP/s measured (n={best.size})"
+                  + (f" vs {peak:g} GFLOP/s theoretical" if peak else "") + "\n")  # fmt: skip
+    header = (f"{'device':<8} {'params':>7} {'samples':>8} {'prec':<5} {'step time':>17} {'samples/s':>10} "
+              f"{'epoch':>10} {'overhead':>9} {'memory':>10}  note")  # fmt: skip
+    out.write(header + "\n" + "-" * len(header) + "\n")
+    for p in report.points:
+        if p.status != "ok" or p.step_time_s is None:
+            out.write(f"{p.device:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
+                      f"{p.status.upper():>17}  {p.message}\n")  # fmt: skip
+            continue
+        st = p.step_time_s
+        step = f"{format_duration(st.median)} ±{st.iqr / st.median * 100 if st.median else 0:.0f}%"
+        epoch = ("~" if p.epoch_time_extrapolated else "") + format_duration(p.epoch_time_s or 0)
+        mem = format_bytes(p.peak_memory_bytes) if p.peak_memory_bytes is not None else "n/a"
+        note = "unstable" if p.unstable else ""
+        out.write(f"{p.device:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
+                  f"{step:>17} {format_count(p.samples_per_s or 0):>10} {epoch:>10} "
+                  f"{format_duration(p.fixed_overhead_s or 0):>9} {mem:>10}  {note}\n")  # fmt: skip
+    out.write("~ = extrapolated from the measured steps; ± = IQR of step time over measurement windows\n")
+    _print_speedups(report, out)
+
+
+def _print_speedups(report: Any, out: TextIO) -> None:
+    ok = [p for p in report.points if p.status == "ok" and p.step_time_s]
+    cpu = {(p.params, p.samples, p.precision): p for p in ok if p.device == "cpu"}
+    rows = []
+    for p in ok:
+        base = cpu.get((p.params, p.samples, p.precision))
+        if p.device != "cpu" and base and p.epoch_time_s and base.epoch_time_s:
+            rows.append(f"  {p.device} vs cpu, {format_count(p.params)} params x {format_count(p.samples)} "
+                        f"samples: {base.epoch_time_s / p.epoch_time_s:.1f}x faster per epoch")  # fmt: skip
+    if rows:
+        out.write("speedup:\n" + "\n".join(rows) + "\n")
+    elif all(p.device == "cpu" for p in report.points):
+        out.write("No GPU measured here. `gpuwise advise REPORT.json` estimates what a rented GPU would do.\n")

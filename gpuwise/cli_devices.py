@@ -1,0 +1,47 @@
+"""``gpuwise devices``: every compute device, and in one sentence why a GPU cannot be used."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from gpuwise.core.units import format_bytes
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("devices", help="list the CPU and GPUs gpuwise can measure",
+                       description="List every compute device: the CPU with its theoretical peak, CUDA/ROCm "
+                       "GPUs and Apple MPS, and why a GPU is not usable when it is not.")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from gpuwise.core.devices import discover_devices
+
+    inv = discover_devices()
+    if args.json:
+        print(json.dumps(inv.to_dict(), indent=2))
+        return 0
+    c = inv.cpu
+    peak = f"{c.peak_fp32_gflops:g} GFLOP/s fp32 theoretical" if c.peak_fp32_gflops else "peak unknown"
+    print(f"cpu      {c.model}")
+    print(f"         {c.physical_cores} physical / {c.logical_cores} logical cores, {c.arch}, SIMD {c.simd}, "
+          f"clock {c.clock_ghz or '?'} GHz")  # fmt: skip
+    print(f"         {peak} = {c.peak_formula}")
+    print(f"         RAM {format_bytes(c.ram_total)} total, {format_bytes(c.ram_available)} available")
+    for g in inv.gpus:
+        mem = format_bytes(g.memory_total) if g.memory_total else "shared memory"
+        extra = []
+        if g.compute_capability:
+            extra.append(f"compute capability {g.compute_capability}")
+        if g.driver_version:
+            extra.append(f"driver {g.driver_version}")
+        if g.runtime_version:
+            extra.append(f"{'ROCm/HIP' if g.backend == 'rocm' else 'CUDA'} {g.runtime_version}")
+        print(f"{g.id:<8} {g.name}, {mem}" + (f" ({', '.join(extra)})" if extra else ""))
+    for note in inv.notes:
+        print(f"note     {note}")
+    print(f"torch    {inv.torch_version}")
+    return 0

@@ -1,0 +1,1 @@
+"""Everything that measures or decides. Never imports Qt, pyqtgraph or gpuwise.ui; torch is imported lazily."""

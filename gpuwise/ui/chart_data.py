@@ -1,0 +1,678 @@
+"""What each chart plots, computed from points and micro-benchmarks.
+
+No Qt here: the models are plain values, cheap to test, and shared by the live widget, the exporters and the CSV.
+Every plotted number carries its kind (measured / extrapolated / estimate) so the views can style it honestly.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from gpuwise.core.report import MicroResult, Point
+from gpuwise.core.units import format_bytes, format_count, format_duration, format_rate
+
+Kind = Literal["measured", "extrapolated", "estimate"]
+CHART_NAMES = ("epoch-time", "throughput", "speedup", "matmul")
+DEFAULT_PRICE_RATIO = 3.0
+PLACEHOLDER = "Run a comparison or open a report"
+
+_FAMILY_LABEL = {"mlp": "MLP", "cnn": "CNN", "transformer": "Transformer"}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One plotted point, in data units (the views take log10 where the axis is logarithmic)."""
+
+    x: float
+    y: float
+    kind: Kind
+    tip: str
+    lo: float | None = None  # error bar bounds in y units
+    hi: float | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    key: tuple[Any, ...]
+    name: str  # legend text; says "(estimate)" for estimates
+    device: str
+    estimated: bool
+    variant: int  # 0, 1, 2… among series of one device: shades them apart
+    symbol_key: str  # precision: picks the marker shape
+    role: str  # "main" or "secondary" (e.g. time to train next to epoch time)
+    marks: tuple[Mark, ...]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A point that could not be measured; drawn as a red × on the bottom edge at its x."""
+
+    x: float
+    tip: str
+
+
+@dataclass(frozen=True)
+class HLine:
+    y: float
+    label: str
+    role: str  # "break-even" or "peak"
+
+
+@dataclass(frozen=True)
+class Crossover:
+    series: str
+    device: str
+    x: float
+    direction: Literal["up", "down"]
+    estimated: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    device: str
+    kind: str
+    value: float
+    tip: str
+
+
+@dataclass(frozen=True)
+class ChartModel:
+    name: str
+    title: str
+    x_label: str
+    y_label: str
+    x_log: bool
+    y_log: bool
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    series: list[Series] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    hlines: list[HLine] = field(default_factory=list)
+    crossovers: list[Crossover] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    bars: list[Bar] = field(default_factory=list)
+    bar_y_label: str = ""
+    placeholder: str = PLACEHOLDER
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.series or self.failures or self.bars)
+
+
+@dataclass(frozen=True)
+class ChartInputs:
+    points: list[Point]
+    estimates: list[Point]
+    micro: list[MicroResult]
+    machine: dict[str, Any]
+    price_ratio: float = DEFAULT_PRICE_RATIO
+
+    @property
+    def all_points(self) -> list[Point]:
+        return [*self.points, *self.estimates]
+
+
+def build_model(name: str, inputs: ChartInputs) -> ChartModel:
+    builders: dict[str, Callable[[ChartInputs], ChartModel]] = {
+        "epoch-time": epoch_model,
+        "throughput": throughput_model,
+        "speedup": speedup_model,
+        "matmul": micro_model,
+    }
+    if name not in builders:
+        raise KeyError(f"unknown chart {name!r} (one of {', '.join(CHART_NAMES)})")
+    return builders[name](inputs)
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def device_label(device: str, estimated: bool) -> str:
+    return f"{device} (estimate)" if estimated else device
+
+
+def _dim_label(dim: str, p: Point) -> str:
+    if dim == "precision":
+        return p.precision
+    if dim == "family":
+        return _FAMILY_LABEL.get(p.family, p.family)
+    if dim == "params":
+        return f"{format_count(p.params)} params"
+    if dim == "samples":
+        return f"{format_count(p.samples)} samples"
+    if dim == "batch_size":
+        return f"batch {p.batch_size}"
+    if dim == "epochs":
+        return f"{p.epochs} epochs"
+    raise KeyError(dim)
+
+
+def _varying(points: Iterable[Point], dims: Iterable[str]) -> list[str]:
+    pts = list(points)
+    return [d for d in dims if len({getattr(p, d) for p in pts}) > 1]
+
+
+def _series_name(p: Point, dims: list[str]) -> str:
+    return " · ".join([device_label(p.device, p.estimated), *(_dim_label(d, p) for d in dims)])
+
+
+def _group(points: Iterable[Point], dims: list[str]) -> dict[tuple[Any, ...], list[Point]]:
+    groups: dict[tuple[Any, ...], list[Point]] = {}
+    for p in points:
+        groups.setdefault((p.device, p.estimated, *(getattr(p, d) for d in dims)), []).append(p)
+    return groups
+
+
+def _variants(keys: Iterable[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
+    """0, 1, 2… per device, in key order: shades several curves of one device apart."""
+    counts: dict[tuple[Any, bool], int] = {}
+    out: dict[tuple[Any, ...], int] = {}
+    for k in keys:
+        dev = (k[0], k[1])
+        out[k] = counts.get(dev, 0)
+        counts[dev] = out[k] + 1
+    return out
+
+
+def _kind(p: Point, *, epoch: bool) -> Kind:
+    if p.estimated:
+        return "estimate"
+    if epoch and p.epoch_time_extrapolated:
+        return "extrapolated"
+    return "measured"
+
+
+def _point_header(p: Point) -> str:
+    who = device_label(p.device, p.estimated)
+    if p.device_name and p.device_name != p.device:
+        who += f" · {p.device_name}"
+    threads = f", {p.threads} threads" if p.device == "cpu" and p.threads else ""
+    arch = f"{_FAMILY_LABEL.get(p.family, p.family)} {format_count(p.params)} params"
+    epochs = f"{p.epochs} epoch" + ("s" if p.epochs != 1 else "")
+    return (
+        f"{who} ({p.precision}{threads})\n{arch} · batch {p.batch_size} · {epochs}\n"
+        f"{format_count(p.samples)} samples"
+    )
+
+
+def _kind_line(p: Point, kind: Kind) -> str:
+    if kind == "estimate":
+        return "estimate" + (f": {p.estimate_basis}" if p.estimate_basis else " (not measured)")
+    if kind == "extrapolated":
+        n = p.step_time_s.n if p.step_time_s else 0
+        measured = f" from {n} measured windows" if n else ""
+        resident = (
+            f" ({format_count(p.dataset_resident_samples)} samples held in RAM)"
+            if p.dataset_resident_samples and p.dataset_resident_samples < p.samples
+            else ""
+        )
+        return f"extrapolated{measured}{resident}"
+    return "measured"
+
+
+def _epoch_ci(p: Point) -> tuple[float | None, float | None]:
+    st = p.step_time_s
+    if p.epoch_time_s is None or st is None or st.median <= 0:
+        return None, None
+    scale = p.epoch_time_s / st.median
+    return st.ci95[0] * scale, st.ci95[1] * scale
+
+
+def _point_tip(p: Point, kind: Kind) -> str:
+    lines = [_point_header(p)]
+    if p.epoch_time_s is not None:
+        lo, hi = _epoch_ci(p)
+        ci = f" (95% CI {format_duration(lo)}–{format_duration(hi)})" if lo is not None and hi is not None else ""
+        lines.append(f"epoch time: {format_duration(p.epoch_time_s)}{ci}")
+    if p.time_to_train_s is not None:
+        overhead = f" + {format_duration(p.fixed_overhead_s)} fixed overhead" if p.fixed_overhead_s else ""
+        lines.append(f"time to train: {format_duration(p.time_to_train_s)} ({p.epochs} × epoch{overhead})")
+    if p.samples_per_s is not None:
+        lines.append(f"throughput: {format_rate(p.samples_per_s)}")
+    lines.append(_kind_line(p, kind))
+    if p.unstable:
+        lines.append("unstable: step times varied by more than 10 %")
+    return "\n".join(lines)
+
+
+def _failure_tip(p: Point) -> str:
+    msg = p.message.strip() or "no message"
+    return f"{_point_header(p)}\n{p.status.upper()}: {msg}"
+
+
+def _failures(points: Iterable[Point], x_of: Callable[[Point], float]) -> list[Failure]:
+    return [Failure(x=float(x_of(p)), tip=_failure_tip(p)) for p in points if p.status != "ok"]
+
+
+def _failure_rows(points: Iterable[Point], columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    rows = []
+    for p in points:
+        if p.status == "ok":
+            continue
+        row = dict.fromkeys(columns, "")
+        row.update(_identity(p))
+        row.update(series=device_label(p.device, p.estimated), kind="failed", status=p.status, message=p.message)
+        rows.append({k: row[k] for k in columns})
+    return rows
+
+
+def _identity(p: Point) -> dict[str, Any]:
+    return {
+        "device": p.device, "device_name": p.device_name, "precision": p.precision, "family": p.family,
+        "params": p.params, "samples": p.samples, "batch_size": p.batch_size, "epochs": p.epochs,
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------- epoch time
+
+
+EPOCH_COLUMNS = (
+    "series", "device", "device_name", "precision", "family", "params", "samples", "batch_size", "epochs", "kind",
+    "epoch_time_s", "epoch_time_ci95_low_s", "epoch_time_ci95_high_s", "time_to_train_s", "status", "message",
+)  # fmt: skip
+
+
+def _shows_time_to_train(points: list[Point]) -> bool:
+    """Time to train gets its own curve only where it differs visibly from the epoch time."""
+    for p in points:
+        if p.time_to_train_s is not None and p.epoch_time_s:
+            if abs(p.time_to_train_s - p.epoch_time_s) > 0.03 * p.epoch_time_s:
+                return True
+    return False
+
+
+def epoch_model(inputs: ChartInputs) -> ChartModel:
+    pts = inputs.all_points
+    ok = [p for p in pts if p.status == "ok" and p.epoch_time_s is not None and p.epoch_time_s > 0]
+    dims = _varying(ok, ("precision", "family", "params", "batch_size", "epochs"))
+    groups = _group(ok, dims)
+    variants = _variants(groups)
+    series: list[Series] = []
+    rows: list[dict[str, Any]] = []
+    for key, group in groups.items():
+        by_x = {p.samples: p for p in group}  # a re-measured size replaces the older point
+        ordered = [by_x[s] for s in sorted(by_x)]
+        first = ordered[0]
+        name = _series_name(first, dims)
+        epoch_marks = []
+        for p in ordered:
+            kind = _kind(p, epoch=True)
+            lo, hi = _epoch_ci(p)
+            assert p.epoch_time_s is not None
+            epoch_marks.append(Mark(float(p.samples), p.epoch_time_s, kind, _point_tip(p, kind), lo, hi))
+            row = dict.fromkeys(EPOCH_COLUMNS, "")
+            row.update(_identity(p))
+            row.update(
+                series=name, kind=kind, epoch_time_s=p.epoch_time_s, epoch_time_ci95_low_s=_blank(lo),
+                epoch_time_ci95_high_s=_blank(hi), time_to_train_s=_blank(p.time_to_train_s), status=p.status,
+                message=p.message,
+            )  # fmt: skip
+            rows.append(row)
+        series.append(
+            Series(key=(*key, "epoch"), name=f"{name} · epoch", device=first.device, estimated=first.estimated,
+                   variant=variants[key], symbol_key=first.precision, role="main", marks=tuple(epoch_marks))
+        )  # fmt: skip
+        if _shows_time_to_train(ordered):
+            train_marks = tuple(
+                Mark(float(p.samples), p.time_to_train_s, _kind(p, epoch=True), _point_tip(p, _kind(p, epoch=True)))
+                for p in ordered
+                if p.time_to_train_s is not None and p.time_to_train_s > 0
+            )
+            series.append(
+                Series(key=(*key, "train"), name=f"{name} · time to train", device=first.device,
+                       estimated=first.estimated, variant=variants[key], symbol_key=first.precision,
+                       role="secondary", marks=train_marks)
+            )  # fmt: skip
+    failed = [p for p in pts if p.status != "ok"]
+    rows.extend(_failure_rows(failed, EPOCH_COLUMNS))
+    return ChartModel(
+        name="epoch-time",
+        title=_title("Training time vs dataset size", ok, dims),
+        x_label="dataset size (samples)",
+        y_label="time (s)",
+        x_log=True,
+        y_log=True,
+        columns=EPOCH_COLUMNS,
+        rows=rows,
+        series=series,
+        failures=_failures(failed, lambda p: p.samples),
+    )
+
+
+def _title(base: str, points: list[Point], varying: list[str]) -> str:
+    """The chart title names what every curve shares (e.g. the model) so the legend can stay short."""
+    if not points:
+        return base
+    p = points[0]
+    parts = []
+    if "family" not in varying and "params" not in varying and base.endswith("dataset size"):
+        parts.append(f"{_FAMILY_LABEL.get(p.family, p.family)} {format_count(p.params)} params")
+    elif "family" not in varying:
+        parts.append(_FAMILY_LABEL.get(p.family, p.family))
+    if "batch_size" not in varying:
+        parts.append(f"batch {p.batch_size}")
+    if "precision" not in varying:
+        parts.append(p.precision)
+    return f"{base} — {', '.join(parts)}" if parts else base
+
+
+def _blank(v: float | None) -> float | str:
+    return "" if v is None else v
+
+
+# ---------------------------------------------------------------- throughput
+
+
+THROUGHPUT_COLUMNS = (
+    "series", "device", "device_name", "precision", "family", "batch_size", "params", "samples", "kind",
+    "samples_per_s", "status", "message",
+)  # fmt: skip
+
+
+def throughput_model(inputs: ChartInputs) -> ChartModel:
+    pts = inputs.all_points
+    ok = [p for p in pts if p.status == "ok" and p.samples_per_s is not None and p.samples_per_s > 0]
+    dims = _varying(ok, ("precision", "family", "batch_size"))
+    groups = _group(ok, dims)
+    variants = _variants(groups)
+    series: list[Series] = []
+    rows: list[dict[str, Any]] = []
+    for key, group in groups.items():
+        name = _series_name(group[0], dims)
+        by_params: dict[int, list[Point]] = {}
+        for p in group:
+            by_params.setdefault(p.params, []).append(p)
+        marks = []
+        for params in sorted(by_params):
+            same = by_params[params]
+            # Throughput hardly depends on dataset size; several sizes of one model are one point (their median).
+            value = statistics.median(p.samples_per_s or 0.0 for p in same)
+            kind = _kind(same[0], epoch=False)
+            tip = _point_tip(same[0], kind) if len(same) == 1 else _multi_tip(same, value, kind)
+            marks.append(Mark(float(params), value, kind, tip))
+            for p in same:
+                row = dict.fromkeys(THROUGHPUT_COLUMNS, "")
+                row.update(_identity(p))
+                row.update(series=name, kind=kind, samples_per_s=p.samples_per_s, status=p.status,
+                           message=p.message)  # fmt: skip
+                rows.append({k: row[k] for k in THROUGHPUT_COLUMNS})
+        first = group[0]
+        series.append(
+            Series(key=key, name=name, device=first.device, estimated=first.estimated, variant=variants[key],
+                   symbol_key=first.precision, role="main", marks=tuple(marks))
+        )  # fmt: skip
+    failed = [p for p in pts if p.status != "ok"]
+    rows.extend(_failure_rows(failed, THROUGHPUT_COLUMNS))
+    return ChartModel(
+        name="throughput",
+        title=_title("Training throughput vs model size", ok, dims),
+        x_label="model size (parameters)",
+        y_label="throughput (samples/s)",
+        x_log=True,
+        y_log=True,
+        columns=THROUGHPUT_COLUMNS,
+        rows=rows,
+        series=series,
+        failures=_failures(failed, lambda p: p.params),
+    )
+
+
+def _multi_tip(points: list[Point], value: float, kind: Kind) -> str:
+    p = points[0]
+    head = _point_header(p).rsplit("\n", 1)[0]
+    per = ", ".join(
+        f"{format_count(q.samples)}: {format_rate(q.samples_per_s or 0.0)}" for q in sorted(points, key=_samples)
+    )
+    return f"{head}\nthroughput: {format_rate(value)} (median over dataset sizes)\n{per}\n{_kind_line(p, kind)}"
+
+
+def _samples(p: Point) -> int:
+    return p.samples
+
+
+# ---------------------------------------------------------------- speedup
+
+
+SPEEDUP_COLUMNS = (
+    "series", "gpu", "cpu", "precision", "family", "params", "samples", "batch_size", "basis", "cpu_value",
+    "gpu_value", "unit", "speedup", "price_ratio", "kind", "status", "message",
+)  # fmt: skip
+
+
+def _basis(cpu: Point, gpu: Point) -> tuple[str, float, float, str] | None:
+    """Which numbers the speedup compares: time to train when both have it (what a bill pays for)."""
+    if cpu.time_to_train_s and gpu.time_to_train_s:
+        return "time to train", cpu.time_to_train_s, gpu.time_to_train_s, "s"
+    if cpu.epoch_time_s and gpu.epoch_time_s:
+        return "epoch time", cpu.epoch_time_s, gpu.epoch_time_s, "s"
+    if cpu.samples_per_s and gpu.samples_per_s:
+        return "throughput", cpu.samples_per_s, gpu.samples_per_s, "samples/s"
+    return None
+
+
+def _cpu_partner(gpu: Point, cpus: list[Point]) -> Point | None:
+    same = [
+        c for c in cpus
+        if c.family == gpu.family and c.params == gpu.params and c.samples == gpu.samples and c.epochs == gpu.epochs
+    ]  # fmt: skip
+    if not same:
+        return None
+
+    def rank(c: Point) -> tuple[bool, bool, bool, bool]:
+        return (c.estimated, c.precision != gpu.precision, c.precision != "fp32", c.batch_size != gpu.batch_size)
+
+    return min(same, key=rank)
+
+
+def speedup_model(inputs: ChartInputs) -> ChartModel:
+    pts = inputs.all_points
+    k = inputs.price_ratio
+    ok = [p for p in pts if p.status == "ok"]
+    cpus = [p for p in ok if p.device == "cpu"]
+    pairs: list[tuple[Point, Point, tuple[str, float, float, str]]] = []
+    for g in ok:
+        if g.device == "cpu":
+            continue
+        c = _cpu_partner(g, cpus)
+        basis = _basis(c, g) if c is not None else None
+        if c is not None and basis is not None:
+            pairs.append((g, c, basis))
+    gpus = [g for g, _, _ in pairs]
+    x_dim = "params" if len({g.params for g in gpus}) > 1 else "samples"
+    x_unit = "params" if x_dim == "params" else "samples"
+    other = "samples" if x_dim == "params" else "params"
+    dims = _varying(gpus, ("precision", "family", other, "batch_size"))
+    groups: dict[tuple[Any, ...], list[tuple[Point, Point, tuple[str, float, float, str]]]] = {}
+    for g, c, b in pairs:
+        groups.setdefault((g.device, g.estimated, *(getattr(g, d) for d in dims)), []).append((g, c, b))
+    variants = _variants(groups)
+    multi = len(groups) > 1
+    series: list[Series] = []
+    rows: list[dict[str, Any]] = []
+    crossovers: list[Crossover] = []
+    notes: list[str] = []
+    for key, group in groups.items():
+        g0 = group[0][0]
+        name = _series_name(g0, dims)
+        by_x = {getattr(g, x_dim): (g, c, b) for g, c, b in group}
+        marks = []
+        for x in sorted(by_x):
+            g, c, (basis, cv, gv, unit) = by_x[x]
+            speedup = gv / cv if unit == "samples/s" else cv / gv
+            kind: Kind = "estimate" if (g.estimated or c.estimated) else "measured"
+            if kind == "measured" and basis != "throughput" and (g.epoch_time_extrapolated or c.epoch_time_extrapolated):
+                kind = "extrapolated"
+            fmt = format_rate if unit == "samples/s" else format_duration
+            tip = (
+                f"{_point_header(g)}\nspeedup {speedup:.3g}× on {basis}: "
+                f"cpu {fmt(cv)} vs {g.device} {fmt(gv)}\n"
+                f"{'pays' if speedup >= k else 'does not pay'} at price ratio {k:g}×\n{_kind_line(g, kind)}"
+            )
+            marks.append(Mark(float(x), speedup, kind, tip))
+            row = dict.fromkeys(SPEEDUP_COLUMNS, "")
+            row.update(
+                series=name, gpu=g.device, cpu=c.device + (" (estimate)" if c.estimated else ""), precision=g.precision,
+                family=g.family, params=g.params, samples=g.samples, batch_size=g.batch_size, basis=basis,
+                cpu_value=cv, gpu_value=gv, unit=unit, speedup=speedup, price_ratio=k, kind=kind, status="ok",
+            )  # fmt: skip
+            rows.append(row)
+        estimated = any(m.kind == "estimate" for m in marks)
+        series.append(
+            Series(key=key, name=name, device=g0.device, estimated=g0.estimated, variant=variants[key],
+                   symbol_key=g0.precision, role="main", marks=tuple(marks))
+        )  # fmt: skip
+        xs = [m.x for m in marks]
+        ys = [m.y for m in marks]
+        found = find_crossovers(xs, ys, k)
+        prefix = f"{name}: " if multi else ""
+        # The name already says "(estimate)" for a catalog GPU; say it wherever the name is not shown or silent.
+        suffix = " (estimate)" if estimated and (not multi or not g0.estimated) else ""
+        for x_star, direction in found:
+            word = "above" if direction == "up" else "below"
+            text = f"{prefix}GPU pays {word} ~{format_count(x_star)} {x_unit}{suffix}"
+            crossovers.append(Crossover(name, g0.device, x_star, direction, estimated, text))
+            row = dict.fromkeys(SPEEDUP_COLUMNS, "")
+            row.update(series=name, gpu=g0.device, speedup=k, price_ratio=k, kind="crossover", basis=word,
+                       **{x_dim: x_star})  # fmt: skip
+            rows.append(row)
+        if not found and ys:
+            if min(ys) >= k:
+                notes.append(f"{prefix}GPU pays at every size measured (≥ {min(ys):.2g}× vs {k:g}×){suffix}")
+            else:
+                notes.append(f"{prefix}GPU does not pay at any size measured (best {max(ys):.2g}× < {k:g}×){suffix}")
+    failed = [p for p in pts if p.status != "ok"]
+    for r in _failure_rows(failed, (*SPEEDUP_COLUMNS, "device")):
+        r["cpu" if r.pop("device") == "cpu" else "gpu"] = r["series"]
+        rows.append(r)
+    x_label = "model size (parameters)" if x_dim == "params" else "dataset size (samples)"
+    placeholder = PLACEHOLDER
+    if not series and inputs.all_points:
+        placeholder = "No speedup yet: it needs the CPU and a GPU (measured or estimated) at the same sizes"
+    return ChartModel(
+        name="speedup",
+        title=_title(
+            "GPU speedup over CPU vs " + ("model size" if x_dim == "params" else "dataset size"),
+            gpus,
+            dims,
+        ),
+        x_label=x_label,
+        y_label="speedup (CPU time ÷ GPU time, ×)",
+        x_log=True,
+        y_log=True,
+        columns=SPEEDUP_COLUMNS,
+        rows=rows,
+        series=series,
+        failures=_failures(failed, lambda p: float(getattr(p, x_dim))),
+        hlines=[HLine(k, f"break-even: the GPU costs {k:g}× the CPU per hour", "break-even")],
+        crossovers=crossovers,
+        notes=notes,
+        placeholder=placeholder,
+    )
+
+
+def find_crossovers(xs: list[float], ys: list[float], level: float) -> list[tuple[float, Literal["up", "down"]]]:
+    """Where the curve (xs ascending) crosses ``level``, interpolated in log–log space.
+
+    "up": the curve rises through the level (GPU pays above that x); "down": it falls through it.
+    """
+    out: list[tuple[float, Literal["up", "down"]]] = []
+    if level <= 0:
+        return out
+    lk = math.log10(level)
+    pts = [(math.log10(x), math.log10(y) - lk) for x, y in zip(xs, ys) if x > 0 and y > 0]
+    for (x0, f0), (x1, f1) in zip(pts, pts[1:]):
+        if f0 < 0 <= f1 or f0 >= 0 > f1:
+            t = f0 / (f0 - f1)
+            out.append((10 ** (x0 + t * (x1 - x0)), "up" if f0 < 0 else "down"))
+    return out
+
+
+# ---------------------------------------------------------------- micro-benchmarks
+
+
+MICRO_COLUMNS = ("series", "device", "kind", "precision", "size", "value", "unit", "peak_fraction")
+
+_BANDWIDTH_LABEL = {
+    "triad": "{device} memory\n(STREAM triad)",
+    "h2d_pageable": "host → {device}\n(pageable copy)",
+    "h2d_pinned": "host → {device}\n(pinned copy)",
+}
+
+
+def micro_model(inputs: ChartInputs) -> ChartModel:
+    matmul = [m for m in inputs.micro if m.kind == "matmul" and m.value > 0 and m.size > 0]
+    other = [m for m in inputs.micro if m.kind != "matmul" and m.value > 0]
+    groups: dict[tuple[Any, ...], list[MicroResult]] = {}
+    for m in matmul:
+        groups.setdefault((m.device, False, m.precision), []).append(m)
+    multi_precision = len({m.precision for m in matmul}) > 1
+    variants = _variants(groups)
+    series: list[Series] = []
+    rows: list[dict[str, Any]] = []
+    for key, group in groups.items():
+        device, _, precision = key
+        name = f"{device} {precision}" if multi_precision or precision != "fp32" else device
+        by_size = {m.size: m for m in group}
+        marks = []
+        for size in sorted(by_size):
+            m = by_size[size]
+            peak = f"\n{m.peak_fraction:.0%} of theoretical peak" if m.peak_fraction is not None else ""
+            tip = f"{device} · {precision} matmul {size}×{size}\n{m.value:.4g} {m.unit}{peak}\nmeasured"
+            marks.append(Mark(float(size), m.value, "measured", tip))
+            rows.append(_micro_row(name, m))
+        series.append(
+            Series(key=("matmul", *key), name=f"{name} · matmul", device=device, estimated=False,
+                   variant=variants[key], symbol_key=precision, role="main", marks=tuple(marks))
+        )  # fmt: skip
+    hlines = []
+    cpu = inputs.machine.get("cpu") if isinstance(inputs.machine.get("cpu"), dict) else None
+    peak = cpu.get("peak_fp32_gflops") if cpu else None
+    if isinstance(peak, (int, float)) and not isinstance(peak, bool) and peak > 0 and matmul:
+        formula = cpu.get("peak_formula") if cpu else ""
+        detail = f" = {formula}" if isinstance(formula, str) and formula else ""
+        hlines.append(HLine(float(peak), f"CPU theoretical peak fp32: {peak:.4g} GFLOP/s{detail}", "peak"))
+        rows.append(dict(dict.fromkeys(MICRO_COLUMNS, ""), series="cpu theoretical peak", device="cpu",
+                         kind="theoretical_peak", precision="fp32", value=float(peak), unit="GFLOP/s"))  # fmt: skip
+    bars: list[Bar] = []
+    by_bar: dict[tuple[str, str], list[MicroResult]] = {}
+    for m in other:
+        by_bar.setdefault((m.device, m.kind), []).append(m)
+    for (device, kind), group in sorted(by_bar.items(), key=lambda kv: (kv[0][0] != "cpu", kv[0])):
+        best = max(group, key=lambda m: m.value)
+        label = _BANDWIDTH_LABEL.get(kind, "{device}\n" + kind).format(device=device)
+        per = "\n".join(f"{format_bytes(m.size)}: {m.value:.3g} {m.unit}" for m in sorted(group, key=_size))
+        tip = f"{label.replace(chr(10), ' ')}\nbest {best.value:.3g} {best.unit}\n{per}\nmeasured"
+        bars.append(Bar(label=label, device=device, kind=kind, value=best.value, tip=tip))
+        rows.extend(_micro_row(label.replace("\n", " "), m) for m in sorted(group, key=_size))
+    return ChartModel(
+        name="matmul",
+        title="Micro-benchmarks: matrix multiply and memory bandwidth",
+        x_label="matrix size n (n × n, fp32 unless noted)",
+        y_label="matmul speed (GFLOP/s)",
+        x_log=True,
+        y_log=True,
+        columns=MICRO_COLUMNS,
+        rows=rows,
+        series=series,
+        hlines=hlines,
+        bars=bars,
+        bar_y_label="bandwidth (GB/s)",
+        placeholder=PLACEHOLDER if not inputs.all_points else "No micro-benchmarks in this report",
+    )
+
+
+def _size(m: MicroResult) -> int:
+    return m.size
+
+
+def _micro_row(series: str, m: MicroResult) -> dict[str, Any]:
+    return {
+        "series": series, "device": m.device, "kind": m.kind, "precision": m.precision, "size": m.size,
+        "value": m.value, "unit": m.unit, "peak_fraction": _blank(m.peak_fraction),
+    }  # fmt: skip

@@ -1,0 +1,522 @@
+"""The live monitor: CPU, RAM and every NVIDIA GPU, as readouts and rolling plots.
+
+Samples come from :mod:`gpuwise.core.telemetry` on a small thread (see :mod:`gpuwise.ui.monitor_sampler`), land in
+a fixed-size :class:`~gpuwise.core.telemetry.sampler.History` on the GUI thread, and redraw the plots. Without an
+NVIDIA GPU the GPU area says why, in the words of :class:`~gpuwise.core.telemetry.nvml.NvmlState`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QComboBox,
+    QDoubleSpinBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gpuwise.core.telemetry.nvml import NA, GpuSample
+from gpuwise.core.telemetry.sampler import History, Sample, history_capacity
+from gpuwise.core.units import format_bytes
+from gpuwise.ui.monitor_plots import COLORS, PHASE_COLORS, PHASE_NAMES, CoreBars, PhaseSpan, RollingPlot
+from gpuwise.ui.monitor_sampler import SamplerLike, SamplerThread, TimerSampler
+from gpuwise.ui.settings import Settings
+
+WINDOW_CHOICES_S = (60, 120, 300, 600, 900, 1800, 3600)
+DEFAULT_WINDOW_S = 300
+MIN_RATE_HZ, MAX_RATE_HZ, DEFAULT_RATE_HZ = 0.5, 4.0, 2.0
+MAX_PHASES = 400  # a long sweep has two shaded phases a point; older ones scroll out of any window anyway
+GIB = float(1 << 30)
+SHADED_PHASES = ("warmup", "measuring", "micro")
+
+
+def _window_label(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds < 3600 else f"{seconds // 3600} h"
+
+
+def _fmt(value: Any, fmt: Callable[[float], str]) -> str:
+    if value is None or value is NA:
+        return "n/a"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    return fmt(v) if math.isfinite(v) else "n/a"
+
+
+def _pair(used: Any, total: Any, fmt: Callable[[float], str], unit: str = "") -> str:
+    a, b = _fmt(used, fmt), _fmt(total, fmt)
+    if a == "n/a":
+        return "n/a"
+    return f"{a} / {b}{unit}" if b != "n/a" else f"{a}{unit}"
+
+
+def _readout_grid(rows: list[tuple[str, str]], parent: QWidget) -> tuple[QGridLayout, dict[str, QLabel]]:
+    grid = QGridLayout()
+    grid.setContentsMargins(0, 0, 0, 0)
+    grid.setHorizontalSpacing(8)
+    grid.setVerticalSpacing(1)
+    values: dict[str, QLabel] = {}
+    for r, (key, title) in enumerate(rows):
+        name = QLabel(title, parent)
+        name.setEnabled(False)  # muted palette colour for the captions
+        val = QLabel("…", parent)
+        val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        grid.addWidget(name, r, 0)
+        grid.addWidget(val, r, 1)
+        values[key] = val
+    grid.setColumnStretch(1, 1)
+    return grid, values
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    if label.text() != text:  # re-laying out unchanged labels twice a second is wasted work
+        label.setText(text)
+
+
+class GpuCard(QFrame):
+    """Readouts and two rolling plots for one GPU."""
+
+    def __init__(self, index: int, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.index = index
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel(f"<b>GPU {index}</b> · {name}")
+        self.title.setWordWrap(True)
+        grid, self.values = _readout_grid(
+            [
+                ("util", "Load"),
+                ("vram", "VRAM"),
+                ("temp", "Temperature"),
+                ("power", "Power / limit"),
+                ("clock", "SM clock"),
+                ("throttle", "Throttling"),
+                ("procs", "Processes"),
+            ],
+            self,
+        )
+        self.values["procs"].setWordWrap(True)
+        p = f"gpu{index}."
+        self.load_plot = RollingPlot(f"GPU {index} load", "%", y_range=(0, 100))
+        self.load_plot.add_curve(p + "util", "compute", COLORS["orange"])
+        self.load_plot.add_curve(p + "mem_pct", "VRAM used", COLORS["purple"])
+        self.heat_plot = RollingPlot(f"GPU {index} power and heat", "W / °C")
+        self.heat_plot.add_curve(p + "power", "power (W)", COLORS["red"])
+        self.heat_plot.add_curve(p + "temp", "temperature (°C)", COLORS["teal"], dashed=True)
+
+        readouts = QWidget()
+        rl = QVBoxLayout(readouts)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.title)
+        rl.addLayout(grid)
+        rl.addStretch(1)
+        readouts.setMinimumWidth(210)
+        readouts.setMaximumWidth(320)
+        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._layout.setContentsMargins(6, 6, 6, 6)
+        self._layout.addWidget(readouts)
+        self._layout.addWidget(self.load_plot, 1)
+        self._layout.addWidget(self.heat_plot, 1)
+
+    def plots(self) -> list[RollingPlot]:
+        return [self.load_plot, self.heat_plot]
+
+    def set_direction(self, direction: QBoxLayout.Direction) -> None:
+        self._layout.setDirection(direction)
+
+    def update_readouts(self, g: GpuSample) -> None:
+        v = self.values
+        _set_text(v["util"], _fmt(g.utilization_pct, lambda x: f"{x:.0f} %"))
+        _set_text(v["vram"], _pair(g.memory_used_bytes, g.memory_total_bytes, format_bytes))
+        _set_text(v["temp"], _fmt(g.temperature_c, lambda x: f"{x:.0f} °C"))
+        _set_text(v["power"], _pair(g.power_w, g.power_limit_w, lambda x: f"{x:.0f}", " W"))
+        _set_text(v["clock"], _pair(g.sm_clock_mhz, g.sm_clock_max_mhz, lambda x: f"{x:.0f}", " MHz"))
+        reasons = g.throttle_reasons
+        if reasons is NA:
+            _set_text(v["throttle"], "n/a")
+            v["throttle"].setStyleSheet("")
+        elif reasons:
+            _set_text(v["throttle"], "YES: " + ", ".join(reasons))
+            v["throttle"].setStyleSheet(f"color: {COLORS['red']}; font-weight: bold;")
+        else:
+            _set_text(v["throttle"], "no")
+            v["throttle"].setStyleSheet("")
+        procs = g.processes
+        if procs is NA:
+            text = "n/a (not reported)"
+        elif not procs:
+            text = "none"
+        else:
+            parts = []
+            for proc in procs[:6]:
+                name = "?" if proc.name is NA else str(proc.name)
+                mem = "" if proc.used_memory_bytes is NA else f" {format_bytes(float(proc.used_memory_bytes))}"
+                parts.append(f"{name} ({proc.pid}){mem}")
+            text = "; ".join(parts) + (f"; +{len(procs) - 6} more" if len(procs) > 6 else "")
+        _set_text(v["procs"], text)
+
+
+class MonitorPanel(QWidget):
+    """Live CPU/RAM/GPU monitor. Call :meth:`start` once the window shows and :meth:`stop` before it closes."""
+
+    gpuStateChanged = Signal(str)  # the sentence shown in the GPU area
+
+    def __init__(
+        self,
+        sampler: SamplerLike | None = None,
+        *,
+        threaded: bool = True,
+        settings: Settings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._sampler_obj = sampler
+        self._threaded = threaded
+        self._settings = settings
+        self._source: SamplerThread | TimerSampler | None = None
+        self._paused = False
+        self._phases: list[PhaseSpan] = []
+        self._gpu_cards: dict[int, GpuCard] = {}
+        self._gpu_message = "Checking for NVIDIA GPUs…"
+        self._last_sample: Sample | None = None
+        self._samples_seen = 0
+
+        window_s = DEFAULT_WINDOW_S
+        rate = DEFAULT_RATE_HZ
+        if settings is not None:
+            window_s = settings.get_int("monitor/window_s", DEFAULT_WINDOW_S, lo=60, hi=3600)
+            if window_s not in WINDOW_CHOICES_S:
+                window_s = DEFAULT_WINDOW_S
+            rate = settings.get_float("monitor/rate_hz", DEFAULT_RATE_HZ, lo=MIN_RATE_HZ, hi=MAX_RATE_HZ)
+        self._window_s = float(window_s)
+        self._rate = rate
+        self.history = History(self._capacity())
+
+        self._build_ui()
+        self.window_combo.setCurrentIndex(WINDOW_CHOICES_S.index(window_s))
+        self.rate_spin.setValue(rate)
+        for plot in self.plots():
+            plot.set_window(self._window_s)
+        self.window_combo.currentIndexChanged.connect(self._on_window_choice)
+        self.rate_spin.valueChanged.connect(self.set_rate)
+        self.pause_button.toggled.connect(self.set_paused)
+
+    # -- construction --------------------------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        self.window_combo = QComboBox()
+        for s in WINDOW_CHOICES_S:
+            self.window_combo.addItem(_window_label(s), s)
+        self.window_combo.setToolTip("How much history the plots show")
+        self.rate_spin = QDoubleSpinBox()
+        self.rate_spin.setRange(MIN_RATE_HZ, MAX_RATE_HZ)
+        self.rate_spin.setSingleStep(0.5)
+        self.rate_spin.setDecimals(1)
+        self.rate_spin.setSuffix(" Hz")
+        self.rate_spin.setToolTip("Samples per second (0.5–4 Hz)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Freeze the plots to look closely (samples are still recorded)")
+
+        controls = QGridLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(QLabel("Show last"), 0, 0)
+        controls.addWidget(self.window_combo, 0, 1)
+        controls.addWidget(QLabel("Sample at"), 1, 0)
+        controls.addWidget(self.rate_spin, 1, 1)
+        controls.addWidget(self.pause_button, 2, 0, 1, 2)
+
+        host_grid, self.host_values = _readout_grid(
+            [("cpu", "CPU load"), ("freq", "CPU clock"), ("ram", "RAM used"), ("swap", "Swap used"),
+             ("temp", "CPU temp")],
+            self,
+        )  # fmt: skip
+        self.core_bars = CoreBars()
+        self.phase_legend = QLabel(
+            "Shaded: "
+            + " · ".join(
+                f"<span style='background-color: rgba{PHASE_COLORS[p][:3] + (0.5,)}'>&nbsp;&nbsp;&nbsp;</span>"
+                f" {PHASE_NAMES[p]}"
+                for p in SHADED_PHASES
+            )
+        )
+        self.phase_legend.setWordWrap(True)
+        self.phase_legend.setToolTip("Phases of the benchmark run, shaded on every plot")
+        self.phase_legend.setVisible(False)
+
+        side = QWidget()
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.addLayout(controls)
+        sl.addSpacing(4)
+        sl.addLayout(host_grid)
+        sl.addWidget(self.core_bars)
+        sl.addWidget(self.phase_legend)
+        sl.addStretch(1)
+        side.setMinimumWidth(200)
+        side.setMaximumWidth(260)
+        self._side = side
+
+        self.cpu_plot = RollingPlot("CPU load (all cores)", "%", y_range=(0, 100))
+        self.cpu_plot.add_curve("cpu", "total", COLORS["blue"])
+        self.mem_plot = RollingPlot("Memory", "GiB")
+        self.mem_plot.add_curve("ram_used", "RAM used", COLORS["green"])
+        self.mem_plot.add_curve("swap_used", "swap used", COLORS["orange"], width=1.5, dashed=True)
+
+        self.gpu_message_label = QLabel(self._gpu_message)
+        self.gpu_message_label.setWordWrap(True)
+        self.gpu_message_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.gpu_message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        gpu_box = QWidget()
+        self._gpu_layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, gpu_box)
+        self._gpu_layout.setContentsMargins(0, 0, 0, 0)
+        gpu_title = QLabel("<b>NVIDIA GPUs</b>")
+        self._gpu_layout.addWidget(gpu_title)
+        self._gpu_layout.addWidget(self.gpu_message_label)
+        self._gpu_cards_layout = QVBoxLayout()
+        self._gpu_layout.addLayout(self._gpu_cards_layout, 1)
+        self._gpu_layout.addStretch(0)
+        self.gpu_scroll = QScrollArea()
+        self.gpu_scroll.setWidget(gpu_box)
+        self.gpu_scroll.setWidgetResizable(True)
+        self.gpu_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.gpu_scroll.setMinimumWidth(220)
+        self.gpu_scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+        cpu_box = QWidget()
+        cl = QVBoxLayout(cpu_box)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.cpu_plot, 1)
+
+        self._root = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._root.setContentsMargins(6, 4, 6, 4)
+        self._root.addWidget(side)
+        self._root.addWidget(cpu_box, 2)
+        self._root.addWidget(self.mem_plot, 2)
+        self._root.addWidget(self.gpu_scroll, 3)
+
+    # -- public API ----------------------------------------------------------------------------------------
+
+    def plots(self) -> list[RollingPlot]:
+        out = [self.cpu_plot, self.mem_plot]
+        for card in self._gpu_cards.values():
+            out.extend(card.plots())
+        return out
+
+    def gpu_cards(self) -> dict[int, GpuCard]:
+        return dict(self._gpu_cards)
+
+    def gpu_message(self) -> str:
+        return self._gpu_message
+
+    def set_orientation(self, orientation: Qt.Orientation) -> None:
+        """Lay out in a row under the charts (horizontal) or in a column beside them (vertical)."""
+        horizontal = orientation == Qt.Orientation.Horizontal
+        self._root.setDirection(
+            QBoxLayout.Direction.LeftToRight if horizontal else QBoxLayout.Direction.TopToBottom
+        )
+        self._side.setMaximumWidth(260 if horizontal else 16_777_215)
+        for card in self._gpu_cards.values():
+            card.set_direction(
+                QBoxLayout.Direction.LeftToRight if horizontal else QBoxLayout.Direction.TopToBottom
+            )
+
+    def start(self) -> None:
+        """Begin sampling (on a thread unless built with ``threaded=False``)."""
+        if self._source is not None:
+            return
+        if self._sampler_obj is None:
+            from gpuwise.core.telemetry.sampler import Sampler
+
+            self._sampler_obj = Sampler()
+        source: SamplerThread | TimerSampler
+        if self._threaded:
+            source = SamplerThread(self._sampler_obj, self._rate)
+        else:
+            source = TimerSampler(self._sampler_obj, self._rate)
+        source.sampled.connect(self.add_sample)
+        self._source = source
+        source.start()
+
+    def stop(self) -> None:
+        """Stop sampling and wait for the sampling thread to end. Safe to call twice."""
+        source, self._source = self._source, None
+        if source is not None:
+            source.sampled.disconnect(self.add_sample)
+            source.stop()
+
+    def is_sampling(self) -> bool:
+        return self._source is not None and bool(self._source.isRunning())
+
+    def rate(self) -> float:
+        return self._rate
+
+    def set_rate(self, rate_hz: float) -> None:
+        rate = min(MAX_RATE_HZ, max(MIN_RATE_HZ, float(rate_hz)))
+        if rate == self._rate:
+            return
+        self._rate = rate
+        if abs(self.rate_spin.value() - rate) > 1e-9:
+            self.rate_spin.setValue(rate)
+        self.history.resize(self._capacity())
+        if self._source is not None:
+            self._source.set_rate(rate)
+        if self._settings is not None:
+            self._settings.set("monitor/rate_hz", rate)
+
+    def window_seconds(self) -> float:
+        return self._window_s
+
+    def set_window(self, seconds: float) -> None:
+        seconds = float(min(3600, max(60, seconds)))
+        self._window_s = seconds
+        idx = min(range(len(WINDOW_CHOICES_S)), key=lambda i: abs(WINDOW_CHOICES_S[i] - seconds))
+        if self.window_combo.currentIndex() != idx:
+            self.window_combo.blockSignals(True)
+            self.window_combo.setCurrentIndex(idx)
+            self.window_combo.blockSignals(False)
+        self.history.resize(self._capacity())
+        for plot in self.plots():
+            plot.set_window(seconds)
+        if self._settings is not None:
+            self._settings.set("monitor/window_s", int(seconds))
+        self._redraw()
+
+    def is_paused(self) -> bool:
+        return self._paused
+
+    def set_paused(self, paused: bool) -> None:
+        self._paused = bool(paused)
+        if self.pause_button.isChecked() != self._paused:
+            self.pause_button.setChecked(self._paused)
+        self.pause_button.setText("Resume" if self._paused else "Pause")
+        if not self._paused:
+            self._redraw()
+
+    def begin_phase(self, phase: str) -> None:
+        """Mark the start of a benchmark phase now; the previous phase ends here. Unshaded phases just end it."""
+        now = time.time()
+        if self._phases and self._phases[-1].end is None:
+            if self._phases[-1].phase == phase:
+                return
+            self._phases[-1].end = now
+        if phase in SHADED_PHASES:
+            self._phases.append(PhaseSpan(phase, now, None))
+            self.phase_legend.setVisible(True)
+            del self._phases[:-MAX_PHASES]
+
+    def end_phases(self) -> None:
+        if self._phases and self._phases[-1].end is None:
+            self._phases[-1].end = time.time()
+        self._redraw()
+
+    def phases(self) -> list[PhaseSpan]:
+        return list(self._phases)
+
+    def samples_seen(self) -> int:
+        return self._samples_seen
+
+    def add_sample(self, sample: Sample) -> None:
+        """Record one sample and, unless paused, refresh readouts and plots."""
+        self._samples_seen += 1
+        self.history.append(sample)
+        self._last_sample = sample
+        self._update_gpu_state(sample)
+        if not self._paused:
+            self._update_readouts(sample)
+            self._redraw()
+
+    # -- internals -----------------------------------------------------------------------------------------
+
+    def _capacity(self) -> int:
+        return history_capacity(self._window_s, self._rate) + 4
+
+    def _on_window_choice(self, index: int) -> None:
+        self.set_window(float(self.window_combo.itemData(index)))
+
+    def _update_gpu_state(self, sample: Sample) -> None:
+        state = sample.gpu_state
+        for g in sample.gpus:
+            if g.index not in self._gpu_cards:
+                name = "NVIDIA GPU" if g.name is NA else str(g.name)
+                card = GpuCard(g.index, name)
+                for plot in card.plots():
+                    plot.set_window(self._window_s)
+                horizontal = self._root.direction() == QBoxLayout.Direction.LeftToRight
+                card.set_direction(
+                    QBoxLayout.Direction.LeftToRight if horizontal else QBoxLayout.Direction.TopToBottom
+                )
+                self._gpu_cards[g.index] = card
+                self._gpu_cards_layout.addWidget(card)
+        if state.ok and sample.gpus:
+            message = ""
+        elif sample.gpus:
+            message = state.message  # e.g. one of two GPUs lost: say so above the one still readable
+        else:
+            message = state.message + (
+                "\nThe CPU is measured as usual, and the verdict estimates common GPUs for comparison."
+            )
+        if message != self._gpu_message:
+            self._gpu_message = message
+            self.gpu_message_label.setText(message)
+            self.gpu_message_label.setVisible(bool(message))
+            self.gpuStateChanged.emit(message)
+
+    def _update_readouts(self, sample: Sample) -> None:
+        h = sample.host
+        v = self.host_values
+        cores = len(h.per_core_pct) if h.per_core_pct else 0
+        cores_text = f" of {cores} cores" if cores else ""
+        _set_text(v["cpu"], _fmt(h.cpu_pct, lambda x: f"{x:.0f} %{cores_text}"))
+        freq = _fmt(h.cpu_freq_mhz, lambda x: f"{x / 1000:.2f} GHz")
+        if h.cpu_freq_max_mhz:
+            freq += f" (max {h.cpu_freq_max_mhz / 1000:.2f})"
+        _set_text(v["freq"], freq)
+        _set_text(v["ram"], _pair(h.ram_used_bytes, h.ram_total_bytes, format_bytes))
+        _set_text(v["swap"], _pair(h.swap_used_bytes, h.swap_total_bytes, format_bytes))
+        _set_text(v["temp"], _fmt(h.cpu_temp_c, lambda x: f"{x:.0f} °C") if h.cpu_temp_c else "no sensor")
+        self.core_bars.set_values(h.per_core_pct or ())
+        for g in sample.gpus:
+            card = self._gpu_cards.get(g.index)
+            if card is not None:
+                card.update_readouts(g)
+
+    def _redraw(self) -> None:
+        if self._paused or len(self.history) == 0:
+            return
+        now = time.time()
+        h = self.history
+        self.cpu_plot.update_series(now, {"cpu": h.series("cpu")})
+        ram_t, ram = h.series("ram_used")
+        swap_t, swap = h.series("swap_used")
+        total = h.latest("ram_total")
+        self.mem_plot.update_series(
+            now,
+            {"ram_used": (ram_t, ram / GIB), "swap_used": (swap_t, swap / GIB)},
+            y_max=total / GIB if math.isfinite(total) else None,
+        )
+        for card in self._gpu_cards.values():
+            p = f"gpu{card.index}."
+            t, used = h.series(p + "mem_used")
+            _, total = h.series(p + "mem_total")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mem_pct = 100.0 * used / total  # VRAM as a share of the card: shares the load plot's % axis
+            card.load_plot.update_series(now, {p + "util": h.series(p + "util"), p + "mem_pct": (t, mem_pct)})
+            card.heat_plot.update_series(now, {k: h.series(k) for k in (p + "power", p + "temp")})
+        if self._phases:
+            for plot in self.plots():
+                plot.update_phases(now, self._phases)

@@ -1,0 +1,246 @@
+"""Rolling line plots for the live monitor: time runs right to left up to "now", phases of a run are shaded.
+
+The x axis is seconds relative to now (0 = now, -60 = a minute ago), so the newest value is always at the
+right edge and the window length is the only x setting. Plots follow the system palette (light or dark).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from gpuwise.ui.qt import pg
+
+# Distinguishable on light and dark backgrounds (mid lightness, saturated).
+COLORS = {
+    "blue": "#3b82f6",
+    "green": "#22a35a",
+    "orange": "#f08c00",
+    "purple": "#9d5cf0",
+    "red": "#e5484d",
+    "teal": "#12a5a5",
+}
+PHASE_COLORS = {
+    "warmup": (240, 140, 0, 55),
+    "measuring": (34, 163, 90, 45),
+    "micro": (157, 92, 240, 45),
+}
+PHASE_NAMES = {"warmup": "warm-up", "measuring": "measuring", "micro": "micro-benchmarks"}
+
+
+def format_ago(seconds: float) -> str:
+    """Tick label for a time ``seconds`` before now (negative or zero)."""
+    s = -seconds
+    if abs(s) < 0.5:
+        return "now"
+    if s < 120:
+        return f"−{s:.0f} s"
+    if s < 7200:
+        return f"−{s / 60:.3g} min"
+    return f"−{s / 3600:.3g} h"
+
+
+class AgoAxis(pg.AxisItem):
+    """Bottom axis labelled "−30 s", "−2 min", "now"."""
+
+    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
+        return [format_ago(v * scale) for v in values]
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        # Round spacings people read at a glance: 10 s, 30 s, 1 min, 5 min, 10 min, 15 min.
+        span = maxVal - minVal
+        for major in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
+            if span / major <= max(2, size / 90):
+                return [(float(major), 0.0)]
+        return [(span / 4, 0.0)]
+
+
+@dataclass
+class PhaseSpan:
+    phase: str
+    start: float  # time.time() seconds
+    end: float | None  # None while the phase is still running
+
+
+def apply_palette(plot: pg.PlotWidget, palette: QPalette) -> None:
+    """Use the widget palette's base and text colours instead of pyqtgraph's fixed black background."""
+    if plot.getPlotItem() is None:
+        return  # still inside pyqtgraph's constructor
+    plot.setBackground(palette.color(QPalette.ColorRole.Base))
+    text = palette.color(QPalette.ColorRole.Text)
+    muted = QColor(text)
+    muted.setAlpha(150)
+    for name in ("left", "bottom", "right"):
+        axis = plot.getPlotItem().getAxis(name)
+        axis.setPen(pg.mkPen(muted))
+        axis.setTextPen(pg.mkPen(text))
+    plot.getPlotItem().titleLabel.setAttr("color", text.name())
+    title = plot.getPlotItem().titleLabel.text
+    if title:
+        plot.getPlotItem().setTitle(title, color=text.name(), size="9pt")
+
+
+class RollingPlot(pg.PlotWidget):
+    """One rolling plot with named curves. ``update_series`` takes absolute times and redraws relative to now."""
+
+    def __init__(
+        self,
+        title: str,
+        unit: str,
+        *,
+        y_range: tuple[float, float] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent=parent, axisItems={"bottom": AgoAxis(orientation="bottom")})
+        self._window_s = 300.0
+        self._fixed_y = y_range
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._regions: list[tuple[PhaseSpan, pg.LinearRegionItem]] = []
+        item = self.getPlotItem()
+        item.setTitle(title, size="9pt")
+        item.setLabel("left", unit)
+        item.getAxis("left").setWidth(44)
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.setMouseEnabled(x=False, y=False)  # a rolling view that zooms would stop rolling
+        # Draw at most ~one point per pixel however long the window: keeps an hour of 4 Hz data cheap.
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        self.legend = item.addLegend(offset=(6, 4), labelTextSize="8pt", verSpacing=-6)
+        self.setMinimumSize(180, 110)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setXRange(-self._window_s, 0, padding=0)
+        if y_range is not None:
+            self.setYRange(*y_range, padding=0.02)
+        else:
+            item.enableAutoRange(axis="y", enable=True)
+        self.setXRange(-self._window_s, 0, padding=0)
+        apply_palette(self, self.palette())
+
+    def changeEvent(self, ev: QEvent) -> None:
+        if ev.type() == QEvent.Type.PaletteChange and self.getPlotItem() is not None:
+            apply_palette(self, self.palette())
+        super().changeEvent(ev)
+
+    # -- curves ------------------------------------------------------------------------------------------
+
+    def add_curve(self, key: str, label: str, color: str, *, width: float = 2.0, dashed: bool = False) -> None:
+        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+        pen = pg.mkPen(color, width=width, style=style)
+        curve = self.getPlotItem().plot([], [], pen=pen, name=label, connect="finite")
+        self._curves[key] = curve
+
+    def curve_keys(self) -> list[str]:
+        return list(self._curves)
+
+    def curve(self, key: str) -> pg.PlotDataItem:
+        return self._curves[key]
+
+    def set_window(self, seconds: float) -> None:
+        self._window_s = float(seconds)
+        self.setXRange(-self._window_s, 0, padding=0)
+
+    def window(self) -> float:
+        return self._window_s
+
+    def update_series(
+        self,
+        now: float,
+        series: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]],
+        y_max: float | None = None,
+    ) -> None:
+        for key, (t, y) in series.items():
+            curve = self._curves.get(key)
+            if curve is None:
+                continue
+            if len(t) == 0 or not np.isfinite(y).any():
+                curve.setData([], [])  # all-NaN data would make auto-range warn; show nothing instead
+                continue
+            curve.setData(t - now, y, connect="finite")
+        if y_max is not None and self._fixed_y is None and math.isfinite(y_max) and y_max > 0:
+            self.setYRange(0, y_max, padding=0.02)
+        self.setXRange(-self._window_s, 0, padding=0)
+
+    # -- phases ------------------------------------------------------------------------------------------
+
+    def update_phases(self, now: float, spans: Sequence[PhaseSpan]) -> None:
+        """Shade ``spans`` (the visible ones); items are reused, so a long run does not pile up widgets."""
+        visible = [s for s in spans if (s.end if s.end is not None else now) >= now - self._window_s]
+        while len(self._regions) > len(visible):
+            _, region = self._regions.pop()
+            self.removeItem(region)
+        for i, span in enumerate(visible):
+            x0 = max(span.start - now, -self._window_s)
+            x1 = (span.end if span.end is not None else now) - now
+            if i < len(self._regions):
+                old, region = self._regions[i]
+                if old.phase != span.phase:
+                    region.setBrush(pg.mkBrush(PHASE_COLORS.get(span.phase, (128, 128, 128, 40))))
+                self._regions[i] = (span, region)
+            else:
+                region = pg.LinearRegionItem(
+                    values=(x0, x1),
+                    movable=False,
+                    brush=pg.mkBrush(PHASE_COLORS.get(span.phase, (128, 128, 128, 40))),
+                    pen=pg.mkPen(None),
+                )
+                region.setZValue(-10)  # behind the curves
+                region.setToolTip(PHASE_NAMES.get(span.phase, span.phase))
+                self.addItem(region)
+                self._regions.append((span, region))
+            region.setRegion((x0, x1))
+
+    def region_count(self) -> int:
+        return len(self._regions)
+
+
+class CoreBars(QWidget):
+    """One small bar per logical CPU: per-core load at a glance, cheap to paint for any core count."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._values: tuple[float, ...] = ()
+        self.setMinimumHeight(34)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setToolTip("Load of each CPU core (logical CPUs), 0–100 %")
+
+    def set_values(self, values: Sequence[float]) -> None:
+        new = tuple(float(v) for v in values)
+        if new != self._values:
+            self._values = new
+            self.setToolTip(
+                "Load per core:\n" + "\n".join(f"core {i}: {v:.0f} %" for i, v in enumerate(new[:64]))
+            )
+            self.update()
+
+    def values(self) -> tuple[float, ...]:
+        return self._values
+
+    def paintEvent(self, event: object) -> None:
+        n = len(self._values)
+        if n == 0:
+            return
+        p = QPainter(self)
+        try:
+            pal = self.palette()
+            w, h = self.width(), self.height()
+            gap = 2 if w / n > 6 else 0
+            bar_w = max(1.0, (w - gap * (n - 1)) / n)
+            frame = QColor(pal.color(QPalette.ColorRole.Text))
+            frame.setAlpha(40)
+            fill = QColor(COLORS["blue"])
+            for i, v in enumerate(self._values):
+                x = i * (bar_w + gap)
+                p.fillRect(QRectF(x, 0, bar_w, h), frame)
+                bh = h * max(0.0, min(100.0, v)) / 100.0
+                p.fillRect(QRectF(x, h - bh, bar_w, bh), fill)
+        finally:
+            p.end()
