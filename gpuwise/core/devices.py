@@ -192,7 +192,8 @@ def _nvml_note(torch_has_cuda_build: bool, torch_sees_gpu: bool) -> str | None:
         return state.message
     if torch_sees_gpu:
         return None
-    names = ", ".join(g.name for g in probe.sample()) or "an NVIDIA GPU"
+    gpus, _state = probe.read(with_processes=False)
+    names = ", ".join(str(g.name) for g in gpus) or "an NVIDIA GPU"
     if not torch_has_cuda_build:
         return (f"NVML sees {names}, but this torch build has no CUDA support: install a CUDA build of "
                 f"torch to measure it.")  # fmt: skip
@@ -216,7 +217,8 @@ def discover_devices() -> DeviceInventory:
         try:
             from gpuwise.core.telemetry.nvml import get_nvml_probe
 
-            driver = getattr(get_nvml_probe(), "driver_version", None)
+            version = get_nvml_probe().driver_version
+            driver = version if isinstance(version, str) else None
         except ImportError:
             pass
         for i in range(torch.cuda.device_count()):

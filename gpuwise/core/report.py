@@ -7,6 +7,7 @@ plain JSON: no pickle, no ``torch.load``, ever.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -131,10 +132,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, p)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 
@@ -163,8 +162,9 @@ def points_csv(points: list[Point]) -> str:
         st = p.step_time_s
         w.writerow([
             p.device, p.device_name, p.family, p.params, p.samples, p.batch_size, p.epochs, p.precision,
-            p.threads, p.optimizer, p.status, _csv(p.samples_per_s), _csv(st and st.median),
-            _csv(st and st.iqr), _csv(st and st.ci95[0]), _csv(st and st.ci95[1]), st.n if st else "",
+            p.threads, p.optimizer, p.status, _csv(p.samples_per_s), _csv(st.median if st else None),
+            _csv(st.iqr if st else None), _csv(st.ci95[0] if st else None), _csv(st.ci95[1] if st else None),
+            st.n if st else "",
             p.unstable, _csv(p.epoch_time_s), p.epoch_time_extrapolated, _csv(p.fixed_overhead_s),
             _csv(p.time_to_train_s), p.peak_memory_bytes if p.peak_memory_bytes is not None else "",
             p.estimated, p.message,

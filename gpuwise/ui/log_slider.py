@@ -42,7 +42,7 @@ def log_stops(lo: int, hi: int) -> list[int]:
 class LogSlider(QWidget):
     """Title, value label and a QSlider whose integer positions index :func:`log_stops`."""
 
-    realValueChanged = Signal(int)
+    realValueChanged = Signal(object)  # int; Signal(int) is a C int and 10B parameters overflow it
 
     def __init__(
         self,
@@ -74,8 +74,8 @@ class LogSlider(QWidget):
         self.slider.setAccessibleName(title)
         self.setFocusProxy(self.slider)
 
-        self.ends_label = QLabel(f"{fmt(self._stops[0])}  …  {fmt(self._stops[-1])}")
-        self.ends_label.setEnabled(False)  # drawn in the palette's muted colour
+        self.range_text = f"{fmt(self._stops[0])} to {fmt(self._stops[-1])}"
+        self.slider.setToolTip(f"{title}: {self.range_text} (log scale). ←/→ a step, PgUp/PgDn ×10")
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -87,7 +87,6 @@ class LogSlider(QWidget):
         lay.setSpacing(2)
         lay.addLayout(top)
         lay.addWidget(self.slider)
-        lay.addWidget(self.ends_label)
 
         self.slider.valueChanged.connect(self._on_index)
         self.set_real_value(value)

@@ -1,7 +1,7 @@
 """A stand-in for the ``pynvml`` module that raises the REAL nvidia-ml-py error classes.
 
-``pynvml.NVMLError(code)`` returns the matching subclass (``NVMLError_LibraryNotFound`` ...), so the probe under
-test sees exactly what a machine in that state would raise. Handles are GPU indices.
+``pynvml.NVMLError(code)`` returns the matching subclass (``NVMLError_LibraryNotFound`` ...), so the probe
+under test sees exactly what a machine in that state would raise. Handles are GPU indices.
 """
 
 from __future__ import annotations
@@ -48,6 +48,19 @@ class FakeGpu:
     errors: dict[str, int | Exception] = field(default_factory=dict)
     lost: bool = False
     lose_at: str | None = None  # the GPU falls off the bus when this function is called
+
+
+class FakeAtexit:
+    """Stands in for ``atexit`` inside the nvml module, so test probes stay out of the real exit handlers."""
+
+    def __init__(self) -> None:
+        self.registered: list[Any] = []
+
+    def register(self, fn: Any) -> None:
+        self.registered.append(fn)
+
+    def unregister(self, fn: Any) -> None:
+        self.registered = [f for f in self.registered if f != fn]
 
 
 class FakeNvml:

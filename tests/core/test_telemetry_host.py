@@ -111,8 +111,10 @@ def test_cpu_temperature_falls_back_to_acpitz_and_else_none() -> None:
 
 
 def test_ram_used_is_total_minus_available(monkeypatch: pytest.MonkeyPatch) -> None:
-    # "used" differs per OS in psutil (Linux leaves out caches, macOS counts wired+active); available does not.
-    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(total=16_000, available=6_000, used=1))
+    # psutil's "used" means something else on each OS (Linux leaves out caches, macOS counts wired+active);
+    # "available" means the same everywhere.
+    vm = SimpleNamespace(total=16_000, available=6_000, used=1)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: vm)
     monkeypatch.setattr(psutil, "swap_memory", lambda: SimpleNamespace(total=4_000, used=500))
     sample = HostProbe().sample()
     assert (sample.ram_used_bytes, sample.ram_total_bytes) == (10_000, 16_000)

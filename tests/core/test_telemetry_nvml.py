@@ -7,7 +7,6 @@ import ctypes.util
 import os
 import pickle
 import threading
-from typing import Any
 
 import psutil
 import pynvml
@@ -30,21 +29,11 @@ from tests.core.fake_pynvml import (
     MISSING_PID,
     SW_POWER_CAP,
     SW_THERMAL,
+    FakeAtexit,
     FakeGpu,
     FakeNvml,
     nvml_error,
 )
-
-
-class FakeAtexit:
-    def __init__(self) -> None:
-        self.registered: list[Any] = []
-
-    def register(self, fn: Any) -> None:
-        self.registered.append(fn)
-
-    def unregister(self, fn: Any) -> None:
-        self.registered = [f for f in self.registered if f != fn]
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +44,7 @@ def fake_atexit(monkeypatch: pytest.MonkeyPatch) -> FakeAtexit:
     return fake
 
 
-# -- the NA sentinel --------------------------------------------------------------------------------------------
+# -- the NA sentinel ---------------------------------------------------------------------------------------
 
 
 def test_na_is_a_falsy_singleton_that_prints_as_na() -> None:
@@ -67,7 +56,7 @@ def test_na_is_a_falsy_singleton_that_prints_as_na() -> None:
     assert pickle.loads(pickle.dumps(NA)) is NA
 
 
-# -- whole-state failures ---------------------------------------------------------------------------------------
+# -- whole-state failures ----------------------------------------------------------------------------------
 
 
 def test_the_real_error_classes_are_what_the_fake_raises() -> None:
@@ -139,7 +128,7 @@ def test_the_real_pynvml_never_raises_here() -> None:
         probe.shutdown()
 
 
-# -- a healthy GPU ----------------------------------------------------------------------------------------------
+# -- a healthy GPU -----------------------------------------------------------------------------------------
 
 
 def test_ok_state_reports_gpus_and_driver() -> None:
@@ -197,7 +186,7 @@ def test_processes_are_skipped_when_not_asked_for() -> None:
     assert fake.calls["nvmlDeviceGetComputeRunningProcesses"] == 0
 
 
-# -- a GPU that supports some metrics but not others ------------------------------------------------------------
+# -- a GPU that supports some metrics but not others -------------------------------------------------------
 
 
 def test_unsupported_metrics_are_na_and_the_rest_still_reads() -> None:
@@ -228,7 +217,9 @@ def test_unsupported_metrics_are_na_and_the_rest_still_reads() -> None:
 
 
 def test_power_limit_falls_back_to_the_management_limit() -> None:
-    gpu = FakeGpu(errors={"nvmlDeviceGetEnforcedPowerLimit": pynvml.NVML_ERROR_NOT_SUPPORTED}, limit_mw=300_000)
+    gpu = FakeGpu(
+        errors={"nvmlDeviceGetEnforcedPowerLimit": pynvml.NVML_ERROR_NOT_SUPPORTED}, limit_mw=300_000
+    )
     [s], _ = NvmlProbe(FakeNvml(gpus=[gpu])).read()
     assert s.power_limit_w == pytest.approx(300.0)
 
@@ -246,7 +237,10 @@ def test_clock_events_fall_back_to_throttle_reasons_on_an_old_driver() -> None:
 
 
 def test_clock_events_fall_back_when_the_bindings_predate_them() -> None:
-    fake = FakeNvml(gpus=[FakeGpu(event_reasons=HW_THERMAL)], missing=frozenset({"nvmlDeviceGetCurrentClocksEventReasons"}))
+    fake = FakeNvml(
+        gpus=[FakeGpu(event_reasons=HW_THERMAL)],
+        missing=frozenset({"nvmlDeviceGetCurrentClocksEventReasons"}),
+    )
     [s], _ = NvmlProbe(fake).read()
     assert s.clock_events == ("hardware thermal slowdown",)
 
@@ -267,7 +261,7 @@ def test_a_gpu_without_processes_has_an_empty_list_not_na() -> None:
     assert s.processes == ()
 
 
-# -- clock-event decoding ---------------------------------------------------------------------------------------
+# -- clock-event decoding ----------------------------------------------------------------------------------
 
 
 def test_idle_and_application_clocks_are_not_throttling_heat_and_power_are() -> None:
@@ -285,7 +279,7 @@ def test_unknown_clock_event_bits_are_named_not_dropped() -> None:
     assert decode_clock_events(0x1000 | 0x001) == ("idle", "unknown reason 0x1000")
 
 
-# -- a GPU lost mid-run -----------------------------------------------------------------------------------------
+# -- a GPU lost mid-run ------------------------------------------------------------------------------------
 
 
 def test_a_gpu_lost_mid_sampling_becomes_the_gpu_lost_state_and_is_not_polled_again() -> None:
@@ -328,7 +322,7 @@ def test_a_gpu_lost_while_opening_it_is_the_gpu_lost_state() -> None:
     assert probe.state.status is NvmlStatus.GPU_LOST
 
 
-# -- lifecycle --------------------------------------------------------------------------------------------------
+# -- lifecycle ---------------------------------------------------------------------------------------------
 
 
 def test_init_is_lazy_once_and_shutdown_is_registered_for_exit(fake_atexit: FakeAtexit) -> None:

@@ -6,7 +6,7 @@ Front ends consume them: the CLI draws a progress bar, the GUI worker re-emits t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from gpuwise.core.report import MicroResult, Point, Report
@@ -45,4 +45,4 @@ class SweepFinished:
     cancelled: bool
 
 
-SweepEvent = Union[Progress, PointMeasured, MicroMeasured, SweepFinished]
+SweepEvent = Progress | PointMeasured | MicroMeasured | SweepFinished

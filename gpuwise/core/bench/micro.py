@@ -86,7 +86,7 @@ def _peak_gflops(device: str, precision: str) -> float | None:
         try:
             import torch
 
-            from gpuwise.core.catalog import find_gpu  # type: ignore[attr-defined]
+            from gpuwise.core.catalog import find_gpu
 
             spec = find_gpu(torch.cuda.get_device_name(torch.device(device)))
             tflops = getattr(spec, f"{precision}_tflops", None)
@@ -111,8 +111,14 @@ def micro_plan(devices: list[str], precisions: list[str], sizes: tuple[int, ...]
     return plan
 
 
-def run_micro(devices: list[str], precisions: list[str], *, threads: int, cancel: CancelToken | None = None,
-              sizes: tuple[int, ...] = MATMUL_SIZES) -> Generator[tuple[int, int, MicroResult | None], None, None]:  # fmt: skip
+def run_micro(
+    devices: list[str],
+    precisions: list[str],
+    *,
+    threads: int,
+    cancel: CancelToken | None = None,
+    sizes: tuple[int, ...] = MATMUL_SIZES,
+) -> Generator[tuple[int, int, MicroResult | None], None, None]:
     """Yield (index, count, result) per micro-benchmark; result None when that one could not run."""
     import torch
 

@@ -81,11 +81,11 @@ def validate_plan(plan: SweepPlan, inventory: DeviceInventory | None = None) -> 
         raise UserInputError(f"batch size {plan.batch_size} is out of range (1 to 65536)")
     if not 1 <= plan.epochs <= 100_000:
         raise UserInputError(f"epochs {plan.epochs} is out of range (1 to 100000)")
-    precisions = []
-    for p in plan.precisions:
-        q = p.strip().lower()
+    precisions: list[str] = []
+    for prec in plan.precisions:
+        q = prec.strip().lower()
         if q not in PRECISIONS:
-            raise UserInputError(f"unknown precision {p!r} (choose from {', '.join(PRECISIONS)})")
+            raise UserInputError(f"unknown precision {prec!r} (choose from {', '.join(PRECISIONS)})")
         if q not in precisions:
             precisions.append(q)
     if not precisions:

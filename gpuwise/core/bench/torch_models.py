@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import Any
 
 import torch
@@ -34,7 +35,12 @@ class TokenClassifier(nn.Module):
         self.embed = nn.Embedding(spec["vocab_size"], d)
         self.pos = SinusoidalPositions(spec["seq_len"], d)
         layer = nn.TransformerEncoderLayer(
-            d, spec["n_heads"], dim_feedforward=spec["ff_dim"], dropout=0.0, activation="relu", batch_first=True
+            d,
+            spec["n_heads"],
+            dim_feedforward=spec["ff_dim"],
+            dropout=0.0,
+            activation="relu",
+            batch_first=True,
         )
         self.encoder = nn.TransformerEncoder(layer, spec["n_layers"], enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d)
@@ -57,7 +63,7 @@ def build(spec: dict[str, Any], device: str | torch.device | None = None) -> nn.
     if fam == "mlp":
         dims = [spec["input_dim"], *spec["hidden"], spec["num_classes"]]
         layers: list[nn.Module] = []
-        for i, (a, b) in enumerate(zip(dims, dims[1:])):
+        for i, (a, b) in enumerate(pairwise(dims)):
             layers.append(nn.Linear(a, b, device=device))
             if i < len(dims) - 2:
                 layers.append(_activation(spec["activation"]))

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from gpuwise.core.bench.data import BatchStream, SyntheticDataset, resident_samples, steps_per_epoch
@@ -35,6 +36,7 @@ WARMUP_SHARE = 0.15  # of a point's budget
 TARGET_WINDOWS = 10
 MIN_WINDOWS = 3
 MIN_MEASURE_S = 0.3
+SLOW_STEP_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,10 @@ def _measure(
             break
     recent = sorted(warm_times[-3:])
     est_step = max(recent[len(recent) // 2], 1e-6)
+    if est_step > SLOW_STEP_S and cancel is not None:
+        # a step this slow would make a cancel wait for it: also check before each top-level layer's forward
+        for child in model.children():
+            child.register_forward_pre_hook(lambda _m, _a: check())
 
     spe = steps_per_epoch(ps.samples, ps.batch_size)
     # a small epoch is worth measuring whole even when set-up ate the point's budget
@@ -312,7 +318,6 @@ def _measure(
         notes.append(f"epoch of {spe:,} steps extrapolated from {total_steps:,} measured steps")
     if is_unstable(stats):
         notes.append("unstable: step times vary by more than 10 % (IQR/median); another program may be busy")
-    del model, opt, stream, data
     return _base_point(
         ps, spec, "ok", "; ".join(notes),
         device_name=device_name(ps.device), samples_per_s=samples_per_s, step_time_s=stats,
@@ -351,7 +356,7 @@ def _breakdown(
     for i in range(steps):
         check()
         xb, yb = timed("data", stream.host_batch)
-        xb, yb = timed("h2d", lambda xb=xb, yb=yb: stream.to_device(xb, yb))
+        xb, yb = timed("h2d", partial(stream.to_device, xb, yb))
 
         def forward(xb: Any = xb, yb: Any = yb) -> Any:
             with autocast():
@@ -359,7 +364,7 @@ def _breakdown(
 
         loss = timed("forward", forward)
         opt.zero_grad(set_to_none=True)
-        timed("backward", lambda loss=loss: scaler.scale(loss).backward())
+        timed("backward", scaler.scale(loss).backward)
 
         def optimizer_step() -> None:
             scaler.step(opt)

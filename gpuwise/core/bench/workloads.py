@@ -19,6 +19,7 @@ Width/depth rules (each leaves a fine-grained knob that lands the exact count wi
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from gpuwise.core.errors import UserInputError
@@ -64,7 +65,7 @@ def build_spec(family: str, target_params: int) -> dict[str, Any]:
 
 def _mlp_params(input_dim: int, hidden: list[int], num_classes: int) -> int:
     dims = [input_dim, *hidden, num_classes]
-    return sum(a * b + b for a, b in zip(dims, dims[1:]))
+    return sum(a * b + b for a, b in pairwise(dims))
 
 
 def _mlp_spec(target: int) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def _mlp_spec(target: int) -> dict[str, Any]:
 
 def _cnn_conv_params(c: int) -> int:
     chans = [IMAGE_SHAPE[0], c, 2 * c, 4 * c]
-    return sum(9 * a * b + b for a, b in zip(chans, chans[1:]))
+    return sum(9 * a * b + b for a, b in pairwise(chans))
 
 
 def _cnn_params(c: int, h: int) -> int:
@@ -158,6 +159,10 @@ def _transformer_spec(target: int) -> dict[str, Any]:
 
 
 def count_params(spec: dict[str, Any]) -> int:
+    return int(_count_params(spec))
+
+
+def _count_params(spec: dict[str, Any]) -> Any:
     fam = spec["family"]
     if fam == "mlp":
         return _mlp_params(spec["input_dim"], list(spec["hidden"]), spec["num_classes"])
@@ -188,6 +193,10 @@ def tokens_per_sample(spec: dict[str, Any]) -> int:
 
 def input_bytes_per_sample(spec: dict[str, Any]) -> int:
     """Bytes one sample (input + int64 label) occupies in host memory."""
+    return int(_input_bytes_per_sample(spec))
+
+
+def _input_bytes_per_sample(spec: dict[str, Any]) -> Any:
     fam = spec["family"]
     label = 8
     if fam == "mlp":
@@ -199,15 +208,17 @@ def input_bytes_per_sample(spec: dict[str, Any]) -> int:
 
 def activation_floats_per_sample(spec: dict[str, Any]) -> int:
     """Floats saved for backward per sample (a rough count used by the memory pre-flight)."""
+    return int(_activation_floats_per_sample(spec))
+
+
+def _activation_floats_per_sample(spec: dict[str, Any]) -> Any:
     fam = spec["family"]
     if fam == "mlp":
         return spec["input_dim"] + 2 * sum(spec["hidden"]) + spec["num_classes"]
     if fam == "cnn":
         c1, c2, c3 = spec["channels"]
         # conv out + relu out + pool out at 32x32, 16x16, 8x8
-        return 3 * 1024 + 2 * (c1 * 1024 + c2 * 256 + c3 * 64) + c1 * 256 + c2 * 64 + c3 * 16 + 2 * spec[
-            "head_hidden"
-        ]
+        return 3 * 1024 + 2 * (c1 * 1024 + c2 * 256 + c3 * 64) + c1 * 256 + c2 * 64 + c3 * 16 + 2 * spec["head_hidden"]
     s, d, ff, heads = spec["seq_len"], spec["d_model"], spec["ff_dim"], spec["n_heads"]
     per_layer = 10 * s * d + 2 * s * ff + 2 * heads * s * s
     return spec["n_layers"] * per_layer + 2 * s * d
@@ -218,17 +229,19 @@ def analytic_flops_per_step(spec: dict[str, Any], batch_size: int) -> float:
     fam = spec["family"]
     if fam == "mlp":
         dims = [spec["input_dim"], *spec["hidden"], spec["num_classes"]]
-        macs = sum(a * b for a, b in zip(dims, dims[1:]))
+        macs = sum(a * b for a, b in pairwise(dims))
     elif fam == "cnn":
         c1, c2, c3 = spec["channels"]
-        macs = 9 * (3 * c1 * 1024 + c1 * c2 * 256 + c2 * c3 * 64) + 4 * c1 * spec["head_hidden"] + spec[
-            "head_hidden"
-        ] * spec["num_classes"]
+        macs = (
+            9 * (3 * c1 * 1024 + c1 * c2 * 256 + c2 * c3 * 64)
+            + 4 * c1 * spec["head_hidden"]
+            + spec["head_hidden"] * spec["num_classes"]
+        )
     else:
         s, d, ff = spec["seq_len"], spec["d_model"], spec["ff_dim"]
         per_layer = s * (4 * d * d + 2 * d * ff) + 2 * s * s * d
         macs = spec["n_layers"] * per_layer + d * spec["num_classes"]
-    return 3.0 * 2.0 * macs * batch_size
+    return float(3.0 * 2.0 * macs * batch_size)
 
 
 # ---------------------------------------------------------------- torch

@@ -173,6 +173,9 @@ class History:
     def __len__(self) -> int:
         return self._len
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
     def keys(self) -> list[str]:
         return list(self._values)
 

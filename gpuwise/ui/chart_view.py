@@ -1,0 +1,454 @@
+"""One chart on screen: draws a ChartModel with pyqtgraph, with legend, hover tooltips and a placeholder.
+
+Data are drawn as log10 values with only the axes in log mode, so curves, error bars, reference lines, failure
+markers and hover hit-testing all live in one coordinate space (pyqtgraph's ErrorBarItem and InfiniteLine do not
+follow a PlotItem's log mode by themselves).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gpuwise.ui.chart_data import ChartModel, Mark, Series
+from gpuwise.ui.chart_style import (
+    FAILED_COLOR,
+    LINE_WIDTH,
+    SYMBOL_SIZE,
+    DeviceColors,
+    HumanAxis,
+    device_qcolor,
+    line_pen,
+    precision_symbol,
+)
+from gpuwise.ui.qt import ChartTheme, QtCore, QtGui, QtWidgets, current_theme, pg
+
+HOVER_RADIUS_PX = 14.0
+
+
+@dataclass
+class _SeriesItems:
+    main: Any  # pg.PlotDataItem: solid (or dotted for estimates) line, markers
+    dashed: Any  # pg.PlotDataItem: dashed segments that touch an extrapolated point
+    errors: Any  # pg.ErrorBarItem
+
+
+@dataclass
+class _Target:
+    """Something the mouse can hover: a point (view coordinates) with its tooltip; bars add a hit rectangle."""
+
+    plot: Any
+    x: np.ndarray
+    y: np.ndarray
+    tips: list[str]
+    rects: list[QtCore.QRectF] | None = None
+
+
+class ChartView(pg.GraphicsLayoutWidget):
+    """A chart page: the plot, a legend column on its right, and (for micro-benchmarks) a bandwidth bar plot."""
+
+    def __init__(
+        self,
+        name: str,
+        colors: DeviceColors,
+        *,
+        scale: float = 1.0,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.colors = colors
+        self.scale = scale
+        self.model: ChartModel | None = None
+        self.theme: ChartTheme = current_theme(self)
+        self.ci.setContentsMargins(6, 6, 6, 6)
+        self.plot = self._new_plot(0, 0)
+        self.bar_plot = self._new_plot(0, 1, log=False) if name == "matmul" else None
+        if self.bar_plot is not None:
+            self.ci.layout.setColumnStretchFactor(0, 3)
+            self.ci.layout.setColumnStretchFactor(1, 2)
+            self.bar_plot.getAxis("bottom").setStyle(autoExpandTextSpace=True)
+        # The legend sits beside the plot, not on it, so it never hides a curve however the data fall.
+        self.legend = pg.LegendItem(labelTextSize=f"{9 * 1.0:.0f}pt", verSpacing=-4, frame=False)
+        self.ci.addItem(self.legend, row=0, col=2 if self.bar_plot is not None else 1)
+        self.ci.layout.setColumnAlignment(
+            2 if self.bar_plot is not None else 1, QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft
+        )
+        self._series: dict[tuple[Any, ...], _SeriesItems] = {}
+        self._legend_keys: list[tuple[Any, ...]] = []
+        self._extras: list[tuple[Any, Any]] = []  # (plot, item): reference lines, crossover markers, labels, bars: rebuilt on every model
+        self._targets: list[_Target] = []
+        self._failures = pg.ScatterPlotItem(
+            symbol="x", size=13 * scale, pen=pg.mkPen(FAILED_COLOR, width=2.2 * scale), brush=pg.mkBrush(FAILED_COLOR)
+        )
+        self._failures.setZValue(20)
+        self.plot.addItem(self._failures)
+        self._hover = pg.ScatterPlotItem(symbol="o", size=18 * scale, brush=None)
+        self._hover.setZValue(30)
+        self.plot.addItem(self._hover, ignoreBounds=True)
+        self._placeholder = pg.LabelItem("", justify="center", size="12pt")
+        self._placeholder.setParentItem(self.plot.vb)
+        self._placeholder.anchor(itemPos=(0.5, 0.5), parentPos=(0.5, 0.5))
+        self._notes = pg.LabelItem("", justify="left", size="10pt")
+        self._notes.setParentItem(self.plot.vb)
+        self._notes.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 6))
+        # pyqtgraph's own "Export…" entry offers its SVG exporter, which crashes with PySide6 ≥ 6.11; gpuwise's
+        # export actions (gpuwise.ui.export) take its place in the context menu.
+        self.scene().contextMenu = []
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.apply_theme(self.theme)
+
+    # ------------------------------------------------------------ public
+
+    def plot_items(self) -> list[Any]:
+        return [p for p in (self.plot, self.bar_plot) if p is not None]
+
+    def curve_items(self) -> dict[str, Any]:
+        """Legend name -> the PlotDataItem drawing that series (what tests and exports inspect)."""
+        return {self._series_name(k): items.main for k, items in self._series.items()}
+
+    def failure_positions(self) -> list[tuple[float, float]]:
+        """Where the failure markers are, in view coordinates (log10 where the axis is logarithmic)."""
+        x, y = self._failures.getData()
+        return list(zip((float(v) for v in x), (float(v) for v in y)))
+
+    def reference_lines(self) -> list[Any]:
+        return [item for _, item in self._extras if isinstance(item, pg.InfiniteLine)]
+
+    def placeholder_text(self) -> str:
+        return self._placeholder.text if self._placeholder.isVisible() else ""
+
+    def set_model(self, model: ChartModel) -> None:
+        """Show ``model``: existing curves are updated in place, new ones added, vanished ones removed."""
+        self.model = model
+        self._configure_axes(model)
+        keys = [s.key for s in model.series]
+        for key in list(self._series):
+            if key not in keys:
+                self._remove_series(key)
+        for s in model.series:
+            self._draw_series(s)
+        self._draw_extras(model)
+        self._draw_failures(model)
+        self._update_legend(model)
+        self._rebuild_targets(model)
+        has_data = model.has_data
+        self._placeholder.setText(model.placeholder if not has_data else "", color=self._muted_hex())
+        self._placeholder.setVisible(not has_data)
+        self._notes.setVisible(bool(model.notes))
+        if model.notes:
+            self._notes.setText("<br>".join(_html(n) for n in model.notes), color=self.theme.foreground.name())
+        for plot in self.plot_items():
+            plot.enableAutoRange()
+
+    def apply_theme(self, theme: ChartTheme | None = None) -> None:
+        """Recolour for ``theme`` (the current palette by default); every item is redrawn in the new colours."""
+        self.theme = theme or current_theme(self)
+        t = self.theme
+        self.setBackground(t.background)
+        for plot in self.plot_items():
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(pg.mkPen(t.muted))
+                axis.setTextPen(pg.mkPen(t.foreground))
+                axis.label.setDefaultTextColor(t.foreground)
+            plot.showGrid(x=True, y=True, alpha=0.18 if t.dark else 0.12)
+        self.legend.setLabelTextColor(t.foreground)
+        self._hover.setPen(pg.mkPen(t.foreground, width=1.5 * self.scale))
+        if self.model is not None:
+            for key in list(self._series):
+                self._remove_series(key)
+            self.set_model(self.model)
+
+    def tooltip_at(self, scene_pos: QtCore.QPointF) -> str | None:
+        hit = self._hit(scene_pos)
+        return hit[3] if hit else None
+
+    def view_to_scene(self, plot: Any, x: float, y: float) -> QtCore.QPointF:
+        """Scene position of view coordinates (log10 on log axes) in ``plot``: lets tests hover a point."""
+        return plot.vb.mapViewToScene(QtCore.QPointF(x, y))
+
+    # ------------------------------------------------------------ drawing
+
+    def _new_plot(self, row: int, col: int, *, log: bool = True) -> Any:
+        axes = {"bottom": HumanAxis("bottom"), "left": HumanAxis("left")}
+        plot = self.ci.addPlot(row=row, col=col, axisItems=axes)
+        plot.setMenuEnabled(True)
+        plot.hideButtons()  # the "A" auto-range button: double-click / the menu do the same and it clutters exports
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+            axis.enableAutoSIPrefix(False)
+            axis.setStyle(tickTextOffset=4, autoExpandTextSpace=True)
+        plot.vb.setDefaultPadding(0.06)
+        return plot
+
+    def _configure_axes(self, model: ChartModel) -> None:
+        label_style = {"color": self.theme.foreground.name(), "font-size": "10pt"}
+        self.plot.setTitle(_html(model.title), color=self.theme.foreground.name(), size="11pt")
+        self.plot.setLabel("bottom", model.x_label, **label_style)
+        self.plot.setLabel("left", model.y_label, **label_style)
+        self.plot.getAxis("bottom").setLogMode(model.x_log)
+        self.plot.getAxis("left").setLogMode(model.y_log)
+        if self.bar_plot is not None:
+            self.bar_plot.setLabel("left", model.bar_y_label, **label_style)
+            self.bar_plot.setTitle("Memory bandwidth (best over sizes)", color=self.theme.foreground.name(),
+                                   size="11pt")  # fmt: skip
+
+    def _vx(self, x: float) -> float:
+        assert self.model is not None
+        return _log(x) if self.model.x_log else x
+
+    def _vy(self, y: float) -> float:
+        assert self.model is not None
+        return _log(y) if self.model.y_log else y
+
+    def _series_color(self, s: Series) -> QtGui.QColor:
+        return device_qcolor(self.colors.color(s.device, s.estimated), self.theme, s.variant)
+
+    def _draw_series(self, s: Series) -> None:
+        color = self._series_color(s)
+        secondary = s.role == "secondary"
+        if secondary:
+            color.setAlphaF(0.75)
+        x = np.array([self._vx(m.x) for m in s.marks], dtype=float)
+        y = np.array([self._vy(m.y) for m in s.marks], dtype=float)
+        kinds = [m.kind for m in s.marks]
+        width = (LINE_WIDTH * 0.7 if secondary else LINE_WIDTH) * self.scale
+        estimate = s.estimated or all(k == "estimate" for k in kinds)
+        style = "dot" if estimate else "solid"
+        # Solid segments join two measured points; any segment touching an extrapolated point is dashed.
+        solid_connect = np.array([_solid(a, b) for a, b in zip(kinds, [*kinds[1:], kinds[-1]])], dtype=bool)
+        if len(kinds) == 1:
+            solid_connect[:] = False
+        dashed_connect = np.array([not c for c in solid_connect], dtype=bool)
+        if len(dashed_connect):
+            dashed_connect[-1] = False
+        size = (SYMBOL_SIZE * (0.75 if secondary else 1.0)) * self.scale
+        symbol = precision_symbol(s.symbol_key) if not secondary else "+"
+        brushes = [pg.mkBrush(color if m.kind == "measured" else self.theme.background) for m in s.marks]
+        pens = pg.mkPen(color, width=1.6 * self.scale)
+        items = self._series.get(s.key)
+        if items is None:
+            main = pg.PlotDataItem()
+            self.plot.addItem(main)
+            items = _SeriesItems(main=main, dashed=None, errors=None)
+            self._series[s.key] = items
+        items.main.setData(
+            x=x, y=y, connect=solid_connect, pen=line_pen(color, style=style, width=width / self.scale,
+                                                          scale=self.scale),
+            symbol=symbol, symbolSize=size, symbolBrush=brushes, symbolPen=pens, name=s.name,
+        )  # fmt: skip
+        items.main.setZValue(5 if not secondary else 4)
+        if dashed_connect.any():
+            if items.dashed is None:
+                items.dashed = pg.PlotDataItem()
+                self.plot.addItem(items.dashed)
+            items.dashed.setData(
+                x=x, y=y, connect=dashed_connect, pen=line_pen(color, style="dash", width=width / self.scale,
+                                                               scale=self.scale),
+            )  # fmt: skip
+        elif items.dashed is not None:
+            self.plot.removeItem(items.dashed)
+            items.dashed = None
+        self._draw_errors(s, items, x, y, color)
+
+    def _draw_errors(self, s: Series, items: _SeriesItems, x: np.ndarray, y: np.ndarray, color: Any) -> None:
+        with_ci = [(i, m) for i, m in enumerate(s.marks) if m.lo is not None and m.hi is not None]
+        if not with_ci:
+            if items.errors is not None:
+                self.plot.removeItem(items.errors)
+                items.errors = None
+            return
+        idx = np.array([i for i, _ in with_ci])
+        top = np.array([self._vy(m.hi or m.y) for _, m in with_ci]) - y[idx]
+        bottom = y[idx] - np.array([self._vy(m.lo or m.y) for _, m in with_ci])
+        pen = pg.mkPen(color, width=1.3 * self.scale)
+        beam = (0.05 if self.model and self.model.x_log else 0.0) or None
+        if items.errors is None:
+            items.errors = pg.ErrorBarItem()
+            self.plot.addItem(items.errors)
+        items.errors.setData(x=x[idx], y=y[idx], top=np.maximum(top, 0), bottom=np.maximum(bottom, 0), pen=pen,
+                             beam=beam)  # fmt: skip
+
+    def _remove_series(self, key: tuple[Any, ...]) -> None:
+        items = self._series.pop(key)
+        for item in (items.main, items.dashed, items.errors):
+            if item is not None:
+                self.plot.removeItem(item)
+
+    def _series_name(self, key: tuple[Any, ...]) -> str:
+        items = self._series[key]
+        return str(items.main.name())
+
+    def _draw_extras(self, model: ChartModel) -> None:
+        for plot, item in self._extras:
+            plot.removeItem(item)
+        self._extras = []
+        xs = [self._vx(m.x) for s in model.series for m in s.marks] + [self._vx(f.x) for f in model.failures]
+        x_mid = (min(xs) + max(xs)) / 2 if xs else 0.0
+        for line in model.hlines:
+            y = self._vy(line.y)
+            color = self.theme.foreground if line.role == "break-even" else self.theme.muted
+            pen = pg.mkPen(color, width=1.6 * self.scale, style=QtCore.Qt.PenStyle.DashDotLine)
+            inf = pg.InfiniteLine(
+                pos=y, angle=0, pen=pen, label=line.label,
+                labelOpts={"position": 0.98, "anchors": [(1, 1), (1, 1)], "color": color, "fill": None},
+            )  # fmt: skip
+            inf.setZValue(3)
+            self._add_extra(self.plot, inf)
+            # Reference lines are not part of auto-range; an invisible point at their height makes them so.
+            anchor = pg.ScatterPlotItem(x=[x_mid], y=[y], size=1, pen=None, brush=pg.mkBrush(0, 0, 0, 0))
+            self._add_extra(self.plot, anchor)
+        for i, c in enumerate(model.crossovers):
+            color = device_qcolor(self.colors.color(c.device, c.estimated and c.device != "cpu"), self.theme)
+            assert model.hlines
+            x, y = self._vx(c.x), self._vy(model.hlines[0].y)
+            star = pg.ScatterPlotItem(x=[x], y=[y], symbol="star", size=17 * self.scale,
+                                      pen=pg.mkPen(self.theme.foreground, width=1.0 * self.scale),
+                                      brush=pg.mkBrush(color))  # fmt: skip
+            star.setZValue(25)
+            self._add_extra(self.plot, star)
+            below = i % 2 == 1
+            text = pg.TextItem(c.text, color=self.theme.foreground, anchor=(0.5, -0.35 if below else 1.35))
+            font = QtGui.QFont()
+            font.setPointSizeF(10)
+            font.setBold(True)
+            text.setFont(font)
+            text.setPos(x, y)
+            text.setZValue(26)
+            self._add_extra(self.plot, text)
+        if self.bar_plot is not None:
+            self._draw_bars(model)
+
+    def _draw_bars(self, model: ChartModel) -> None:
+        assert self.bar_plot is not None
+        ticks = [(i, b.label) for i, b in enumerate(model.bars)]
+        self.bar_plot.getAxis("bottom").setTicks([ticks, []])
+        if not model.bars:
+            return
+        brushes = [pg.mkBrush(device_qcolor(self.colors.color(b.device), self.theme)) for b in model.bars]
+        bars = pg.BarGraphItem(x=np.arange(len(model.bars)), height=[b.value for b in model.bars], width=0.6,
+                               brushes=brushes, pen=pg.mkPen(self.theme.background, width=1))  # fmt: skip
+        self._add_extra(self.bar_plot, bars)
+        for i, b in enumerate(model.bars):
+            label = pg.TextItem(f"{b.value:.3g} GB/s", color=self.theme.foreground, anchor=(0.5, 1.1))
+            label.setPos(i, b.value)
+            self._add_extra(self.bar_plot, label)
+        # Headroom above the tallest bar for its value label.
+        top = pg.ScatterPlotItem(x=[0], y=[max(b.value for b in model.bars) * 1.12], size=1, pen=None,
+                                 brush=pg.mkBrush(0, 0, 0, 0))  # fmt: skip
+        self._add_extra(self.bar_plot, top)
+
+    def _add_extra(self, plot: Any, item: Any) -> None:
+        plot.addItem(item)
+        self._extras.append((plot, item))
+
+    def _draw_failures(self, model: ChartModel) -> None:
+        if not model.failures:
+            self._failures.setData(x=[], y=[])
+            return
+        ys = [self._vy(v) for s in model.series for m in s.marks for v in (m.y, m.lo) if v is not None and v > 0]
+        ys += [self._vy(h.y) for h in model.hlines]
+        if ys:
+            span = max(max(ys) - min(ys), 0.5 if model.y_log else abs(max(ys)) or 1.0)
+            bottom = min(ys) - 0.08 * span
+        else:
+            bottom = 0.0
+        # Failed points sit on the bottom edge of the data, at their x: visible, never a silent gap.
+        self._failures.setData(x=[self._vx(f.x) for f in model.failures], y=[bottom] * len(model.failures))
+
+    def _update_legend(self, model: ChartModel) -> None:
+        keys = [s.key for s in model.series]
+        kinds = {m.kind for s in model.series for m in s.marks}
+        wanted = [*keys, *(("key", k) for k in ("extrapolated", "estimate") if k in kinds)]
+        if model.failures:
+            wanted.append(("key", "failed"))
+        if wanted == self._legend_keys:
+            return
+        self.legend.clear()
+        for s in model.series:
+            self.legend.addItem(self._series[s.key].main, _html(s.name))
+        muted = self.theme.foreground
+        for k in ("extrapolated", "estimate"):
+            if k in kinds:
+                style = "dash" if k == "extrapolated" else "dot"
+                sample = pg.PlotDataItem([0, 1], [0, 1], pen=line_pen(muted, style=style, scale=self.scale),
+                                         symbol="o", symbolBrush=pg.mkBrush(self.theme.background),
+                                         symbolPen=pg.mkPen(muted, width=1.6 * self.scale),
+                                         symbolSize=SYMBOL_SIZE * self.scale)  # fmt: skip
+                text = "extrapolated (hollow, dashed)" if k == "extrapolated" else "estimate, not measured (dotted)"
+                self.legend.addItem(sample, text)
+        if model.failures:
+            self.legend.addItem(self._failures, "failed / out of memory (hover for why)")
+        self._legend_keys = wanted
+
+    def _rebuild_targets(self, model: ChartModel) -> None:
+        targets = []
+        marks: list[Mark] = [m for s in model.series for m in s.marks]
+        if marks or model.failures:
+            fx, fy = self._failures.getData()
+            xs = [self._vx(m.x) for m in marks] + [float(v) for v in fx]
+            ys = [self._vy(m.y) for m in marks] + [float(v) for v in fy]
+            tips = [m.tip for m in marks] + [f.tip for f in model.failures]
+            targets.append(_Target(self.plot, np.array(xs), np.array(ys), tips))
+        if self.bar_plot is not None and model.bars:
+            rects = [QtCore.QRectF(i - 0.3, 0.0, 0.6, b.value) for i, b in enumerate(model.bars)]
+            targets.append(
+                _Target(self.bar_plot, np.arange(len(model.bars), dtype=float),
+                        np.array([b.value for b in model.bars]), [b.tip for b in model.bars], rects)
+            )  # fmt: skip
+        self._targets = targets
+
+    # ------------------------------------------------------------ hover
+
+    def _hit(self, scene_pos: QtCore.QPointF) -> tuple[Any, float, float, str] | None:
+        best: tuple[float, Any, float, float, str] | None = None
+        for t in self._targets:
+            vb = t.plot.vb
+            if not vb.sceneBoundingRect().contains(scene_pos):
+                continue
+            tr = vb.childGroup.sceneTransform()
+            sx = tr.m11() * t.x + tr.m21() * t.y + tr.dx()
+            sy = tr.m12() * t.x + tr.m22() * t.y + tr.dy()
+            d = np.hypot(sx - scene_pos.x(), sy - scene_pos.y())
+            i = int(np.argmin(d))
+            if d[i] <= HOVER_RADIUS_PX * self.scale and (best is None or d[i] < best[0]):
+                best = (float(d[i]), t.plot, float(t.x[i]), float(t.y[i]), t.tips[i])
+            if t.rects is not None:
+                view = vb.mapSceneToView(scene_pos)
+                for j, r in enumerate(t.rects):
+                    if r.contains(view) and best is None:
+                        best = (HOVER_RADIUS_PX, t.plot, float(t.x[j]), float(t.y[j]), t.tips[j])
+        return None if best is None else best[1:]
+
+    def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        hit = self._hit(scene_pos)
+        if hit is None:
+            self._hover.setData(x=[], y=[])
+            QtWidgets.QToolTip.hideText()
+            return
+        plot, x, y, tip = hit
+        if plot is self.plot:
+            self._hover.setData(x=[x], y=[y])
+        global_pos = self.viewport().mapToGlobal(self.mapFromScene(scene_pos))
+        QtWidgets.QToolTip.showText(global_pos, tip, self)
+
+    def _muted_hex(self) -> str:
+        c = QtGui.QColor(self.theme.foreground)
+        c.setAlphaF(0.7)
+        return c.name(QtGui.QColor.NameFormat.HexArgb)
+
+
+def _solid(a: str, b: str) -> bool:
+    return a != "extrapolated" and b != "extrapolated"
+
+
+def _log(v: float) -> float:
+    return math.log10(v) if v > 0 else float("nan")
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")
