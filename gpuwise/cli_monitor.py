@@ -7,6 +7,7 @@ waits one interval before it prints.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -128,6 +129,9 @@ def monitor(
 ) -> None:
     """Print ``count`` readings (forever if ``None``), one every ``interval`` seconds on a fixed schedule."""
     stream = out if out is not None else sys.stdout
+    if isinstance(stream, io.TextIOWrapper):
+        # Redirected output on Windows is cp1252: a process name or "°C" it cannot encode must not end the run.
+        stream.reconfigure(errors="replace")
     next_tick = clock() + interval
     printed = 0
     while count is None or printed < count:
@@ -149,7 +153,7 @@ def format_json(sample: Sample) -> str:
 
 def format_human(sample: Sample) -> str:
     stamp = time.strftime("%H:%M:%S", time.localtime(sample.timestamp))
-    lines = [f"── {stamp} " + "─" * 40, *_host_lines(sample.host)]
+    lines = [f"-- {stamp} " + "-" * 40, *_host_lines(sample.host)]
     for gpu in sample.gpus:
         lines.extend(_gpu_lines(gpu))
     if not sample.gpu_state.ok:

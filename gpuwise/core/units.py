@@ -31,7 +31,7 @@ def parse_count_list(text: str, *, what: str = "number") -> list[int]:
 
 def format_count(n: float) -> str:
     """``25_000_000`` -> ``25M``; ``670_000`` -> ``670k``; ``1_234`` -> ``1.2k``; small numbers as they are."""
-    a = abs(n)
+    a = abs(float(f"{n:.3g}"))  # choose the scale after rounding: 999.7 is "1k", not "1e+03"
     scales = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
     for i, (factor, suffix) in enumerate(scales):
         if a >= factor:
@@ -45,11 +45,21 @@ def format_count(n: float) -> str:
     return f"{n:.3g}"
 
 
+def _g3(v: float) -> str:
+    """Three significant digits without exponent notation (``.3g`` prints 1023.9 as ``1.02e+03``)."""
+    return f"{v:.0f}" if abs(v) >= 999.5 else f"{v:.3g}"
+
+
+_BYTE_UNITS = ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB"))
+
+
 def format_bytes(n: float) -> str:
     a = abs(n)
-    for factor, suffix in ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+    for i, (factor, suffix) in enumerate(_BYTE_UNITS):
         if a >= factor:
-            return f"{n / factor:.3g} {suffix}"
+            if a / factor >= 999.5 and i > 0:  # 1023.9 KiB reads better as 1 MiB than as 1020 KiB
+                factor, suffix = _BYTE_UNITS[i - 1]
+            return f"{_g3(n / factor)} {suffix}"
     return f"{int(n)} B"
 
 
@@ -57,6 +67,7 @@ def format_duration(seconds: float) -> str:
     """Seconds for people: ``3.2 ms``, ``41 s``, ``2.5 h``, ``3.1 days``, ``12 years``."""
     if not math.isfinite(seconds):
         return "n/a"
+    seconds = float(f"{seconds:.3g}")  # round first so 0.9999 s is "1 s", not "1e+03 ms"
     s = abs(seconds)
     if s < 1e-3:
         return f"{seconds * 1e6:.3g} µs"
@@ -74,4 +85,4 @@ def format_duration(seconds: float) -> str:
 
 
 def format_rate(per_s: float, unit: str = "samples/s") -> str:
-    return f"{format_count(per_s)} {unit}" if per_s >= 1000 else f"{per_s:.3g} {unit}"
+    return f"{format_count(per_s)} {unit}" if abs(float(f"{per_s:.3g}")) >= 1000 else f"{per_s:.3g} {unit}"

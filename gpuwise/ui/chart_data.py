@@ -73,6 +73,15 @@ class Crossover:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A line of text beside the chart (e.g. a speedup verdict), coloured like its series when it has one."""
+
+    text: str
+    device: str | None = None
+    estimated: bool = False
+
+
+@dataclass(frozen=True)
 class Bar:
     label: str
     device: str
@@ -95,7 +104,7 @@ class ChartModel:
     failures: list[Failure] = field(default_factory=list)
     hlines: list[HLine] = field(default_factory=list)
     crossovers: list[Crossover] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
     bar_y_label: str = ""
     placeholder: str = PLACEHOLDER
@@ -409,6 +418,9 @@ def throughput_model(inputs: ChartInputs) -> ChartModel:
         )  # fmt: skip
     failed = [p for p in pts if p.status != "ok"]
     rows.extend(_failure_rows(failed, THROUGHPUT_COLUMNS))
+    notes = []
+    if series and all(len(s.marks) == 1 for s in series):
+        notes.append(Note("One model size so far: sweep several model sizes to see how throughput scales."))
     return ChartModel(
         name="throughput",
         title=_title("Training throughput vs model size", ok, dims),
@@ -420,6 +432,7 @@ def throughput_model(inputs: ChartInputs) -> ChartModel:
         rows=rows,
         series=series,
         failures=_failures(failed, lambda p: p.params),
+        notes=notes,
     )
 
 
@@ -496,7 +509,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
     series: list[Series] = []
     rows: list[dict[str, Any]] = []
     crossovers: list[Crossover] = []
-    notes: list[str] = []
+    notes: list[Note] = []
     for key, group in groups.items():
         g0 = group[0][0]
         name = _series_name(g0, dims)
@@ -537,15 +550,17 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             word = "above" if direction == "up" else "below"
             text = f"{prefix}GPU pays {word} ~{format_count(x_star)} {x_unit}{suffix}"
             crossovers.append(Crossover(name, g0.device, x_star, direction, estimated, text))
+            notes.append(Note(text, g0.device, g0.estimated))
             row = dict.fromkeys(SPEEDUP_COLUMNS, "")
             row.update(series=name, gpu=g0.device, speedup=k, price_ratio=k, kind="crossover", basis=word,
                        **{x_dim: x_star})  # fmt: skip
             rows.append(row)
         if not found and ys:
             if min(ys) >= k:
-                notes.append(f"{prefix}GPU pays at every size measured (≥ {min(ys):.2g}× vs {k:g}×){suffix}")
+                text = f"{prefix}GPU pays at every size measured (≥ {min(ys):.2g}× vs {k:g}×){suffix}"
             else:
-                notes.append(f"{prefix}GPU does not pay at any size measured (best {max(ys):.2g}× < {k:g}×){suffix}")
+                text = f"{prefix}GPU does not pay at any size measured (best {max(ys):.2g}× < {k:g}×){suffix}"
+            notes.append(Note(text, g0.device, g0.estimated))
     failed = [p for p in pts if p.status != "ok"]
     for r in _failure_rows(failed, (*SPEEDUP_COLUMNS, "device")):
         r["cpu" if r.pop("device") == "cpu" else "gpu"] = r["series"]
@@ -631,12 +646,17 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
                    variant=variants[key], symbol_key=precision, role="main", marks=tuple(marks))
         )  # fmt: skip
     hlines = []
+    notes = []
     cpu = inputs.machine.get("cpu") if isinstance(inputs.machine.get("cpu"), dict) else None
     peak = cpu.get("peak_fp32_gflops") if cpu else None
     if isinstance(peak, (int, float)) and not isinstance(peak, bool) and peak > 0 and matmul:
         formula = cpu.get("peak_formula") if cpu else ""
-        detail = f" = {formula}" if isinstance(formula, str) and formula else ""
-        hlines.append(HLine(float(peak), f"CPU theoretical peak fp32: {peak:.4g} GFLOP/s{detail}", "peak"))
+        hlines.append(HLine(float(peak), f"CPU theoretical peak fp32: {peak:.4g} GFLOP/s", "peak"))
+        best_cpu = max((m.value for m in matmul if m.device == "cpu" and m.precision == "fp32"), default=None)
+        if best_cpu is not None:
+            how = f" ({formula})" if isinstance(formula, str) and formula else ""
+            notes.append(Note(f"CPU best fp32 matmul: {best_cpu:.4g} GFLOP/s = {best_cpu / peak:.0%} of the "
+                              f"theoretical peak {peak:.4g} GFLOP/s{how}", "cpu"))  # fmt: skip
         rows.append(dict(dict.fromkeys(MICRO_COLUMNS, ""), series="cpu theoretical peak", device="cpu",
                          kind="theoretical_peak", precision="fp32", value=float(peak), unit="GFLOP/s"))  # fmt: skip
     bars: list[Bar] = []
@@ -663,6 +683,7 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
         hlines=hlines,
         bars=bars,
         bar_y_label="bandwidth (GB/s)",
+        notes=notes,
         placeholder=PLACEHOLDER if not inputs.all_points else "No micro-benchmarks in this report",
     )
 

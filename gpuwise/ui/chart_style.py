@@ -84,7 +84,7 @@ def tick_label(value: float) -> str:
         return "0" if value == 0 else ""
     if abs(value) >= 1000:
         return format_count(value)
-    if abs(value) >= 0.01:
+    if abs(value) >= 0.001:
         return f"{value:.3g}"
     return f"{value:.0e}".replace("e-0", "e-")
 
@@ -97,7 +97,19 @@ class HumanAxis(pg.AxisItem):
     """
 
     def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        return [tick_label(10 ** (v * scale)) if math.isfinite(v) else "" for v in values]
+        finite = [v * scale for v in values if math.isfinite(v)]
+        span = max(finite) - min(finite) if finite else 0.0
+        # Label the 2…9 minor ticks only when few decades show; otherwise they run into each other.
+        keep = (1,) if span > 2.5 else (1, 2, 5) if span > 1.2 else tuple(range(1, 10))
+        out = []
+        for v in values:
+            if not math.isfinite(v):
+                out.append("")
+                continue
+            value = 10 ** (v * scale)
+            mantissa = round(value / 10 ** math.floor(math.log10(value) + 1e-9))
+            out.append(tick_label(value) if mantissa in keep else "")
+        return out
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         if self.logMode:

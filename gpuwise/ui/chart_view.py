@@ -27,12 +27,14 @@ from gpuwise.ui.chart_style import (
 from gpuwise.ui.qt import ChartTheme, QtCore, QtGui, QtWidgets, current_theme, pg
 
 HOVER_RADIUS_PX = 14.0
+NOTES_WIDTH_PX = 260
 
 
 @dataclass
 class _SeriesItems:
     main: Any  # pg.PlotDataItem: solid (or dotted for estimates) line, markers
     dashed: Any  # pg.PlotDataItem: dashed segments that touch an extrapolated point
+    hollow: Any  # pg.ScatterPlotItem: hollow markers over extrapolated points
     errors: Any  # pg.ErrorBarItem
 
 
@@ -70,13 +72,23 @@ class ChartView(pg.GraphicsLayoutWidget):
         if self.bar_plot is not None:
             self.ci.layout.setColumnStretchFactor(0, 3)
             self.ci.layout.setColumnStretchFactor(1, 2)
-            self.bar_plot.getAxis("bottom").setStyle(autoExpandTextSpace=True)
-        # The legend sits beside the plot, not on it, so it never hides a curve however the data fall.
-        self.legend = pg.LegendItem(labelTextSize=f"{9 * 1.0:.0f}pt", verSpacing=-4, frame=False)
-        self.ci.addItem(self.legend, row=0, col=2 if self.bar_plot is not None else 1)
-        self.ci.layout.setColumnAlignment(
-            2 if self.bar_plot is not None else 1, QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft
-        )
+            # Bar names take two lines ("host → cuda:0" over "(pinned copy)").
+            line = QtGui.QFontMetricsF(QtGui.QFont()).height()
+            self.bar_plot.getAxis("bottom").setHeight(int(2 * line + 12))
+        # The legend and the notes sit beside the plot, not on it, so they never hide a curve.
+        side_col = 2 if self.bar_plot is not None else 1
+        self.side = self.ci.addLayout(row=0, col=side_col)
+        self.side.setContentsMargins(4, 24, 0, 0)
+        self.legend = pg.LegendItem(labelTextSize="9pt", verSpacing=-4, frame=False)
+        self._notes = pg.LabelItem("", justify="left", size="9pt")
+        self._notes.item.setTextWidth(NOTES_WIDTH_PX)
+        for row, item in enumerate((self.legend, self._notes)):
+            # Natural height at the top of the column, instead of spread over the plot's height.
+            item.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed)
+            self.side.addItem(item, row=row, col=0)
+        self.side.layout.setRowStretchFactor(2, 1)
+        self.side.addItem(pg.GraphicsWidget(), row=2, col=0)
+        self.side.layout.setColumnAlignment(0, QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
         self._series: dict[tuple[Any, ...], _SeriesItems] = {}
         self._legend_keys: list[tuple[Any, ...]] = []
         self._extras: list[tuple[Any, Any]] = []  # (plot, item): reference lines, crossover markers, labels, bars: rebuilt on every model
@@ -92,9 +104,6 @@ class ChartView(pg.GraphicsLayoutWidget):
         self._placeholder = pg.LabelItem("", justify="center", size="12pt")
         self._placeholder.setParentItem(self.plot.vb)
         self._placeholder.anchor(itemPos=(0.5, 0.5), parentPos=(0.5, 0.5))
-        self._notes = pg.LabelItem("", justify="left", size="10pt")
-        self._notes.setParentItem(self.plot.vb)
-        self._notes.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 6))
         # pyqtgraph's own "Export…" entry offers its SVG exporter, which crashes with PySide6 ≥ 6.11; gpuwise's
         # export actions (gpuwise.ui.export) take its place in the context menu.
         self.scene().contextMenu = []
@@ -138,11 +147,16 @@ class ChartView(pg.GraphicsLayoutWidget):
         has_data = model.has_data
         self._placeholder.setText(model.placeholder if not has_data else "", color=self._muted_hex())
         self._placeholder.setVisible(not has_data)
-        self._notes.setVisible(bool(model.notes))
-        if model.notes:
-            self._notes.setText("<br>".join(_html(n) for n in model.notes), color=self.theme.foreground.name())
-        for plot in self.plot_items():
-            plot.enableAutoRange()
+        self._draw_notes(model)
+        self.plot.enableAutoRange()
+        if self.bar_plot is not None and model.bars:
+            # Bars start at zero and leave headroom for their value labels.
+            self.bar_plot.setYRange(0, max(b.value for b in model.bars) * 1.15, padding=0)
+            self.bar_plot.setXRange(-0.6, len(model.bars) - 0.4, padding=0)
+
+    def notes_text(self) -> str:
+        """The notes beside the chart as plain text (e.g. where the GPU starts to pay)."""
+        return "\n".join(n.text for n in self.model.notes) if self.model else ""
 
     def apply_theme(self, theme: ChartTheme | None = None) -> None:
         """Recolour for ``theme`` (the current palette by default); every item is redrawn in the new colours."""
@@ -228,31 +242,41 @@ class ChartView(pg.GraphicsLayoutWidget):
             dashed_connect[-1] = False
         size = (SYMBOL_SIZE * (0.75 if secondary else 1.0)) * self.scale
         symbol = precision_symbol(s.symbol_key) if not secondary else "+"
-        brushes = [pg.mkBrush(color if m.kind == "measured" else self.theme.background) for m in s.marks]
-        pens = pg.mkPen(color, width=1.6 * self.scale)
+        symbol_pen = pg.mkPen(color, width=1.6 * self.scale)
+        # One brush for the whole curve keeps the legend sample right: filled for measured curves, hollow for
+        # estimates. Extrapolated points of a measured curve get hollow markers drawn over them.
+        fill = pg.mkBrush(self.theme.background) if estimate else pg.mkBrush(color)
+        pen = line_pen(color, style=style, width=width / self.scale, scale=self.scale)
         items = self._series.get(s.key)
         if items is None:
             main = pg.PlotDataItem()
             self.plot.addItem(main)
-            items = _SeriesItems(main=main, dashed=None, errors=None)
+            items = _SeriesItems(main=main, dashed=None, hollow=None, errors=None)
             self._series[s.key] = items
-        items.main.setData(
-            x=x, y=y, connect=solid_connect, pen=line_pen(color, style=style, width=width / self.scale,
-                                                          scale=self.scale),
-            symbol=symbol, symbolSize=size, symbolBrush=brushes, symbolPen=pens, name=s.name,
-        )  # fmt: skip
+            main.visibleChanged.connect(lambda key=s.key: self._follow_visibility(key))
+        items.main.setData(x=x, y=y, connect=solid_connect, pen=pen, symbol=symbol, symbolSize=size,
+                           symbolBrush=fill, symbolPen=symbol_pen, name=s.name)  # fmt: skip
         items.main.setZValue(5 if not secondary else 4)
         if dashed_connect.any():
             if items.dashed is None:
                 items.dashed = pg.PlotDataItem()
                 self.plot.addItem(items.dashed)
-            items.dashed.setData(
-                x=x, y=y, connect=dashed_connect, pen=line_pen(color, style="dash", width=width / self.scale,
-                                                               scale=self.scale),
-            )  # fmt: skip
+            dash = line_pen(color, style="dash", width=width / self.scale, scale=self.scale)
+            items.dashed.setData(x=x, y=y, connect=dashed_connect, pen=dash)
         elif items.dashed is not None:
             self.plot.removeItem(items.dashed)
             items.dashed = None
+        hollow = [i for i, m in enumerate(s.marks) if m.kind == "extrapolated"] if not estimate else []
+        if hollow:
+            if items.hollow is None:
+                items.hollow = pg.ScatterPlotItem()
+                items.hollow.setZValue(6)
+                self.plot.addItem(items.hollow)
+            items.hollow.setData(x=x[hollow], y=y[hollow], symbol=symbol, size=size, pen=symbol_pen,
+                                 brush=pg.mkBrush(self.theme.background))  # fmt: skip
+        elif items.hollow is not None:
+            self.plot.removeItem(items.hollow)
+            items.hollow = None
         self._draw_errors(s, items, x, y, color)
 
     def _draw_errors(self, s: Series, items: _SeriesItems, x: np.ndarray, y: np.ndarray, color: Any) -> None:
@@ -275,9 +299,17 @@ class ChartView(pg.GraphicsLayoutWidget):
 
     def _remove_series(self, key: tuple[Any, ...]) -> None:
         items = self._series.pop(key)
-        for item in (items.main, items.dashed, items.errors):
+        for item in (items.main, items.dashed, items.hollow, items.errors):
             if item is not None:
                 self.plot.removeItem(item)
+
+    def _follow_visibility(self, key: tuple[Any, ...]) -> None:
+        """Clicking a legend entry hides its curve; its dashes, markers and error bars go with it."""
+        items = self._series.get(key)
+        if items is not None:
+            for item in (items.dashed, items.hollow, items.errors):
+                if item is not None:
+                    item.setVisible(items.main.isVisible())
 
     def _series_name(self, key: tuple[Any, ...]) -> str:
         items = self._series[key]
@@ -293,15 +325,17 @@ class ChartView(pg.GraphicsLayoutWidget):
             y = self._vy(line.y)
             color = self.theme.foreground if line.role == "break-even" else self.theme.muted
             pen = pg.mkPen(color, width=1.6 * self.scale, style=QtCore.Qt.PenStyle.DashDotLine)
+            short = f"break-even {line.y:g}×" if line.role == "break-even" else "CPU peak (theory)"
             inf = pg.InfiniteLine(
-                pos=y, angle=0, pen=pen, label=line.label,
-                labelOpts={"position": 0.98, "anchors": [(1, 1), (1, 1)], "color": color, "fill": None},
+                pos=y, angle=0, pen=pen, label=short,
+                labelOpts={"position": 0.01, "anchors": [(0, 1), (0, 1)], "color": color, "fill": None},
             )  # fmt: skip
             inf.setZValue(3)
             self._add_extra(self.plot, inf)
             # Reference lines are not part of auto-range; an invisible point at their height makes them so.
             anchor = pg.ScatterPlotItem(x=[x_mid], y=[y], size=1, pen=None, brush=pg.mkBrush(0, 0, 0, 0))
             self._add_extra(self.plot, anchor)
+        x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
         for i, c in enumerate(model.crossovers):
             color = device_qcolor(self.colors.color(c.device, c.estimated and c.device != "cpu"), self.theme)
             assert model.hlines
@@ -312,7 +346,10 @@ class ChartView(pg.GraphicsLayoutWidget):
             star.setZValue(25)
             self._add_extra(self.plot, star)
             below = i % 2 == 1
-            text = pg.TextItem(c.text, color=self.theme.foreground, anchor=(0.5, -0.35 if below else 1.35))
+            # One crossover: the whole sentence at the star; several: the x value there, sentences in the notes.
+            label = c.text if len(model.crossovers) == 1 else "~" + c.text.rsplit("~", 1)[-1].split(" (")[0]
+            frac = (x - x_lo) / (x_hi - x_lo) if x_hi > x_lo else 0.5
+            text = pg.TextItem(label, color=color, anchor=(min(max(frac, 0.0), 1.0), -0.35 if below else 1.35))
             font = QtGui.QFont()
             font.setPointSizeF(10)
             font.setBold(True)
@@ -363,7 +400,8 @@ class ChartView(pg.GraphicsLayoutWidget):
     def _update_legend(self, model: ChartModel) -> None:
         keys = [s.key for s in model.series]
         kinds = {m.kind for s in model.series for m in s.marks}
-        wanted = [*keys, *(("key", k) for k in ("extrapolated", "estimate") if k in kinds)]
+        wanted = [*keys, *(("line", h.label) for h in model.hlines)]
+        wanted += [("key", k) for k in ("extrapolated", "estimate") if k in kinds]
         if model.failures:
             wanted.append(("key", "failed"))
         if wanted == self._legend_keys:
@@ -372,6 +410,10 @@ class ChartView(pg.GraphicsLayoutWidget):
         for s in model.series:
             self.legend.addItem(self._series[s.key].main, _html(s.name))
         muted = self.theme.foreground
+        for line in model.hlines:
+            color = self.theme.foreground if line.role == "break-even" else self.theme.muted
+            pen = pg.mkPen(color, width=1.6 * self.scale, style=QtCore.Qt.PenStyle.DashDotLine)
+            self.legend.addItem(pg.PlotDataItem([0, 1], [0, 1], pen=pen), _html(line.label))
         for k in ("extrapolated", "estimate"):
             if k in kinds:
                 style = "dash" if k == "extrapolated" else "dot"
@@ -435,6 +477,20 @@ class ChartView(pg.GraphicsLayoutWidget):
             self._hover.setData(x=[x], y=[y])
         global_pos = self.viewport().mapToGlobal(self.mapFromScene(scene_pos))
         QtWidgets.QToolTip.showText(global_pos, tip, self)
+
+    def _draw_notes(self, model: ChartModel) -> None:
+        lines = []
+        for n in model.notes:
+            color = self.theme.foreground
+            if n.device is not None:
+                color = device_qcolor(self.colors.color(n.device, n.estimated), self.theme)
+            lines.append(f'<span style="color:{color.name()}">{_html(n.text)}</span>')
+        head = ""
+        if model.crossovers or any(h.role == "break-even" for h in model.hlines) and model.series:
+            ratio = next(h.y for h in model.hlines if h.role == "break-even")
+            head = f"<b>At a price ratio of {ratio:g}×:</b><br>"
+        self._notes.setText(head + "<br>".join(lines) if lines else "", color=self.theme.foreground.name())
+        self._notes.setVisible(bool(lines))
 
     def _muted_hex(self) -> str:
         c = QtGui.QColor(self.theme.foreground)

@@ -202,6 +202,15 @@ def test_human_block_marks_missing_gpu_metrics_na() -> None:
     assert "clocks: n/a" in text
 
 
+def test_output_the_console_cannot_encode_is_replaced_not_fatal() -> None:
+    # Windows pipes and files default to cp1252 (or worse); "°C" or a process name must not end the run.
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="ascii")
+    t = FakeTime()
+    monitor(fake_sampler(FakeNvml()), interval=1.0, count=1, as_json=False, out=out, sleep=t.sleep, clock=t.clock)
+    assert "64 ?C" in raw.getvalue().decode("ascii")
+
+
 def test_ctrl_c_ends_run_with_status_0() -> None:
     class InterruptedSampler(Sampler):
         def sample(self) -> Sample:

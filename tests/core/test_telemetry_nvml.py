@@ -317,6 +317,18 @@ def test_losing_the_only_gpu_leaves_an_empty_list_and_the_reason() -> None:
     assert not state.ok
 
 
+def test_gpus_lost_in_different_ticks_are_all_named() -> None:
+    gpus = [FakeGpu(name="A"), FakeGpu(name="B"), FakeGpu(name="C")]
+    probe = NvmlProbe(FakeNvml(gpus=gpus))
+    probe.read()
+    gpus[0].lost = True
+    probe.read()
+    gpus[2].lost = True
+    remaining, state = probe.read()
+    assert [g.name for g in remaining] == ["B"]
+    assert state.message.startswith("GPU 0 (A), GPU 2 (C) stopped responding")
+
+
 def test_a_gpu_lost_while_opening_it_is_the_gpu_lost_state() -> None:
     probe = NvmlProbe(FakeNvml(gpus=[FakeGpu(lost=True)]))
     assert probe.state.status is NvmlStatus.GPU_LOST
@@ -369,6 +381,29 @@ def test_concurrent_first_use_initialises_once() -> None:
         t.join()
     assert results == [True] * 8
     assert fake.calls["nvmlInit"] == 1
+
+
+def test_state_does_not_wait_behind_a_slow_read() -> None:
+    # A GPU that is falling off the bus can make an NVML call hang for seconds; the GUI thread asking for the
+    # state must not queue behind the sampler thread that is stuck in it.
+    probe = NvmlProbe(FakeNvml())
+    assert probe.state.ok
+    holding, release = threading.Event(), threading.Event()
+
+    def stuck_read() -> None:
+        with probe._lock:
+            holding.set()
+            release.wait()
+
+    reader = threading.Thread(target=stuck_read)
+    reader.start()
+    try:
+        holding.wait()
+        assert probe.state.ok  # would deadlock here if state took the lock
+        assert probe.device_count() == 1
+    finally:
+        release.set()
+        reader.join()
 
 
 def test_get_nvml_probe_is_a_process_wide_singleton() -> None:

@@ -38,10 +38,6 @@ class FixedHostProbe(HostProbe):
 
     def __init__(self, sample: HostSample = HOST) -> None:
         self.fixed = sample
-        self.primed = False
-
-    def prime(self) -> None:
-        self.primed = True
 
     def sample(self) -> HostSample:
         return self.fixed

@@ -154,12 +154,16 @@ def run_point(ps: PointSpec, cancel: CancelToken | None = None) -> Generator[Tic
         raise
     except Exception as e:
         oom = _is_oom(e)
-        _release(ps.device)
         status: Status = "oom" if oom else "failed"
-        msg = f"ran out of memory: {str(e).splitlines()[0][:200]}" if oom else f"{type(e).__name__}: {e}"[:300]
-        return _base_point(ps, spec, status, msg, estimated_memory_bytes=est.total)
+        first_line = (str(e).splitlines() or [type(e).__name__])[0]  # an OOM can come without a message
+        msg = f"ran out of memory: {first_line[:200]}" if oom else f"{type(e).__name__}: {e}"[:300]
+    else:
+        _release(ps.device)
+        return result
+    # Released only after the handler: the exception's traceback holds the failed step's frames (model,
+    # optimizer, batches), so nothing could be freed while it was alive.
     _release(ps.device)
-    return result
+    return _base_point(ps, spec, status, msg, estimated_memory_bytes=est.total)
 
 
 def _measure(

@@ -69,8 +69,7 @@ class HostProbe:
     def __init__(self) -> None:
         self.prime()
 
-    @staticmethod
-    def prime() -> None:
+    def prime(self) -> None:
         """Start a CPU-load window: ``cpu_percent(interval=None)`` measures since its previous call."""
         _safe("cpu_percent", lambda: psutil.cpu_percent(interval=None))
         _safe("cpu_percent(percpu)", lambda: psutil.cpu_percent(interval=None, percpu=True))

@@ -223,9 +223,10 @@ class NvmlProbe:
         self._nv: Any = None
         self._lock = threading.RLock()
         self._initialised = False  # nvmlInit succeeded and shutdown has not been called
-        self._tried = False
+        self._ready = False  # the first-use initialisation has finished, successfully or not
         self._state = _UNINITIALISED
         self._devices: list[_Device] = []
+        self._lost: list[_Device] = []
         self._driver_version: str | NotAvailable = NA
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -233,32 +234,39 @@ class NvmlProbe:
     def _ensure_init(self) -> None:
         """Initialise NVML once. A failure is remembered, not retried on every tick: retrying a missing driver
         costs a library search each time and cannot succeed within this process."""
+        if self._ready:  # lock-free once done, so the GUI thread never waits behind a slow read
+            return
         with self._lock:
-            if self._tried:
+            if self._ready:
                 return
-            self._tried = True
             try:
-                nv = self._injected if self._injected is not None else _init_real_pynvml()
-                if self._injected is not None:
-                    nv.nvmlInit()
-                self._nv = nv
-            except Exception as err:  # the NVML error classes, or OSError from ctypes on exotic systems
-                self._state = state_for_error(err)
-                return
-            self._initialised = True
-            atexit.register(self.shutdown)
-            try:
-                count = int(nv.nvmlDeviceGetCount())
-                self._devices = [self._open_device(nv, i) for i in range(count)]
-                self._driver_version = _text(_optional(nv, lambda: nv.nvmlSystemGetDriverVersion()))
-            except Exception as err:
-                self._state = state_for_error(err)
-                self._devices = []
-                return
-            if not self._devices:
-                self._state = NvmlState(NvmlStatus.NO_GPU, _MESSAGES[NvmlStatus.NO_GPU])
-            else:
-                self._state = NvmlState(NvmlStatus.OK, self._ok_message())
+                self._init_locked()
+            finally:
+                self._ready = True
+
+    def _init_locked(self) -> None:
+        try:
+            nv = self._injected if self._injected is not None else _init_real_pynvml()
+            if self._injected is not None:
+                nv.nvmlInit()
+            self._nv = nv
+        except Exception as err:  # the NVML error classes, or OSError from ctypes on exotic systems
+            self._state = state_for_error(err)
+            return
+        self._initialised = True
+        atexit.register(self.shutdown)
+        try:
+            count = int(nv.nvmlDeviceGetCount())
+            self._devices = [self._open_device(nv, i) for i in range(count)]
+            self._driver_version = _text(_optional(nv, lambda: nv.nvmlSystemGetDriverVersion()))
+        except Exception as err:
+            self._state = state_for_error(err)
+            self._devices = []
+            return
+        if not self._devices:
+            self._state = NvmlState(NvmlStatus.NO_GPU, _MESSAGES[NvmlStatus.NO_GPU])
+        else:
+            self._state = NvmlState(NvmlStatus.OK, self._ok_message())
 
     def _ok_message(self) -> str:
         n = len(self._devices)
@@ -287,8 +295,9 @@ class NvmlProbe:
                     _log.debug("nvmlShutdown failed: %s", err)
                 atexit.unregister(self.shutdown)
             self._initialised = False
-            self._tried = False
+            self._ready = False
             self._devices = []
+            self._lost = []
             self._state = _UNINITIALISED
 
     # -- queries ---------------------------------------------------------------------------------------------
@@ -329,8 +338,9 @@ class NvmlProbe:
                     state = state_for_error(err)  # for this tick only: the next one may well succeed
             if lost:
                 # A lost GPU stays lost until a reset, and polling it can block: stop asking it.
-                self._devices = [d for d in self._devices if d not in lost]
-                names = ", ".join(_describe(d) for d in lost)
+                self._devices = [d for d in self._devices if all(d is not x for x in lost)]
+                self._lost.extend(lost)
+                names = ", ".join(_describe(d) for d in self._lost)
                 self._state = state = NvmlState(
                     NvmlStatus.GPU_LOST,
                     f"{names} stopped responding (fell off the bus) and needs a reset or reboot.",

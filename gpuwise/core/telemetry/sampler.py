@@ -75,6 +75,7 @@ class Sampler:
     The default host probe primes the CPU-load counters on construction, so even the first sample measures a
     real window. GPU process lists are refreshed at most every :data:`PROCESS_POLL_INTERVAL_S` and reused in
     between, however fast :meth:`sample` is called. ``clock`` (monotonic seconds) is injectable for tests.
+    Call it from one thread at a time (the probes themselves are thread-safe).
     """
 
     def __init__(

@@ -1,0 +1,691 @@
+"""The main window: workload panel (left), charts with the verdict beside them (centre), live monitor (bottom).
+
+It wires the panels together and owns the run: Run hands the workload panel's SweepPlan to a
+:class:`~gpuwise.ui.worker.SweepRunner`, whose signals feed the charts, the verdict card, the monitor's phase
+shading and the status bar. Nothing here imports torch: the sweep imports it on its thread, and device discovery
+imports it on another one after the window has shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import gpuwise
+from gpuwise.core.bench.events import Progress
+from gpuwise.core.devices import DeviceInventory, cpu_info
+from gpuwise.core.errors import UserInputError
+from gpuwise.core.report import MicroResult, Point, Report, load_report, save_report
+from gpuwise.core.resources import resource_path
+from gpuwise.core.units import format_duration
+from gpuwise.ui.charts import ChartsWidget
+from gpuwise.ui.monitor_panel import MonitorPanel
+from gpuwise.ui.monitor_sampler import SamplerLike
+from gpuwise.ui.qt import QtCore, QtGui, QtWidgets
+from gpuwise.ui.settings import Settings
+from gpuwise.ui.worker import BackgroundCall, RunSweep, SweepRunner
+from gpuwise.ui.workload_panel import WorkloadPanel
+
+Qt = QtCore.Qt
+_log = logging.getLogger(__name__)
+
+DEFAULT_SIZE = (1360, 860)
+PHASE_WORDS = {
+    "preparing": "Preparing",
+    "init": "Starting the device",
+    "warmup": "Warming up",
+    "measuring": "Measuring",
+    "micro": "Micro-benchmarks",
+    "done": "Finishing",
+}
+AUTOSAVE_NAME = "last-run.json"
+REPORT_FILTER = "gpuwise reports (*.json);;All files (*)"
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("gpuwise", "gpuwise"))
+
+
+def app_icon() -> QtGui.QIcon:
+    return QtGui.QIcon(str(resource_path("gpuwise.svg")))
+
+
+def machine_summary(machine: dict[str, Any]) -> str:
+    """"Intel Xeon … (2 cores) + NVIDIA A10G" from a report's machine dict (any field may be missing)."""
+    cpu = machine.get("cpu") if isinstance(machine.get("cpu"), dict) else {}
+    model = str(cpu.get("model") or "unknown CPU") if isinstance(cpu, dict) else "unknown CPU"
+    cores = cpu.get("physical_cores") if isinstance(cpu, dict) else None
+    text = model + (f" ({cores} cores)" if isinstance(cores, int) else "")
+    gpus = machine.get("gpus")
+    names = [str(g.get("name")) for g in gpus if isinstance(g, dict) and g.get("name")] if isinstance(gpus, list) else []
+    if names:
+        text += " + " + ", ".join(names)
+    return text
+
+
+def _make_verdict_card(parent: QtWidgets.QWidget) -> QtWidgets.QWidget | None:
+    try:
+        from gpuwise.ui.verdict_card import VerdictCard
+    except ImportError:  # built by another issue; the window works without it
+        return None
+    card: QtWidgets.QWidget = VerdictCard(parent)
+    return card
+
+
+def _install_export(charts: ChartsWidget, window: QtWidgets.QMainWindow) -> list[QtGui.QAction]:
+    try:
+        from gpuwise.ui.export import install_export_actions
+    except ImportError:
+        return []
+    return list(install_export_actions(charts, window))
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """The gpuwise window. Every collaborator that touches the outside world is injectable for tests."""
+
+    runStateChanged = QtCore.Signal(bool)
+    reportShown = QtCore.Signal(object)  # the Report now on the charts
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        sampler: SamplerLike | None = None,
+        monitor_threaded: bool = True,
+        run_sweep: RunSweep | None = None,
+        discover: Callable[[], DeviceInventory] | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else Settings()
+        self._discover = discover
+        self._data_dir = data_dir
+        self._inventory: DeviceInventory | None = None
+        self._report: Report | None = None  # what the charts show (a finished run or an opened file)
+        self._report_path: Path | None = None
+        self._run_points: list[Point] = []
+        self._run_micro: list[MicroResult] = []
+        self._run_plan: Any = None
+        self._run_started = 0.0
+        self._close_pending = False
+        self._shown_once = False
+        self._discovery: BackgroundCall | None = None
+        self.last_message_box: QtWidgets.QMessageBox | None = None
+
+        self.setWindowTitle("gpuwise")
+        self.setWindowIcon(app_icon())
+        self.setObjectName("gpuwise-main")
+        self.setDockOptions(
+            QtWidgets.QMainWindow.DockOption.AnimatedDocks | QtWidgets.QMainWindow.DockOption.AllowTabbedDocks
+        )
+
+        # Centre: charts and the verdict side by side.
+        self.charts = ChartsWidget()
+        self.verdict = _make_verdict_card(self)
+        self.splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("centre-splitter")
+        self.splitter.addWidget(self.charts)
+        if self.verdict is not None:
+            self.verdict.setMinimumWidth(260)
+            self.splitter.addWidget(self.verdict)
+            self.splitter.setStretchFactor(0, 3)
+            self.splitter.setStretchFactor(1, 1)
+            self.splitter.setCollapsible(0, False)
+        self.setCentralWidget(self.splitter)
+
+        # Left: the workload. Bottom: the monitor. The left dock owns both left corners, so the panel keeps the
+        # full height at 1280×800 and the monitor spans only under the charts.
+        self.workload = WorkloadPanel(self.settings)
+        self.workload_dock = self._dock("Workload", "workload-dock", self.workload)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.workload_dock)
+        self.monitor = MonitorPanel(sampler, threaded=monitor_threaded, settings=self.settings)
+        self.monitor_dock = self._dock("Live monitor", "monitor-dock", self.monitor)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.monitor_dock)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.monitor_dock.dockLocationChanged.connect(self._on_monitor_area)
+
+        self.runner = SweepRunner(run_sweep, self)
+        self._build_actions()
+        self._build_menus()
+        self._build_status_bar()
+        self._connect()
+        self._restore_window()
+        self._update_run_state()
+
+    # -- construction --------------------------------------------------------------------------------------
+
+    def _dock(self, title: str, name: str, widget: QtWidgets.QWidget) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState/restoreState find docks by object name
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        return dock
+
+    def _action(
+        self, text: str, slot: Callable[[], Any], shortcut: QtGui.QKeySequence | str | None = None, tip: str = ""
+    ) -> QtGui.QAction:
+        action = QtGui.QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)  # shortcuts work even when the toolbar is hidden
+        return action
+
+    def _build_actions(self) -> None:
+        style = self.style()
+        sp = QtWidgets.QStyle.StandardPixmap
+        self.run_action = self._action(
+            "&Run", self.start_run, "Ctrl+R", "Measure the workload on every chosen device (Ctrl+R)"
+        )
+        self.run_action.setIcon(style.standardIcon(sp.SP_MediaPlay))
+        self.cancel_action = self._action(
+            "&Cancel", self.cancel_run, "Esc", "Stop the run; completed points are kept (Esc)"
+        )
+        self.cancel_action.setIcon(style.standardIcon(sp.SP_MediaStop))
+        self.open_action = self._action(
+            "&Open report…", lambda: self.open_report(), QtGui.QKeySequence.StandardKey.Open,
+            "Open a saved gpuwise report (Ctrl+O)",
+        )  # fmt: skip
+        self.open_action.setIcon(style.standardIcon(sp.SP_DialogOpenButton))
+        self.save_action = self._action(
+            "&Save report as…", lambda: self.save_report_as(), "Ctrl+Shift+S",
+            "Save the results shown as a JSON report (Ctrl+Shift+S)",
+        )  # fmt: skip
+        self.save_action.setIcon(style.standardIcon(sp.SP_DialogSaveButton))
+        self.compare_action = self._action(
+            "Co&mpare with report…", lambda: self.compare_report(), None,
+            "Overlay the points of another report (another machine, another day)",
+        )  # fmt: skip
+        self.quit_action = self._action("&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit, "Quit gpuwise")
+        self.quit_action.setMenuRole(QtGui.QAction.MenuRole.QuitRole)
+        self.export_actions = _install_export(self.charts, self)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.compare_action)
+        if self.export_actions:
+            export_menu = file_menu.addMenu("&Export chart")
+            for a in self.export_actions:
+                export_menu.addAction(a)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        run_menu = bar.addMenu("&Run")
+        run_menu.addAction(self.run_action)
+        run_menu.addAction(self.cancel_action)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.workload_dock.toggleViewAction())
+        view_menu.addAction(self.monitor_dock.toggleViewAction())
+        view_menu.addSeparator()
+        self.reset_layout_action = self._action("Reset layout", self.reset_layout, None, "Put every panel back")
+        view_menu.addAction(self.reset_layout_action)
+        help_menu = bar.addMenu("&Help")
+        self.about_action = self._action("&About gpuwise", self.show_about)
+        self.about_action.setMenuRole(QtGui.QAction.MenuRole.AboutRole)
+        help_menu.addAction(self.about_action)
+
+        self.toolbar = QtWidgets.QToolBar("Main toolbar", self)
+        self.toolbar.setObjectName("main-toolbar")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar.addAction(self.open_action)
+        self.toolbar.addAction(self.save_action)
+        if self.export_actions:
+            self.toolbar.addSeparator()
+            for a in self.export_actions:
+                self.toolbar.addAction(a)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.status_label = QtWidgets.QLabel("Ready. Choose a workload on the left and press Run (Ctrl+R).")
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_label.setMinimumWidth(120)
+        self.machine_label = QtWidgets.QLabel()
+        self.machine_label.setEnabled(False)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("Idle")
+        self.progress.setMinimumWidth(260)
+        self.progress.setMaximumWidth(420)
+        self.run_button = QtWidgets.QToolButton()
+        self.run_button.setDefaultAction(self.run_action)
+        self.run_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.cancel_button = QtWidgets.QToolButton()
+        self.cancel_button.setDefaultAction(self.cancel_action)
+        self.cancel_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        sb.addWidget(self.status_label, 1)
+        sb.addPermanentWidget(self.machine_label)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.run_button)
+        sb.addPermanentWidget(self.cancel_button)
+
+    def _connect(self) -> None:
+        self.workload.runRequested.connect(self.start_run)
+        self.workload.validityChanged.connect(lambda _v: self._update_run_state())
+        self.workload.planChanged.connect(self._on_plan_changed)
+        r = self.runner
+        r.started.connect(self._on_started)
+        r.progressed.connect(self._on_progress)
+        r.pointMeasured.connect(self._on_point)
+        r.microMeasured.connect(self._on_micro)
+        r.finished.connect(self._on_finished)
+        r.cancelled.connect(self._on_cancelled)
+        r.failed.connect(self._on_failed)
+        r.stopped.connect(self._on_stopped)
+        if self.verdict is not None:
+            prices = getattr(self.verdict, "pricesChanged", None)
+            if prices is not None:
+                prices.connect(self._on_prices)
+            comparison = getattr(self.verdict, "comparisonChanged", None)
+            if comparison is not None:
+                comparison.connect(self._on_comparison)
+        self._on_plan_changed(None)
+
+    def _restore_window(self) -> None:
+        geometry = self.settings.get_bytes("window/geometry")
+        restored = geometry is not None and self.restoreGeometry(geometry)
+        if not restored:
+            w, h = DEFAULT_SIZE
+            screen = QtGui.QGuiApplication.primaryScreen()
+            if screen is not None:
+                avail = screen.availableGeometry()
+                w, h = min(w, int(avail.width() * 0.95)), min(h, int(avail.height() * 0.95))
+            self.resize(w, h)
+        self.resizeDocks([self.workload_dock], [360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.monitor_dock], [240], Qt.Orientation.Vertical)
+        state = self.settings.get_bytes("window/state")
+        if state is not None:
+            self.restoreState(state)
+        splitter = self.settings.get_bytes("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        elif self.verdict is not None:
+            self.splitter.setSizes([700, 300])
+        tab = self.settings.get_str("window/chart", "", choices=self.charts.chart_names())
+        if tab:
+            self.charts.set_current_chart(tab)
+        self._on_monitor_area(self.dockWidgetArea(self.monitor_dock))
+
+    def save_window_state(self) -> None:
+        s = self.settings
+        s.set("window/geometry", self.saveGeometry())
+        s.set("window/state", self.saveState())
+        s.set("window/splitter", self.splitter.saveState())
+        s.set("window/chart", self.charts.current_chart_name())
+        s.sync()
+
+    def reset_layout(self) -> None:
+        for dock, area in ((self.workload_dock, Qt.DockWidgetArea.LeftDockWidgetArea),
+                           (self.monitor_dock, Qt.DockWidgetArea.BottomDockWidgetArea)):  # fmt: skip
+            dock.setFloating(False)
+            self.addDockWidget(area, dock)
+            dock.show()
+        self.resizeDocks([self.workload_dock], [360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.monitor_dock], [240], Qt.Orientation.Vertical)
+
+    # -- start-up work after the window shows --------------------------------------------------------------
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self.monitor.start()
+            # Let the first frame paint, then import torch and look for GPUs in the background.
+            QtCore.QTimer.singleShot(150, self._start_discovery)
+
+    def _start_discovery(self) -> None:
+        if self._discovery is not None or self._inventory is not None or self._close_pending:
+            return
+        discover = self._discover
+        if discover is None:
+            from gpuwise.core.devices import discover_devices
+
+            discover = discover_devices
+        call = BackgroundCall(discover, "gpuwise-discovery", self)
+        call.succeeded.connect(self._on_inventory)
+        call.failed.connect(self.workload.set_discovery_failed)
+        call.stopped.connect(self._on_discovery_stopped)
+        self._discovery = call
+        call.start()
+
+    def _on_inventory(self, inventory: DeviceInventory) -> None:
+        self._inventory = inventory
+        self.workload.set_inventory(inventory)
+        if self._report is None:
+            self.machine_label.setText(f"This machine: {machine_summary({'cpu': inventory.cpu.to_dict(), 'gpus': [g.to_dict() for g in inventory.gpus]})}")
+
+    def _on_discovery_stopped(self) -> None:
+        self._discovery = None
+        if self._close_pending:
+            self.close()
+
+    def inventory(self) -> DeviceInventory | None:
+        return self._inventory
+
+    # -- running -------------------------------------------------------------------------------------------
+
+    def is_running(self) -> bool:
+        return self.runner.is_running()
+
+    def start_run(self, plan: Any = None) -> bool:
+        """Start measuring ``plan`` (default: the workload panel's). False when a run is already going."""
+        if self.runner.is_running() or self._close_pending:
+            return False
+        if plan is None:
+            self.workload.refresh_estimates()
+            if not self.workload.is_valid():
+                self.show_message("Cannot run yet", self.workload.error(), warning=True)
+                return False
+            try:
+                plan = self.workload.plan()
+            except UserInputError as e:
+                self.show_message("Cannot run yet", str(e), warning=True)
+                return False
+        self._run_plan = plan
+        self._run_points, self._run_micro = [], []
+        self._run_started = time.monotonic()
+        self._report, self._report_path = None, None
+        self.charts.clear()
+        self.charts.set_machine(self._this_machine())
+        self._set_title(None)
+        self.progress.setValue(0)
+        self.progress.setFormat("Starting… (loading torch)")
+        self.status_label.setText("Starting the run…")
+        self.runner.start(plan)
+        self._update_run_state()
+        return True
+
+    def cancel_run(self) -> None:
+        if self.runner.is_running():
+            self.runner.cancel()
+            self.progress.setFormat("Cancelling… (completed points are kept)")
+            self.status_label.setText("Cancelling: stopping after the current step…")
+            self.cancel_action.setEnabled(False)
+
+    def _this_machine(self) -> dict[str, Any]:
+        inv = self._inventory
+        cpu = inv.cpu if inv is not None else cpu_info()
+        return {"cpu": cpu.to_dict(), "gpus": [g.to_dict() for g in inv.gpus] if inv is not None else []}
+
+    def _update_run_state(self) -> None:
+        running = self.runner.is_running()
+        self.run_action.setEnabled(not running and self.workload.is_valid() and not self._close_pending)
+        self.cancel_action.setEnabled(running and not self.runner.cancel_requested)
+        self.workload.set_running(running)
+        self.open_action.setEnabled(not running)
+        self.compare_action.setEnabled(not running)
+        self.runStateChanged.emit(running)
+
+    def _on_started(self) -> None:
+        self.status_label.setText("Running: the first point loads torch and builds the model…")
+
+    def _on_progress(self, p: Progress) -> None:
+        self.progress.setValue(int(1000 * max(0.0, min(1.0, p.fraction))))
+        phase = PHASE_WORDS.get(p.phase, p.phase)
+        where = f"point {p.point_index + 1}/{p.point_count}" if p.point_index >= 0 else "micro-benchmarks"
+        eta = f" · ~{format_duration(p.eta_s)} left" if p.eta_s > 0 else ""
+        if not self.runner.cancel_requested:
+            self.progress.setFormat(f"{phase} · {where}{eta}")
+            self.status_label.setText(f"{phase}: {p.label}")
+        self.monitor.begin_phase(p.phase)
+
+    def _on_point(self, point: Point) -> None:
+        self._run_points.append(point)
+        self.charts.add_point(point)
+        if point.status != "ok":
+            self.status_label.setText(f"{point.device}: {point.status} — {point.message}")
+        self._update_verdict(self._partial_report())
+
+    def _on_micro(self, result: MicroResult) -> None:
+        self._run_micro.append(result)
+        self.charts.add_micro(result)
+
+    def _partial_report(self, cancelled: bool = False) -> Report:
+        settings = dataclasses.asdict(self._run_plan) if dataclasses.is_dataclass(self._run_plan) else {}
+        return Report(
+            machine=self._this_machine(), points=list(self._run_points), micro=list(self._run_micro),
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"), settings=settings,
+            cancelled=cancelled, gpuwise_version=gpuwise.__version__,
+        )  # fmt: skip
+
+    def _on_finished(self, report: Report) -> None:
+        self._show_run_report(report, "Finished")
+
+    def _on_cancelled(self, report: Report) -> None:
+        self._show_run_report(report, "Cancelled")
+
+    def _show_run_report(self, report: Report, how: str) -> None:
+        self._report = report
+        self.charts.set_report(report)
+        self._update_verdict(report)
+        self.monitor.end_phases()
+        elapsed = format_duration(time.monotonic() - self._run_started)
+        n = len(report.points)
+        saved = self._autosave(report)
+        where = f" Saved to {saved}." if saved else ""
+        kept = " (completed points kept)" if how == "Cancelled" else ""
+        self.status_label.setText(f"{how}: {n} point{'s' if n != 1 else ''} in {elapsed}{kept}.{where}")
+        self.progress.setValue(1000 if how == "Finished" else self.progress.value())
+        self.progress.setFormat(f"{how} · {n} points")
+        self.reportShown.emit(report)
+
+    def _on_failed(self, message: str) -> None:
+        self.monitor.end_phases()
+        kept = ""
+        if self._run_points:
+            report = self._partial_report()
+            self._report = report
+            saved = self._autosave(report)
+            kept = f"\n\nThe {len(self._run_points)} points measured before the failure are kept" + (
+                f" (saved to {saved})." if saved else "."
+            )
+        self.progress.setFormat("Failed")
+        self.status_label.setText(f"The run failed: {message}")
+        self.show_message("The run failed", message + kept, warning=True)
+
+    def _on_stopped(self) -> None:
+        self._update_run_state()
+        if self._close_pending:
+            self.close()
+
+    def _autosave(self, report: Report) -> Path | None:
+        """Keep the last run's results even if the user never saves: nothing measured is lost."""
+        try:
+            folder = self._data_dir if self._data_dir is not None else default_data_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / AUTOSAVE_NAME
+            save_report(report, path)
+            return path
+        except (OSError, UserInputError) as e:
+            _log.warning("autosave failed: %s", e)
+            return None
+
+    def autosave_path(self) -> Path:
+        return (self._data_dir if self._data_dir is not None else default_data_dir()) / AUTOSAVE_NAME
+
+    # -- verdict -------------------------------------------------------------------------------------------
+
+    def _on_plan_changed(self, _plan: Any) -> None:
+        if self.verdict is None or not hasattr(self.verdict, "set_workload"):
+            return
+        w = self.workload
+        self.verdict.set_workload(w.family(), w.params(), w.samples(), w.epochs(), w.batch_size(), w.precision())
+
+    def _update_verdict(self, report: Report) -> None:
+        if self.verdict is not None and hasattr(self.verdict, "set_report"):
+            self.verdict.set_report(report)
+
+    def _on_prices(self, cpu_per_h: float, gpu_per_h: float) -> None:
+        if cpu_per_h > 0 and gpu_per_h > 0:
+            self.charts.set_price_ratio(gpu_per_h / cpu_per_h)
+
+    def _on_comparison(self, items: list[Any]) -> None:
+        points = [p for p in items if isinstance(p, Point)]
+        if points or not items:
+            self.charts.set_estimates(points)
+
+    # -- report files --------------------------------------------------------------------------------------
+
+    def _ask_path(self, title: str, save: bool) -> Path | None:
+        start = self.settings.get_str("files/last_dir", str(Path.home()))
+        if save:
+            name = str(Path(start) / "gpuwise-report.json")
+            path, _ = QtWidgets.QFileDialog.getSaveFileName(self, title, name, REPORT_FILTER)
+        else:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, title, start, REPORT_FILTER)
+        if not path:
+            return None
+        self.settings.set("files/last_dir", str(Path(path).parent))
+        return Path(path)
+
+    def open_report(self, path: str | Path | None = None) -> bool:
+        """Show a saved report. A bad file leaves what is shown untouched and explains itself in a dialog."""
+        if self.runner.is_running():
+            return False
+        p = Path(path) if path is not None else self._ask_path("Open gpuwise report", save=False)
+        if p is None:
+            return False
+        try:
+            report = load_report(p)
+        except UserInputError as e:
+            self.show_message("Cannot open the report", str(e), warning=True)
+            return False
+        self._report, self._report_path = report, p
+        self.charts.clear()
+        self.charts.set_report(report)
+        self._update_verdict(report)
+        self._set_title(p, report)
+        n = len(report.points)
+        self.status_label.setText(f"Opened {p.name}: {n} point{'s' if n != 1 else ''} from {report.created}.")
+        self.reportShown.emit(report)
+        return True
+
+    def save_report_as(self, path: str | Path | None = None) -> bool:
+        report = self._report
+        if report is None:
+            self.show_message("Nothing to save", "Run a comparison or open a report first.")
+            return False
+        p = Path(path) if path is not None else self._ask_path("Save gpuwise report", save=True)
+        if p is None:
+            return False
+        if p.suffix == "":
+            p = p.with_suffix(".json")
+        try:
+            save_report(report, p)  # atomic: the old file stays whole if this fails
+        except (OSError, UserInputError) as e:
+            self.show_message("Cannot save the report", f"{p}: {e}", warning=True)
+            return False
+        self._report_path = p
+        self._set_title(p, report)
+        self.status_label.setText(f"Saved {len(report.points)} points to {p}.")
+        return True
+
+    def compare_report(self, path: str | Path | None = None) -> bool:
+        """Overlay another report's points, each device renamed after its machine so the curves stay apart."""
+        if self.runner.is_running():
+            return False
+        p = Path(path) if path is not None else self._ask_path("Compare with report", save=False)
+        if p is None:
+            return False
+        try:
+            other = load_report(p)
+        except UserInputError as e:
+            self.show_message("Cannot open the report", str(e), warning=True)
+            return False
+        tag = p.stem
+        for point in other.points:
+            self.charts.add_point(dataclasses.replace(point, device=f"{point.device} · {tag}"))
+        for m in other.micro:
+            self.charts.add_micro(dataclasses.replace(m, device=f"{m.device} · {tag}"))
+        self.status_label.setText(f"Comparing with {p.name} ({machine_summary(other.machine)}).")
+        return True
+
+    def current_report(self) -> Report | None:
+        return self._report
+
+    def _set_title(self, path: Path | None, report: Report | None = None) -> None:
+        if path is None or report is None:
+            self.setWindowTitle("gpuwise")
+            return
+        summary = machine_summary(report.machine)
+        here = cpu_info().model
+        cpu = report.machine.get("cpu")
+        other = isinstance(cpu, dict) and cpu.get("model") not in (None, here)
+        where = "another machine: " if other else ""
+        self.setWindowTitle(f"gpuwise — {path.name} ({where}{summary})")
+        self.machine_label.setText(f"Report from {where}{summary}")
+
+    # -- dialogs -------------------------------------------------------------------------------------------
+
+    def show_message(self, title: str, text: str, *, warning: bool = False) -> QtWidgets.QMessageBox:
+        """A window-modal message that does not block the event loop (runs and the monitor go on)."""
+        icon = QtWidgets.QMessageBox.Icon.Warning if warning else QtWidgets.QMessageBox.Icon.Information
+        box = QtWidgets.QMessageBox(icon, title, text, QtWidgets.QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        self.last_message_box = box
+        box.destroyed.connect(self._forget_box)
+        box.open()
+        return box
+
+    def _forget_box(self, *_args: object) -> None:
+        self.last_message_box = None
+
+    def show_about(self) -> None:
+        self.show_message(
+            "About gpuwise",
+            f"gpuwise {gpuwise.__version__}\n\nDo I need a GPU to train this model on this data, and is it worth "
+            "the money? gpuwise measures training on your CPU and GPUs, estimates GPUs you do not have, and "
+            f"compares the cost.\n\nThe last run is kept in {self.autosave_path()}.",
+        )
+
+    # -- layout reacting to the monitor's dock -------------------------------------------------------------
+
+    def _on_monitor_area(self, area: Qt.DockWidgetArea) -> None:
+        vertical = area in (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.monitor.set_orientation(Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal)
+
+    # -- closing -------------------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        busy = self.runner.is_running() or self._discovery is not None
+        if busy:
+            # Never block the event loop or leave a thread running: cancel, keep the window, close once the
+            # threads report that they have ended (the sweep honours a cancel within about a second).
+            self._close_pending = True
+            self.runner.cancel()
+            self.status_label.setText("Closing: waiting for the run to stop…")
+            self.progress.setFormat("Stopping…")
+            self._update_run_state()
+            event.ignore()
+            return
+        self.save_window_state()
+        self.monitor.stop()
+        super().closeEvent(event)
+
+    def shutdown(self, timeout_ms: int = 15_000) -> None:
+        """Blocking last resort when the application quits without a close event (e.g. logout)."""
+        self.runner.shutdown(timeout_ms)
+        if self._discovery is not None:
+            self._discovery.wait(timeout_ms)
+        self.monitor.stop()
