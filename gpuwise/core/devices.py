@@ -193,7 +193,7 @@ def _nvml_note(torch_has_cuda_build: bool, torch_sees_gpu: bool) -> str | None:
     if torch_sees_gpu:
         return None
     gpus, _state = probe.read(with_processes=False)
-    names = ", ".join(str(g.name) for g in gpus) or "an NVIDIA GPU"
+    names = ", ".join(str(g.name) for g in gpus if g.name) or "an NVIDIA GPU"  # an unreadable name is NA (falsy)
     if not torch_has_cuda_build:
         return (f"NVML sees {names}, but this torch build has no CUDA support: install a CUDA build of "
                 f"torch to measure it.")  # fmt: skip

@@ -135,7 +135,7 @@ def validate_presets(data: Any) -> tuple[Preset, ...]:
         raise PricesError("the price presets file has no 'presets' list")
     presets = tuple(_preset(r, i) for i, r in enumerate(rows))
     names = [normalize_name(p.name) for p in presets]
-    dup = next((p.name for p, n in zip(presets, names) if names.count(n) > 1), None)
+    dup = next((p.name for p, n in zip(presets, names, strict=True) if names.count(n) > 1), None)
     if dup:
         raise PricesError(f"preset name {dup!r} appears twice")
     for key, kind in (("default_cpu", "cpu"), ("default_gpu", "gpu")):

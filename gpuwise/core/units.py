@@ -81,7 +81,7 @@ def format_duration(seconds: float) -> str:
         return f"{seconds / 3600:.3g} h"
     if s < 365.25 * 86400:
         return f"{seconds / 86400:.3g} days"
-    return f"{seconds / (365.25 * 86400):.3g} years"
+    return f"{_g3(seconds / (365.25 * 86400))} years"
 
 
 def format_rate(per_s: float, unit: str = "samples/s") -> str:

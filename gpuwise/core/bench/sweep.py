@@ -156,6 +156,7 @@ def run_sweep(plan: SweepPlan, cancel: CancelToken | None = None, *,
     threads = plan.threads or default_threads()
     plan = replace(plan, threads=threads)
     machine = machine_info(plan.devices)
+    _prime_torch()
     grid = expand(plan)
     n = len(grid)
     start = time.perf_counter()
@@ -203,6 +204,18 @@ def run_sweep(plan: SweepPlan, cancel: CancelToken | None = None, *,
         cancelled = True
     report = make_report(plan, machine, points, micro, cancelled)
     yield SweepFinished(report, cancelled)
+
+
+def _prime_torch() -> None:
+    """Pay torch's one-off lazy imports (the first optimizer pulls in torch._dynamo: ~2 s here) before timing.
+
+    Otherwise the first point of a session would spend seconds outside any timed region while its progress
+    stood still, and the per-point budget split would be skewed.
+    """
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode  # noqa: F401
+
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
 def point_label(point: Point) -> str:
