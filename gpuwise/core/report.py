@@ -121,6 +121,16 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# read once at import: os.umask can only be read by setting it, which would race with other threads later
+_UMASK = _read_umask()
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` so that ``path`` holds either its old content or all of the new, never a part."""
     p = Path(path)
@@ -130,6 +140,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes the file owner-only; a saved report or chart should get the usual permissions
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, p)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -6,6 +6,7 @@ Every plotted number carries its kind (measured / extrapolated / estimate) so th
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Callable, Iterable
@@ -64,12 +65,16 @@ class HLine:
 
 @dataclass(frozen=True)
 class Crossover:
+    """Where a GPU's speedup curve crosses the break-even price ratio."""
+
     series: str
     device: str
     x: float
-    direction: Literal["up", "down"]
-    estimated: bool
-    text: str
+    direction: Literal["up", "down"]  # "up": the GPU pays above x; "down": below x
+    estimated: bool  # any point of the curve is an estimate
+    text: str  # e.g. "GPU pays above ~3.2M params"
+    series_estimated: bool = False  # the curve is a catalog GPU's (its colour comes from the estimate hues)
+    variant: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class Note:
     text: str
     device: str | None = None
     estimated: bool = False
+    variant: int = 0
+    priority: int = 0  # where space is short, higher goes first (crossovers: 1)
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,16 @@ def build_model(name: str, inputs: ChartInputs) -> ChartModel:
 # ---------------------------------------------------------------- shared helpers
 
 
+def split_device(device: str) -> tuple[str, str]:
+    """``"cuda:0 · laptop"`` -> ``("cuda:0", "laptop")``: a compared report tags its devices with its name."""
+    base, _, tag = device.partition(" · ")
+    return base, tag
+
+
+def is_cpu(device: str) -> bool:
+    return split_device(device)[0] == "cpu"
+
+
 def device_label(device: str, estimated: bool) -> str:
     return f"{device} (estimate)" if estimated else device
 
@@ -201,12 +218,11 @@ def _point_header(p: Point) -> str:
     who = device_label(p.device, p.estimated)
     if p.device_name and p.device_name != p.device:
         who += f" · {p.device_name}"
-    threads = f", {p.threads} threads" if p.device == "cpu" and p.threads else ""
+    threads = f", {p.threads} threads" if is_cpu(p.device) and p.threads else ""
     arch = f"{_FAMILY_LABEL.get(p.family, p.family)} {format_count(p.params)} params"
     epochs = f"{p.epochs} epoch" + ("s" if p.epochs != 1 else "")
     return (
-        f"{who} ({p.precision}{threads})\n{arch} · batch {p.batch_size} · {epochs}\n"
-        f"{format_count(p.samples)} samples"
+        f"{who} ({p.precision}{threads})\n{arch} · batch {p.batch_size} · {epochs}\n{format_count(p.samples)} samples"
     )
 
 
@@ -264,11 +280,15 @@ def _failure_rows(points: Iterable[Point], columns: tuple[str, ...]) -> list[dic
     for p in points:
         if p.status == "ok":
             continue
-        row = dict.fromkeys(columns, "")
+        row = _blank_row(columns)
         row.update(_identity(p))
         row.update(series=device_label(p.device, p.estimated), kind="failed", status=p.status, message=p.message)
         rows.append({k: row[k] for k in columns})
     return rows
+
+
+def _blank_row(columns: Iterable[str]) -> dict[str, Any]:
+    return dict.fromkeys(columns, "")
 
 
 def _identity(p: Point) -> dict[str, Any]:
@@ -290,9 +310,12 @@ EPOCH_COLUMNS = (
 def _shows_time_to_train(points: list[Point]) -> bool:
     """Time to train gets its own curve only where it differs visibly from the epoch time."""
     for p in points:
-        if p.time_to_train_s is not None and p.epoch_time_s:
-            if abs(p.time_to_train_s - p.epoch_time_s) > 0.03 * p.epoch_time_s:
-                return True
+        if (
+            p.time_to_train_s is not None
+            and p.epoch_time_s
+            and abs(p.time_to_train_s - p.epoch_time_s) > 0.03 * p.epoch_time_s
+        ):
+            return True
     return False
 
 
@@ -315,7 +338,7 @@ def epoch_model(inputs: ChartInputs) -> ChartModel:
             lo, hi = _epoch_ci(p)
             assert p.epoch_time_s is not None
             epoch_marks.append(Mark(float(p.samples), p.epoch_time_s, kind, _point_tip(p, kind), lo, hi))
-            row = dict.fromkeys(EPOCH_COLUMNS, "")
+            row = _blank_row(EPOCH_COLUMNS)
             row.update(_identity(p))
             row.update(
                 series=name, kind=kind, epoch_time_s=p.epoch_time_s, epoch_time_ci95_low_s=_blank(lo),
@@ -340,6 +363,9 @@ def epoch_model(inputs: ChartInputs) -> ChartModel:
             )  # fmt: skip
     failed = [p for p in pts if p.status != "ok"]
     rows.extend(_failure_rows(failed, EPOCH_COLUMNS))
+    notes = []
+    if series and all(len(s.marks) == 1 for s in series):
+        notes.append(Note("One dataset size so far: sweep several dataset sizes to see how training time grows."))
     return ChartModel(
         name="epoch-time",
         title=_title("Training time vs dataset size", ok, dims),
@@ -351,6 +377,7 @@ def epoch_model(inputs: ChartInputs) -> ChartModel:
         rows=rows,
         series=series,
         failures=_failures(failed, lambda p: p.samples),
+        notes=notes,
     )
 
 
@@ -406,7 +433,7 @@ def throughput_model(inputs: ChartInputs) -> ChartModel:
             tip = _point_tip(same[0], kind) if len(same) == 1 else _multi_tip(same, value, kind)
             marks.append(Mark(float(params), value, kind, tip))
             for p in same:
-                row = dict.fromkeys(THROUGHPUT_COLUMNS, "")
+                row = _blank_row(THROUGHPUT_COLUMNS)
                 row.update(_identity(p))
                 row.update(series=name, kind=kind, samples_per_s=p.samples_per_s, status=p.status,
                            message=p.message)  # fmt: skip
@@ -470,9 +497,12 @@ def _basis(cpu: Point, gpu: Point) -> tuple[str, float, float, str] | None:
 
 
 def _cpu_partner(gpu: Point, cpus: list[Point]) -> Point | None:
+    """The CPU point to compare a GPU point with: same workload, same machine (tag), measured before estimated."""
+    tag = split_device(gpu.device)[1] if not gpu.estimated else ""
     same = [
         c for c in cpus
         if c.family == gpu.family and c.params == gpu.params and c.samples == gpu.samples and c.epochs == gpu.epochs
+        and split_device(c.device)[1] == tag
     ]  # fmt: skip
     if not same:
         return None
@@ -487,15 +517,15 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
     pts = inputs.all_points
     k = inputs.price_ratio
     ok = [p for p in pts if p.status == "ok"]
-    cpus = [p for p in ok if p.device == "cpu"]
+    cpus = [p for p in ok if is_cpu(p.device)]
     pairs: list[tuple[Point, Point, tuple[str, float, float, str]]] = []
     for g in ok:
-        if g.device == "cpu":
+        if is_cpu(g.device):
             continue
         c = _cpu_partner(g, cpus)
-        basis = _basis(c, g) if c is not None else None
-        if c is not None and basis is not None:
-            pairs.append((g, c, basis))
+        compared = _basis(c, g) if c is not None else None
+        if c is not None and compared is not None:
+            pairs.append((g, c, compared))
     gpus = [g for g, _, _ in pairs]
     x_dim = "params" if len({g.params for g in gpus}) > 1 else "samples"
     x_unit = "params" if x_dim == "params" else "samples"
@@ -519,7 +549,8 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             g, c, (basis, cv, gv, unit) = by_x[x]
             speedup = gv / cv if unit == "samples/s" else cv / gv
             kind: Kind = "estimate" if (g.estimated or c.estimated) else "measured"
-            if kind == "measured" and basis != "throughput" and (g.epoch_time_extrapolated or c.epoch_time_extrapolated):
+            extrapolated = g.epoch_time_extrapolated or c.epoch_time_extrapolated
+            if kind == "measured" and basis != "throughput" and extrapolated:
                 kind = "extrapolated"
             fmt = format_rate if unit == "samples/s" else format_duration
             tip = (
@@ -528,7 +559,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
                 f"{'pays' if speedup >= k else 'does not pay'} at price ratio {k:g}×\n{_kind_line(g, kind)}"
             )
             marks.append(Mark(float(x), speedup, kind, tip))
-            row = dict.fromkeys(SPEEDUP_COLUMNS, "")
+            row = _blank_row(SPEEDUP_COLUMNS)
             row.update(
                 series=name, gpu=g.device, cpu=c.device + (" (estimate)" if c.estimated else ""), precision=g.precision,
                 family=g.family, params=g.params, samples=g.samples, batch_size=g.batch_size, basis=basis,
@@ -549,42 +580,44 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         for x_star, direction in found:
             word = "above" if direction == "up" else "below"
             text = f"{prefix}GPU pays {word} ~{format_count(x_star)} {x_unit}{suffix}"
-            crossovers.append(Crossover(name, g0.device, x_star, direction, estimated, text))
-            notes.append(Note(text, g0.device, g0.estimated))
-            row = dict.fromkeys(SPEEDUP_COLUMNS, "")
+            crossovers.append(
+                Crossover(name, g0.device, x_star, direction, estimated, text, g0.estimated, variants[key])
+            )
+            notes.append(Note(text, g0.device, g0.estimated, variants[key], priority=1))
+            row = _blank_row(SPEEDUP_COLUMNS)
             row.update(series=name, gpu=g0.device, speedup=k, price_ratio=k, kind="crossover", basis=word,
                        **{x_dim: x_star})  # fmt: skip
             rows.append(row)
         if not found and ys:
             if min(ys) >= k:
-                text = f"{prefix}GPU pays at every size measured (≥ {min(ys):.2g}× vs {k:g}×){suffix}"
+                text = f"{prefix}GPU pays at every size measured (≥ {min(ys):.2g}×){suffix}"
             else:
-                text = f"{prefix}GPU does not pay at any size measured (best {max(ys):.2g}× < {k:g}×){suffix}"
-            notes.append(Note(text, g0.device, g0.estimated))
+                text = f"{prefix}GPU does not pay at any size measured (best {max(ys):.2g}×){suffix}"
+            notes.append(Note(text, g0.device, g0.estimated, variants[key]))
     failed = [p for p in pts if p.status != "ok"]
     for r in _failure_rows(failed, (*SPEEDUP_COLUMNS, "device")):
-        r["cpu" if r.pop("device") == "cpu" else "gpu"] = r["series"]
+        r["cpu" if is_cpu(r.pop("device")) else "gpu"] = r["series"]
         rows.append(r)
     x_label = "model size (parameters)" if x_dim == "params" else "dataset size (samples)"
     placeholder = PLACEHOLDER
     if not series and inputs.all_points:
-        placeholder = "No speedup yet: it needs the CPU and a GPU (measured or estimated) at the same sizes"
+        placeholder = "A speedup needs a GPU (measured or estimated) and the CPU at the same sizes"
     return ChartModel(
         name="speedup",
         title=_title(
-            "GPU speedup over CPU vs " + ("model size" if x_dim == "params" else "dataset size"),
+            "GPU speedup (CPU time ÷ GPU time) vs " + ("model size" if x_dim == "params" else "dataset size"),
             gpus,
             dims,
         ),
         x_label=x_label,
-        y_label="speedup (CPU time ÷ GPU time, ×)",
+        y_label="speedup, GPU vs CPU (×)",
         x_log=True,
         y_log=True,
         columns=SPEEDUP_COLUMNS,
         rows=rows,
         series=series,
         failures=_failures(failed, lambda p: float(getattr(p, x_dim))),
-        hlines=[HLine(k, f"break-even: the GPU costs {k:g}× the CPU per hour", "break-even")],
+        hlines=[HLine(k, f"break-even: GPU price/hour = {k:g}× CPU's", "break-even")],
         crossovers=crossovers,
         notes=notes,
         placeholder=placeholder,
@@ -600,8 +633,8 @@ def find_crossovers(xs: list[float], ys: list[float], level: float) -> list[tupl
     if level <= 0:
         return out
     lk = math.log10(level)
-    pts = [(math.log10(x), math.log10(y) - lk) for x, y in zip(xs, ys) if x > 0 and y > 0]
-    for (x0, f0), (x1, f1) in zip(pts, pts[1:]):
+    pts = [(math.log10(x), math.log10(y) - lk) for x, y in zip(xs, ys, strict=True) if x > 0 and y > 0]
+    for (x0, f0), (x1, f1) in itertools.pairwise(pts):
         if f0 < 0 <= f1 or f0 >= 0 > f1:
             t = f0 / (f0 - f1)
             out.append((10 ** (x0 + t * (x1 - x0)), "up" if f0 < 0 else "down"))
@@ -613,10 +646,15 @@ def find_crossovers(xs: list[float], ys: list[float], level: float) -> list[tupl
 
 MICRO_COLUMNS = ("series", "device", "kind", "precision", "size", "value", "unit", "peak_fraction")
 
-_BANDWIDTH_LABEL = {
-    "triad": "{device} memory\n(STREAM triad)",
-    "h2d_pageable": "host → {device}\n(pageable copy)",
-    "h2d_pinned": "host → {device}\n(pinned copy)",
+_BANDWIDTH_LABEL = {  # short bar names (two lines); the tooltip says it in full
+    "triad": "{device} RAM\n(triad)",
+    "h2d_pageable": "host→{device}\n(pageable)",
+    "h2d_pinned": "host→{device}\n(pinned)",
+}
+_BANDWIDTH_TIP = {
+    "triad": "{device} memory bandwidth (STREAM triad)",
+    "h2d_pageable": "copy host → {device} from pageable memory",
+    "h2d_pinned": "copy host → {device} from pinned memory",
 }
 
 
@@ -645,34 +683,38 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
             Series(key=("matmul", *key), name=f"{name} · matmul", device=device, estimated=False,
                    variant=variants[key], symbol_key=precision, role="main", marks=tuple(marks))
         )  # fmt: skip
-    hlines = []
-    notes = []
-    cpu = inputs.machine.get("cpu") if isinstance(inputs.machine.get("cpu"), dict) else None
-    peak = cpu.get("peak_fp32_gflops") if cpu else None
-    if isinstance(peak, (int, float)) and not isinstance(peak, bool) and peak > 0 and matmul:
-        formula = cpu.get("peak_formula") if cpu else ""
-        hlines.append(HLine(float(peak), f"CPU theoretical peak fp32: {peak:.4g} GFLOP/s", "peak"))
+    hlines: list[HLine] = []
+    notes: list[Note] = []
+    cpu = inputs.machine.get("cpu")
+    cpu = cpu if isinstance(cpu, dict) else {}
+    peak_gflops = cpu.get("peak_fp32_gflops")
+    if isinstance(peak_gflops, (int, float)) and not isinstance(peak_gflops, bool) and peak_gflops > 0 and matmul:
+        formula = cpu.get("peak_formula")
+        hlines.append(HLine(float(peak_gflops), f"CPU peak fp32 (theory): {peak_gflops:.4g} GFLOP/s", "peak"))
         best_cpu = max((m.value for m in matmul if m.device == "cpu" and m.precision == "fp32"), default=None)
         if best_cpu is not None:
             how = f" ({formula})" if isinstance(formula, str) and formula else ""
-            notes.append(Note(f"CPU best fp32 matmul: {best_cpu:.4g} GFLOP/s = {best_cpu / peak:.0%} of the "
-                              f"theoretical peak {peak:.4g} GFLOP/s{how}", "cpu"))  # fmt: skip
-        rows.append(dict(dict.fromkeys(MICRO_COLUMNS, ""), series="cpu theoretical peak", device="cpu",
-                         kind="theoretical_peak", precision="fp32", value=float(peak), unit="GFLOP/s"))  # fmt: skip
+            notes.append(Note(f"CPU best fp32 matmul: {best_cpu:.4g} GFLOP/s = {best_cpu / peak_gflops:.0%} of the "
+                              f"theoretical peak {peak_gflops:.4g} GFLOP/s{how}", "cpu"))  # fmt: skip
+        peak_row = _blank_row(MICRO_COLUMNS)
+        peak_row.update(series="cpu theoretical peak", device="cpu", kind="theoretical_peak", precision="fp32",
+                        value=float(peak_gflops), unit="GFLOP/s")  # fmt: skip
+        rows.append(peak_row)
     bars: list[Bar] = []
     by_bar: dict[tuple[str, str], list[MicroResult]] = {}
     for m in other:
         by_bar.setdefault((m.device, m.kind), []).append(m)
-    for (device, kind), group in sorted(by_bar.items(), key=lambda kv: (kv[0][0] != "cpu", kv[0])):
+    for (device, kind), group in sorted(by_bar.items(), key=lambda kv: (not is_cpu(kv[0][0]), kv[0])):
         best = max(group, key=lambda m: m.value)
         label = _BANDWIDTH_LABEL.get(kind, "{device}\n" + kind).format(device=device)
         per = "\n".join(f"{format_bytes(m.size)}: {m.value:.3g} {m.unit}" for m in sorted(group, key=_size))
-        tip = f"{label.replace(chr(10), ' ')}\nbest {best.value:.3g} {best.unit}\n{per}\nmeasured"
+        what = _BANDWIDTH_TIP.get(kind, "{device} " + kind).format(device=device)
+        tip = f"{what}\nbest {best.value:.3g} {best.unit}\n{per}\nmeasured"
         bars.append(Bar(label=label, device=device, kind=kind, value=best.value, tip=tip))
-        rows.extend(_micro_row(label.replace("\n", " "), m) for m in sorted(group, key=_size))
+        rows.extend(_micro_row(what, m) for m in sorted(group, key=_size))
     return ChartModel(
         name="matmul",
-        title="Micro-benchmarks: matrix multiply and memory bandwidth",
+        title="Matrix multiply speed by matrix size",
         x_label="matrix size n (n × n, fp32 unless noted)",
         y_label="matmul speed (GFLOP/s)",
         x_log=True,

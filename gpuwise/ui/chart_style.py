@@ -100,7 +100,7 @@ class HumanAxis(pg.AxisItem):
         finite = [v * scale for v in values if math.isfinite(v)]
         span = max(finite) - min(finite) if finite else 0.0
         # Label the 2…9 minor ticks only when few decades show; otherwise they run into each other.
-        keep = (1,) if span > 2.5 else (1, 2, 5) if span > 1.2 else tuple(range(1, 10))
+        keep = (1,) if span > 2.5 else (1, 2, 5) if span > 0.6 else tuple(range(1, 10))
         out = []
         for v in values:
             if not math.isfinite(v):

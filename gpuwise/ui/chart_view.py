@@ -7,6 +7,7 @@ follow a PlotItem's log mode by themselves).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -26,12 +27,19 @@ from gpuwise.ui.chart_style import (
 )
 from gpuwise.ui.qt import ChartTheme, QtCore, QtGui, QtWidgets, current_theme, pg
 
+drawSymbol = pg.graphicsItems.ScatterPlotItem.drawSymbol
+
+QWIDGETSIZE_MAX = (1 << 24) - 1
 HOVER_RADIUS_PX = 14.0
 NOTES_WIDTH_PX = 260
+NARROW_NOTES = 3  # notes shown under a narrow plot
+WIDE_LAYOUT_PX = 860  # narrower views put the legend under the plot, so the plot keeps its width
 
 
 @dataclass
-class _SeriesItems:
+class SeriesItems:
+    """The graphics items drawing one series."""
+
     main: Any  # pg.PlotDataItem: solid (or dotted for estimates) line, markers
     dashed: Any  # pg.PlotDataItem: dashed segments that touch an extrapolated point
     hollow: Any  # pg.ScatterPlotItem: hollow markers over extrapolated points
@@ -68,18 +76,22 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.theme: ChartTheme = current_theme(self)
         self.ci.setContentsMargins(6, 6, 6, 6)
         self.plot = self._new_plot(0, 0)
-        self.bar_plot = self._new_plot(0, 1, log=False) if name == "matmul" else None
+        self.bar_plot = self._new_plot(0, 1) if name == "matmul" else None
         if self.bar_plot is not None:
             self.ci.layout.setColumnStretchFactor(0, 3)
             self.ci.layout.setColumnStretchFactor(1, 2)
             # Bar names take two lines ("host → cuda:0" over "(pinned copy)").
             line = QtGui.QFontMetricsF(QtGui.QFont()).height()
             self.bar_plot.getAxis("bottom").setHeight(int(2 * line + 12))
-        # The legend and the notes sit beside the plot, not on it, so they never hide a curve.
-        side_col = 2 if self.bar_plot is not None else 1
-        self.side = self.ci.addLayout(row=0, col=side_col)
-        self.side.setContentsMargins(4, 24, 0, 0)
-        self.legend = pg.LegendItem(labelTextSize="9pt", verSpacing=-4, frame=False)
+        # The legend and the notes sit beside the plot (or under it when the view is narrow), never on it, so
+        # they never hide a curve.
+        self.side = self.ci.addLayout(row=0, col=len(self.plot_items()))
+        self._side_beside = True
+        self.legend = pg.LegendItem(labelTextSize="9pt", verSpacing=-4, frame=False, sampleType=_LegendSample)
+        self.legend.symbol_scale = scale
+        # pyqtgraph makes legends ignore transformations (they float over a zoomable view); this one sits in a
+        # layout cell and must scale with the rest of the chart when an export draws it larger.
+        self.legend.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, False)
         self._notes = pg.LabelItem("", justify="left", size="9pt")
         self._notes.item.setTextWidth(NOTES_WIDTH_PX)
         for row, item in enumerate((self.legend, self._notes)):
@@ -87,12 +99,20 @@ class ChartView(pg.GraphicsLayoutWidget):
             item.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed)
             self.side.addItem(item, row=row, col=0)
         self.side.layout.setRowStretchFactor(2, 1)
-        self.side.addItem(pg.GraphicsWidget(), row=2, col=0)
+        spacer = pg.GraphicsWidget()
+        spacer.setMinimumHeight(0)
+        spacer.setPreferredHeight(0)
+        self.side.addItem(spacer, row=2, col=0)
         self.side.layout.setColumnAlignment(0, QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
-        self._series: dict[tuple[Any, ...], _SeriesItems] = {}
+        if self.bar_plot is None:
+            self.ci.layout.setColumnStretchFactor(0, 1)
+        self._style_side(beside=True)
+        self._series: dict[tuple[Any, ...], SeriesItems] = {}
         self._legend_keys: list[tuple[Any, ...]] = []
-        self._extras: list[tuple[Any, Any]] = []  # (plot, item): reference lines, crossover markers, labels, bars: rebuilt on every model
+        # (plot, item) pairs redrawn on every model: reference lines, crossover stars and labels, bars.
+        self._extras: list[tuple[Any, Any]] = []
         self._targets: list[_Target] = []
+        self._tip_shown = False
         self._failures = pg.ScatterPlotItem(
             symbol="x", size=13 * scale, pen=pg.mkPen(FAILED_COLOR, width=2.2 * scale), brush=pg.mkBrush(FAILED_COLOR)
         )
@@ -119,10 +139,14 @@ class ChartView(pg.GraphicsLayoutWidget):
         """Legend name -> the PlotDataItem drawing that series (what tests and exports inspect)."""
         return {self._series_name(k): items.main for k, items in self._series.items()}
 
+    def series_items(self) -> dict[str, SeriesItems]:
+        """Legend name -> every item drawing that series (line, dashes, hollow markers, error bars)."""
+        return {self._series_name(k): items for k, items in self._series.items()}
+
     def failure_positions(self) -> list[tuple[float, float]]:
         """Where the failure markers are, in view coordinates (log10 where the axis is logarithmic)."""
         x, y = self._failures.getData()
-        return list(zip((float(v) for v in x), (float(v) for v in y)))
+        return [(float(a), float(b)) for a, b in zip(x, y, strict=True)]
 
     def reference_lines(self) -> list[Any]:
         return [item for _, item in self._extras if isinstance(item, pg.InfiniteLine)]
@@ -130,8 +154,14 @@ class ChartView(pg.GraphicsLayoutWidget):
     def placeholder_text(self) -> str:
         return self._placeholder.text if self._placeholder.isVisible() else ""
 
-    def set_model(self, model: ChartModel) -> None:
-        """Show ``model``: existing curves are updated in place, new ones added, vanished ones removed."""
+    def set_model(self, model: ChartModel, *, reset_range: bool = True) -> None:
+        """Show ``model``: existing curves are updated in place, new ones added, vanished ones removed.
+
+        ``reset_range=False`` (a point added during a run) leaves a view the person zoomed as it is; an untouched
+        view keeps auto-ranging to the data either way.
+        """
+        if any(not s.marks for s in model.series):
+            model = dataclasses.replace(model, series=[s for s in model.series if s.marks])
         self.model = model
         self._configure_axes(model)
         keys = [s.key for s in model.series]
@@ -145,10 +175,11 @@ class ChartView(pg.GraphicsLayoutWidget):
         self._update_legend(model)
         self._rebuild_targets(model)
         has_data = model.has_data
-        self._placeholder.setText(model.placeholder if not has_data else "", color=self._muted_hex())
+        self._placeholder.setText(model.placeholder if not has_data else "", color=self.theme.muted.name())
         self._placeholder.setVisible(not has_data)
         self._draw_notes(model)
-        self.plot.enableAutoRange()
+        if reset_range:
+            self.plot.enableAutoRange()
         if self.bar_plot is not None and model.bars:
             # Bars start at zero and leave headroom for their value labels.
             self.bar_plot.setYRange(0, max(b.value for b in model.bars) * 1.15, padding=0)
@@ -169,13 +200,74 @@ class ChartView(pg.GraphicsLayoutWidget):
                 axis.setPen(pg.mkPen(t.muted))
                 axis.setTextPen(pg.mkPen(t.foreground))
                 axis.label.setDefaultTextColor(t.foreground)
-            plot.showGrid(x=True, y=True, alpha=0.18 if t.dark else 0.12)
+            plot.showGrid(x=True, y=True, alpha=0.12 if t.dark else 0.11)
         self.legend.setLabelTextColor(t.foreground)
         self._hover.setPen(pg.mkPen(t.foreground, width=1.5 * self.scale))
         if self.model is not None:
             for key in list(self._series):
                 self._remove_series(key)
             self.set_model(self.model)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "_side_beside"):  # pyqtgraph resizes once while it builds the view
+            self._place_side(beside=self.width() >= WIDE_LAYOUT_PX)
+            if not self._side_beside:
+                self._fit_legend_columns()
+                self._notes.item.setTextWidth(max(NOTES_WIDTH_PX, self.width() - 60))
+
+    def legend_beside(self) -> bool:
+        """True when the legend is right of the plot; False when the view is narrow and it sits underneath."""
+        return self._side_beside
+
+    def _place_side(self, *, beside: bool) -> None:
+        if beside == self._side_beside:
+            return
+        self._side_beside = beside
+        n = len(self.plot_items())
+        self.ci.removeItem(self.side)
+        if beside:
+            self.ci.addItem(self.side, row=0, col=n)
+        else:
+            self.ci.addItem(self.side, row=1, col=0, colspan=n)
+        self._style_side(beside=beside)
+
+    def _style_side(self, *, beside: bool) -> None:
+        fixed, preferred = QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Preferred
+        n = len(self.plot_items())
+        if beside:
+            # Plots take the spare width; the side column only what its legend and notes need.
+            self.side.setSizePolicy(fixed, preferred)
+            self.side.setContentsMargins(4, 24, 0, 0)
+            self.ci.layout.setColumnStretchFactor(n, 0)
+            self.legend.setColumnCount(1)
+            self._notes.item.setTextWidth(NOTES_WIDTH_PX)
+        else:
+            self.side.setSizePolicy(preferred, fixed)
+            self.side.setContentsMargins(40, 0, 0, 0)
+            self.ci.layout.setRowStretchFactor(0, 1)
+            self.ci.layout.setRowStretchFactor(1, 0)
+            self._fit_legend_columns()
+            self._notes.item.setTextWidth(max(NOTES_WIDTH_PX, self.width() - 60))
+        if self.model is not None:
+            self._draw_notes(self.model)
+
+    def _fit_legend_columns(self) -> None:
+        """Under the plot, as many legend columns as the width holds (1 to 3)."""
+        if self._side_beside:
+            return
+        # The text's own width: a label's widget width is stretched to its column's.
+        widest = max((30 + label.item.boundingRect().width() for _, label in self.legend.items), default=1.0)
+        self.legend.setColumnCount(int(max(1, min(3, (self.width() - 50) // widest))))
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        # Follow the system's dark/light switch while running (each view gets the event once its palette changed).
+        palette_events = (QtCore.QEvent.Type.PaletteChange, QtCore.QEvent.Type.ApplicationPaletteChange)
+        if event.type() in palette_events and hasattr(self, "theme"):  # not while pyqtgraph builds the view
+            theme = current_theme(self)
+            if theme != self.theme:
+                self.apply_theme(theme)
+        super().changeEvent(event)
 
     def tooltip_at(self, scene_pos: QtCore.QPointF) -> str | None:
         hit = self._hit(scene_pos)
@@ -187,21 +279,26 @@ class ChartView(pg.GraphicsLayoutWidget):
 
     # ------------------------------------------------------------ drawing
 
-    def _new_plot(self, row: int, col: int, *, log: bool = True) -> Any:
+    def _new_plot(self, row: int, col: int) -> Any:
         axes = {"bottom": HumanAxis("bottom"), "left": HumanAxis("left")}
         plot = self.ci.addPlot(row=row, col=col, axisItems=axes)
         plot.setMenuEnabled(True)
-        plot.hideButtons()  # the "A" auto-range button: double-click / the menu do the same and it clutters exports
         for side in ("left", "bottom"):
             axis = plot.getAxis(side)
             axis.enableAutoSIPrefix(False)
             axis.setStyle(tickTextOffset=4, autoExpandTextSpace=True)
         plot.vb.setDefaultPadding(0.06)
+        plot.titleLabel.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         return plot
 
     def _configure_axes(self, model: ChartModel) -> None:
         label_style = {"color": self.theme.foreground.name(), "font-size": "10pt"}
-        self.plot.setTitle(_html(model.title), color=self.theme.foreground.name(), size="11pt")
+        # "What – shared settings": the settings go on a second, smaller line so a long title never forces the
+        # plot wider than the window (a title's width is the plot's minimum width).
+        head, _, sub = model.title.partition(" — ")
+        title = _html(head) + (f'<br><span style="font-size:9pt">{_html(sub)}</span>' if sub else "")
+        self.plot.setTitle(title, color=self.theme.foreground.name(), size="11pt")
+        _center_lines(self.plot.titleLabel)
         self.plot.setLabel("bottom", model.x_label, **label_style)
         self.plot.setLabel("left", model.y_label, **label_style)
         self.plot.getAxis("bottom").setLogMode(model.x_log)
@@ -234,7 +331,9 @@ class ChartView(pg.GraphicsLayoutWidget):
         estimate = s.estimated or all(k == "estimate" for k in kinds)
         style = "dot" if estimate else "solid"
         # Solid segments join two measured points; any segment touching an extrapolated point is dashed.
-        solid_connect = np.array([_solid(a, b) for a, b in zip(kinds, [*kinds[1:], kinds[-1]])], dtype=bool)
+        solid_connect = np.array(
+            [_solid(a, b) for a, b in zip(kinds, [*kinds[1:], kinds[-1]], strict=True)], dtype=bool
+        )
         if len(kinds) == 1:
             solid_connect[:] = False
         dashed_connect = np.array([not c for c in solid_connect], dtype=bool)
@@ -251,7 +350,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         if items is None:
             main = pg.PlotDataItem()
             self.plot.addItem(main)
-            items = _SeriesItems(main=main, dashed=None, hollow=None, errors=None)
+            items = SeriesItems(main=main, dashed=None, hollow=None, errors=None)
             self._series[s.key] = items
             main.visibleChanged.connect(lambda key=s.key: self._follow_visibility(key))
         items.main.setData(x=x, y=y, connect=solid_connect, pen=pen, symbol=symbol, symbolSize=size,
@@ -279,7 +378,7 @@ class ChartView(pg.GraphicsLayoutWidget):
             items.hollow = None
         self._draw_errors(s, items, x, y, color)
 
-    def _draw_errors(self, s: Series, items: _SeriesItems, x: np.ndarray, y: np.ndarray, color: Any) -> None:
+    def _draw_errors(self, s: Series, items: SeriesItems, x: np.ndarray, y: np.ndarray, color: Any) -> None:
         with_ci = [(i, m) for i, m in enumerate(s.marks) if m.lo is not None and m.hi is not None]
         if not with_ci:
             if items.errors is not None:
@@ -290,7 +389,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         top = np.array([self._vy(m.hi or m.y) for _, m in with_ci]) - y[idx]
         bottom = y[idx] - np.array([self._vy(m.lo or m.y) for _, m in with_ci])
         pen = pg.mkPen(color, width=1.3 * self.scale)
-        beam = (0.05 if self.model and self.model.x_log else 0.0) or None
+        beam = 0.05 if self.model is not None and self.model.x_log else None  # caps 0.05 decade wide
         if items.errors is None:
             items.errors = pg.ErrorBarItem()
             self.plot.addItem(items.errors)
@@ -337,7 +436,7 @@ class ChartView(pg.GraphicsLayoutWidget):
             self._add_extra(self.plot, anchor)
         x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
         for i, c in enumerate(model.crossovers):
-            color = device_qcolor(self.colors.color(c.device, c.estimated and c.device != "cpu"), self.theme)
+            color = device_qcolor(self.colors.color(c.device, c.series_estimated), self.theme, c.variant)
             assert model.hlines
             x, y = self._vx(c.x), self._vy(model.hlines[0].y)
             star = pg.ScatterPlotItem(x=[x], y=[y], symbol="star", size=17 * self.scale,
@@ -424,8 +523,9 @@ class ChartView(pg.GraphicsLayoutWidget):
                 text = "extrapolated (hollow, dashed)" if k == "extrapolated" else "estimate, not measured (dotted)"
                 self.legend.addItem(sample, text)
         if model.failures:
-            self.legend.addItem(self._failures, "failed / out of memory (hover for why)")
+            self.legend.addItem(self._failures, "failed or skipped (hover for why)")
         self._legend_keys = wanted
+        self._fit_legend_columns()
 
     def _rebuild_targets(self, model: ChartModel) -> None:
         targets = []
@@ -469,33 +569,75 @@ class ChartView(pg.GraphicsLayoutWidget):
     def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
         hit = self._hit(scene_pos)
         if hit is None:
-            self._hover.setData(x=[], y=[])
-            QtWidgets.QToolTip.hideText()
+            if self._tip_shown:  # hide only our own tooltip, not one Qt shows for the notes
+                self._hover.setData(x=[], y=[])
+                QtWidgets.QToolTip.hideText()
+                self._tip_shown = False
             return
         plot, x, y, tip = hit
-        if plot is self.plot:
-            self._hover.setData(x=[x], y=[y])
+        self._hover.setData(x=[x], y=[y]) if plot is self.plot else self._hover.setData(x=[], y=[])
         global_pos = self.viewport().mapToGlobal(self.mapFromScene(scene_pos))
         QtWidgets.QToolTip.showText(global_pos, tip, self)
+        self._tip_shown = True
 
     def _draw_notes(self, model: ChartModel) -> None:
+        notes = list(model.notes)
+        hidden = 0
+        if not self._side_beside and len(notes) > NARROW_NOTES:
+            # Under a narrow plot every line costs plot height: keep the crossovers, count the rest.
+            notes = sorted(notes, key=lambda n: -n.priority)[:NARROW_NOTES]
+            hidden = len(model.notes) - len(notes)
         lines = []
-        for n in model.notes:
+        for n in notes:
             color = self.theme.foreground
             if n.device is not None:
-                color = device_qcolor(self.colors.color(n.device, n.estimated), self.theme)
+                color = device_qcolor(self.colors.color(n.device, n.estimated), self.theme, n.variant)
             lines.append(f'<span style="color:{color.name()}">{_html(n.text)}</span>')
+        if hidden:
+            lines.append(f"…and {hidden} more (widen the window, or hover here)")
         head = ""
-        if model.crossovers or any(h.role == "break-even" for h in model.hlines) and model.series:
-            ratio = next(h.y for h in model.hlines if h.role == "break-even")
+        ratio = next((h.y for h in model.hlines if h.role == "break-even"), None)
+        if ratio is not None and model.series:
             head = f"<b>At a price ratio of {ratio:g}×:</b><br>"
         self._notes.setText(head + "<br>".join(lines) if lines else "", color=self.theme.foreground.name())
+        self._notes.setToolTip("\n".join(n.text for n in model.notes) if hidden else "")
         self._notes.setVisible(bool(lines))
+        # A hidden item still takes its room in a graphics layout; an empty note takes none.
+        self._notes.setMaximumHeight(QWIDGETSIZE_MAX if lines else 0)
 
-    def _muted_hex(self) -> str:
-        c = QtGui.QColor(self.theme.foreground)
-        c.setAlphaF(0.7)
-        return c.name(QtGui.QColor.NameFormat.HexArgb)
+
+class _LegendSample(pg.ItemSample):
+    """A legend sample whose marker scales like the rest of the legend in an enlarged export.
+
+    Plot markers keep a fixed pixel size under the export's scaling, so exports enlarge them by hand; the legend
+    is scaled as a whole, so its samples must draw the marker at the unenlarged size.
+    """
+
+    def paint(self, p: QtGui.QPainter, *args: Any) -> None:
+        opts = self.item.opts
+        if not self.item.isVisible():
+            super().paint(p, *args)  # pyqtgraph's "hidden" eye icon
+            return
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        if not isinstance(self.item, pg.ScatterPlotItem):
+            p.setPen(pg.mkPen(opts["pen"]))
+            p.drawLine(0, 11, 20, 11)
+        symbol = opts.get("symbol")
+        if symbol is not None:
+            sopts = self.item.scatter.opts if isinstance(self.item, pg.PlotDataItem) else opts
+            scale = getattr(self.parentItem(), "symbol_scale", 1.0)
+            p.translate(10, 11)
+            drawSymbol(p, symbol, sopts["size"] / scale, pg.mkPen(sopts["pen"]), pg.mkBrush(sopts["brush"]))
+
+
+def _center_lines(label: Any) -> None:
+    """Centre each line of a multi-line LabelItem (Qt aligns lines only within a fixed text width)."""
+    item = label.item
+    item.setTextWidth(-1)
+    item.setTextWidth(item.boundingRect().width())
+    option = item.document().defaultTextOption()
+    option.setAlignment(QtCore.Qt.AlignmentFlag.AlignHCenter)
+    item.document().setDefaultTextOption(option)
 
 
 def _solid(a: str, b: str) -> bool:

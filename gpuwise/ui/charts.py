@@ -22,7 +22,7 @@ from gpuwise.ui.chart_data import (
 )
 from gpuwise.ui.chart_style import DeviceColors
 from gpuwise.ui.chart_view import ChartView
-from gpuwise.ui.qt import QtCore, QtWidgets
+from gpuwise.ui.qt import QtWidgets
 
 TAB_TITLES = {
     "epoch-time": "Epoch time",
@@ -62,6 +62,7 @@ class ChartsWidget(QtWidgets.QTabWidget):
         self._models: dict[str, ChartModel] = {}
         self._dirty: set[str] = set(CHART_NAMES)  # models to recompute
         self._stale_views: set[str] = set(CHART_NAMES)  # views to redraw from their model
+        self._new_data: set[str] = set(CHART_NAMES)  # views whose zoom resets to the data when next drawn
         self._views: dict[str, ChartView] = {}
         for name in CHART_NAMES:
             view = ChartView(name, self.device_colors)
@@ -86,13 +87,13 @@ class ChartsWidget(QtWidgets.QTabWidget):
         ident = _identity(point)
         self._points = [p for p in self._points if _identity(p) != ident]
         self._points.append(point)
-        self._changed(_POINT_CHARTS)
+        self._changed(_POINT_CHARTS, new_data=False)
 
     def add_micro(self, result: MicroResult) -> None:
         key = (result.device, result.kind, result.precision, result.size)
         self._micro = [m for m in self._micro if (m.device, m.kind, m.precision, m.size) != key]
         self._micro.append(result)
-        self._changed(("matmul",))
+        self._changed(("matmul",), new_data=False)
 
     def set_machine(self, machine: dict[str, Any]) -> None:
         """The machine description (for the CPU's theoretical peak) when points arrive one by one."""
@@ -175,7 +176,9 @@ class ChartsWidget(QtWidgets.QTabWidget):
             raise KeyError(f"unknown chart {name!r} (one of {', '.join(CHART_NAMES)})")
         return name
 
-    def _changed(self, names: tuple[str, ...]) -> None:
+    def _changed(self, names: tuple[str, ...], *, new_data: bool = True) -> None:
+        if new_data:
+            self._new_data.update(names)
         self._dirty.update(names)
         self._refresh_current()
 
@@ -185,12 +188,6 @@ class ChartsWidget(QtWidgets.QTabWidget):
     def _refresh(self, name: str) -> None:
         model = self.model(name)
         if name in self._stale_views:
-            self._views[name].set_model(model)
+            self._views[name].set_model(model, reset_range=name in self._new_data)
             self._stale_views.discard(name)
-
-    def changeEvent(self, event: QtCore.QEvent) -> None:
-        # Follow the system's dark/light switch while running.
-        if event.type() in (QtCore.QEvent.Type.PaletteChange, QtCore.QEvent.Type.ApplicationPaletteChange):
-            for view in self._views.values():
-                view.apply_theme()
-        super().changeEvent(event)
+            self._new_data.discard(name)

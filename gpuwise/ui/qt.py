@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
-from PySide6 import QtCore, QtGui, QtSvg, QtWidgets  # noqa: E402  (must precede pyqtgraph)
+from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
-import pyqtgraph as pg  # noqa: E402
+# isort: split
+import pyqtgraph as pg  # after PySide6, so that it binds this Qt
 
 # Antialiasing: thin log-log curves look jagged without it, and the cost is negligible for a few hundred points.
 pg.setConfigOptions(antialias=True, useNumba=False)
@@ -37,6 +38,11 @@ def current_theme(widget: QtWidgets.QWidget | None = None) -> ChartTheme:
     bg = QtGui.QColor(palette.color(QtGui.QPalette.ColorRole.Base))
     fg = QtGui.QColor(palette.color(QtGui.QPalette.ColorRole.WindowText))
     dark = bg.lightnessF() < 0.5
-    muted = QtGui.QColor(fg)
-    muted.setAlphaF(0.45)
+    # An opaque mix rather than a translucent foreground: exporters and HTML labels drop alpha.
+    mix = 0.55  # of the foreground
+    muted = QtGui.QColor.fromRgbF(
+        mix * fg.redF() + (1 - mix) * bg.redF(),
+        mix * fg.greenF() + (1 - mix) * bg.greenF(),
+        mix * fg.blueF() + (1 - mix) * bg.blueF(),
+    )
     return ChartTheme(background=bg, foreground=fg, muted=muted, dark=dark)

@@ -1,0 +1,103 @@
+"""``gpuwise plot``: render a chart of a saved report to PNG or SVG, without a display.
+
+Everything a person can get wrong (the report, the chart name, the size, the output path) is checked before Qt
+starts, and a failure leaves no file behind. Qt is imported only here, inside ``run``, and torch never.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from gpuwise.core.errors import UserInputError
+from gpuwise.core.report import check_writable, load_report
+from gpuwise.ui.image_size import parse_size
+
+CHARTS = ("epoch-time", "throughput", "speedup", "matmul")
+IMAGE_FORMATS = (".png", ".svg")
+_APP: Any = None
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "plot",
+        help="render a chart of a saved report to PNG or SVG (no display needed)",
+        description="Render one chart of a gpuwise report to a PNG or SVG file. Works without a display.",
+    )
+    p.add_argument("report", metavar="REPORT.json", help="a report saved by `gpuwise bench` or the app")
+    p.add_argument("--chart", default="epoch-time", metavar="NAME",
+                   help=f"which chart: {', '.join(CHARTS)} (default: epoch-time)")  # fmt: skip
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write: chart.png or chart.svg")
+    p.add_argument("--size", default="1600x1000", metavar="WxH", help="image size in pixels (default: 1600x1000)")
+    p.add_argument("--price-ratio", default="3", metavar="K",
+                   help="GPU price per hour ÷ CPU price per hour, for the speedup chart's break-even line "
+                        "(default: 3)")  # fmt: skip
+    p.set_defaults(func=run)
+
+
+def _parse_ratio(text: str) -> float:
+    try:
+        k = float(text)
+    except ValueError:
+        raise UserInputError(f"price ratio {text!r} is not a number (example: 3 or 2.5)") from None
+    if not math.isfinite(k) or k <= 0:
+        raise UserInputError(f"price ratio {text!r} must be a positive number")
+    return k
+
+
+def _use_offscreen_without_display() -> None:
+    """With no display (a server, CI, ssh), Qt's default platform would abort; draw offscreen instead."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if sys.platform.startswith(("win", "darwin")):
+        return  # these always have their native platform
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def run(args: argparse.Namespace) -> int:
+    chart = str(args.chart)
+    if chart not in CHARTS:
+        raise UserInputError(f"unknown chart {chart!r}: choose one of {', '.join(CHARTS)}")
+    out = Path(args.out)
+    if out.suffix.lower() not in IMAGE_FORMATS:
+        what = f"'{out.suffix}' is not an image format gpuwise writes" if out.suffix else "the name has no extension"
+        raise UserInputError(f"--out {out.name}: {what} (use .png or .svg)")
+    ratio = _parse_ratio(str(args.price_ratio))
+    size = parse_size(str(args.size))
+
+    # Every check above and these two are Qt-free: a typo costs no Qt start-up and never leaves a file.
+    check_writable(out)
+    report = load_report(args.report)
+
+    _use_offscreen_without_display()
+    from gpuwise.ui.chart_data import PLACEHOLDER
+    from gpuwise.ui.charts import ChartsWidget
+    from gpuwise.ui.export import export_chart
+    from gpuwise.ui.qt import QtWidgets
+
+    global _APP
+    if QtWidgets.QApplication.instance() is None:
+        # Kept at module level: a QApplication destroyed before the widgets it made crashes on exit.
+        _APP = QtWidgets.QApplication([sys.argv[0] if sys.argv else "gpuwise"])
+    charts = ChartsWidget()
+    try:
+        charts.set_report(report)
+        charts.set_price_ratio(ratio)
+        model = charts.model(chart)
+        if not model.has_data:
+            why = (
+                model.placeholder[0].lower() + model.placeholder[1:]
+                if model.placeholder != PLACEHOLDER
+                else f"the report has {len(report.points)} points and {len(report.micro)} micro-benchmarks"
+            )
+            raise UserInputError(f"{args.report}: nothing to draw on the {chart} chart: {why}")
+        export_chart(charts, chart, out, size=size)
+    finally:
+        charts.deleteLater()
+    print(f"wrote {out} ({chart}, {size[0]}x{size[1]})")
+    return 0

@@ -1,0 +1,72 @@
+"""A synthetic report with round numbers, shared by the chart, export and `gpuwise plot` tests.
+
+cpu and cuda:0 train an MLP of 1M parameters on 1k…1M samples. The CPU takes 1e-4 s per sample; the GPU a flat
+1 s (overhead-bound), so the GPU/CPU speedup is 0.1, 1, 10, 100 and crosses a price ratio of 3 at exactly
+10^(4 + log10 3) = 30k samples. The 1M-sample points are extrapolated; cuda:0 ran out of memory at 10M samples.
+The estimated A10G is twice as fast as cuda:0 and crosses 3 at 10^(4 + log10 1.5) = 15k samples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpuwise.core.report import MicroResult, Point, Report, StepStats
+
+SAMPLES = (1_000, 10_000, 100_000, 1_000_000)
+PARAMS = 1_000_000
+CPU_PER_SAMPLE_S = 1e-4
+STEP_MEDIAN_S = 0.01
+STEP_CI = (0.009, 0.012)
+PEAK_GFLOPS = 307.2
+CROSSOVER_CUDA = 30_000.0
+CROSSOVER_A10G = 15_000.0
+
+
+def point(device: str, samples: int, epoch_s: float | None, *, status: str = "ok", **kw: Any) -> Point:
+    ok = status == "ok"
+    fields: dict[str, Any] = dict(
+        device=device, family="mlp", params=PARAMS, architecture={"family": "mlp"}, samples=samples,
+        batch_size=128, epochs=1, precision="fp32", threads=2 if device == "cpu" else 0, optimizer="adam",
+        status=status, message="" if ok else "CUDA out of memory. Tried to allocate 2.00 GiB",
+        device_name="Test CPU" if device == "cpu" else "Test GPU",
+        samples_per_s=samples / epoch_s if ok and epoch_s else None,
+        step_time_s=StepStats(STEP_MEDIAN_S, 0.001, STEP_CI, 20) if ok else None,
+        epoch_time_s=epoch_s if ok else None, epoch_time_extrapolated=ok and samples >= 1_000_000,
+        fixed_overhead_s=0.0 if ok else None, time_to_train_s=epoch_s if ok else None,
+    )  # fmt: skip
+    fields.update(kw)
+    return Point(**fields)
+
+
+def measured_points() -> list[Point]:
+    pts = []
+    for s in SAMPLES:
+        pts.append(point("cpu", s, s * CPU_PER_SAMPLE_S))
+        pts.append(point("cuda:0", s, 1.0))
+    pts.append(point("cuda:0", 10_000_000, None, status="oom"))
+    return pts
+
+
+def estimate_points() -> list[Point]:
+    basis = "roofline from the spec sheet"
+    kw: dict[str, Any] = dict(estimated=True, step_time_s=None, epoch_time_extrapolated=False, estimate_basis=basis)
+    return [point("A10G", s, 0.5, **kw) for s in SAMPLES]
+
+
+def micro_results() -> list[MicroResult]:
+    out = [MicroResult("cpu", "matmul", "fp32", n, v, "GFLOP/s", v / PEAK_GFLOPS) for n, v in
+           ((256, 50.0), (512, 120.0), (1024, 180.0))]  # fmt: skip
+    out += [MicroResult("cuda:0", "matmul", "fp32", n, v, "GFLOP/s") for n, v in
+            ((256, 500.0), (512, 3000.0), (1024, 8000.0))]  # fmt: skip
+    out.append(MicroResult("cpu", "triad", "fp32", 1 << 26, 12.0, "GB/s"))
+    out.append(MicroResult("cuda:0", "h2d_pinned", "fp32", 1 << 26, 11.0, "GB/s"))
+    return out
+
+
+def synthetic_report(points: list[Point] | None = None) -> Report:
+    return Report(
+        machine={"cpu": {"model": "Test CPU", "peak_fp32_gflops": PEAK_GFLOPS,
+                         "peak_formula": "2 cores × 2.4 GHz × 64 FLOP/cycle"}, "gpus": []},
+        points=measured_points() if points is None else points, micro=micro_results(),
+        created="2026-01-01T00:00:00+00:00", gpuwise_version="test",
+    )  # fmt: skip
