@@ -15,10 +15,12 @@ The model, per training step (forward, cross-entropy, backward, optimizer step),
 * On a GPU the batch is copied over the host link each step; the step also pays a per-kernel floor.
 * Memory fit comes from ``bench.memory``.
 
-The CPU is modelled from THIS machine's micro-benchmarks in a report (matmul GFLOP/s, triad GB/s): on the 2-core
-development VM this predicted measured MLP step times within ~10 % from 50k to 20M parameters (see
-``benchmarks/estimator_fidelity.py``). GPU constants are public-spec peaks with efficiency factors from common
-experience, not calibrated here: GPU estimates carry a wider uncertainty band and are always labeled.
+The CPU is modelled from THIS machine's micro-benchmarks in a report (matmul GFLOP/s, triad GB/s). On the 2-core
+development VM (AMD EPYC, AVX2), in a quiet moment, ``benchmarks/estimator_fidelity.py`` measured a median error
+of 4 % over 9 points: MLPs 50k-20M parameters within 13 %, CNNs within 2 %, small transformers 17-32 % low (their
+many small layout copies are not all modelled). On a busy machine measurements swing far more than that.
+GPU constants are public-spec peaks with efficiency factors from common experience, not calibrated here: GPU
+estimates carry a wider uncertainty band and are always labeled.
 """
 
 from __future__ import annotations
@@ -114,10 +116,12 @@ def _report_cpu(report: Report | None) -> dict[str, Any]:
     return cpu if isinstance(cpu, dict) else {}
 
 
-# CPU constants measured on the development VM (2 cores, PyTorch 2.13 eager): ~23 µs a kernel, ~0.16 ms a step,
-# Adam ~0.15 ms + 0.06 ms per parameter tensor; MKL/oneDNN products reach ~87 % of the measured matmul peak.
-_CPU = {"gemm_eff": 0.87, "conv_eff": 0.9, "gemm_d0": 8.0, "conv_d0": 40.0, "dispatch": 23e-6,
-        "base": 0.16e-3, "opt_base": 0.15e-3, "opt_tensor": 0.06e-3}  # fmt: skip
+# CPU constants measured on the development VM (2 cores, PyTorch 2.13 eager) through gpuwise's own training loop:
+# ~23 µs a kernel, ~0.4 ms a step (batch gathering, autocast/scaler bookkeeping, timers), Adam ~0.15 ms + 0.06 ms
+# per parameter tensor; oneDNN/MKL products reach ~87 % of the measured matmul peak when large, half of that when
+# their smallest dimension is ~16.
+_CPU = {"gemm_eff": 0.87, "conv_eff": 0.9, "gemm_d0": 16.0, "conv_d0": 40.0, "dispatch": 23e-6,
+        "base": 0.4e-3, "opt_base": 0.15e-3, "opt_tensor": 0.06e-3}  # fmt: skip
 # Without micro-benchmarks: a conservative share of the formula peak, and a typical dual-channel bandwidth.
 _CPU_FORMULA_SHARE = 0.5
 _CPU_FALLBACK_GFLOPS = 50.0

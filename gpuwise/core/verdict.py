@@ -583,7 +583,7 @@ def compute_verdict(
         model = est.gpu_model(match) if match else None
         avail = _measured_gpu_memory(report, dev) or (model.memory_bytes if model else None)
         gpus.append(_gpu_verdict(dev, name, model, avail, points, spec, w, cpu, prices, dev == primary,
-                                 flops_method, price_name=prices.gpu or dev))  # fmt: skip
+                                 flops_method, price_name=match.name if match else dev))  # fmt: skip
     for g in catalog:
         model = est.gpu_model(g)
         gpus.append(_gpu_verdict(g.name, g.name, model, model.memory_bytes, points, spec, w, cpu, prices,
