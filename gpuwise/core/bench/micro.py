@@ -83,16 +83,12 @@ def _peak_gflops(device: str, precision: str) -> float | None:
 
         return cpu_info().peak_fp32_gflops if precision == "fp32" else None
     if device.startswith("cuda"):
-        try:
-            import torch
+        import torch
 
-            from gpuwise.core.catalog import find_gpu
+        from gpuwise.core.catalog import match_device_name
 
-            spec = find_gpu(torch.cuda.get_device_name(torch.device(device)))
-            tflops = getattr(spec, f"{precision}_tflops", None)
-            return float(tflops) * 1000 if tflops else None
-        except Exception:  # an unknown GPU has no catalog peak; the fraction is then simply not shown
-            return None
+        spec = match_device_name(torch.cuda.get_device_name(torch.device(device)))
+        return spec.peak_tflops(precision) * 1000 if spec is not None else None
     return None
 
 
