@@ -72,6 +72,7 @@ class Point:
     flops_per_step: float | None = None
     dataset_resident_samples: int | None = None  # held in RAM; < samples means a subset was measured
     step_breakdown_s: dict[str, float] = field(default_factory=dict)  # data, h2d, forward, backward, optimizer
+    background_cpu_load: float | None = None  # share of all cores other programs used while measuring
     estimated: bool = False  # True: not measured but estimated (catalog GPU, roofline)
     estimate_basis: str = ""  # how an estimate was made, shown next to it
 
@@ -376,6 +377,7 @@ def _point(raw: Any, where: str) -> Point:
         flops_per_step=_num(raw, "flops_per_step", where, optional=True, hi=1e25),
         dataset_resident_samples=resident,
         step_breakdown_s=_float_map(raw, "step_breakdown_s", where),
+        background_cpu_load=_num(raw, "background_cpu_load", where, optional=True, hi=1.0),
         estimated=bool(raw.get("estimated", False)),
         estimate_basis=str(raw.get("estimate_basis", "")),
     )

@@ -37,6 +37,7 @@ TARGET_WINDOWS = 10
 MIN_WINDOWS = 3
 MIN_MEASURE_S = 0.3
 SLOW_STEP_S = 0.2
+BUSY_LOAD = 0.15  # of all cores, used by other programs during a measurement
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,35 @@ class Tick:
     step: int
     steps: int
     elapsed_s: float
+
+
+class BackgroundLoad:
+    """The share of all cores that OTHER processes kept busy between construction and ``read()``.
+
+    A CPU measurement while something else runs is slow in a way the step-time spread does not show: torch's
+    threads wait for each other at every parallel region, so one busy core can slow a 2-thread run many times over.
+    """
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._proc = psutil.Process(os.getpid())
+        self._sys0 = psutil.cpu_times()
+        self._own0 = self._proc.cpu_times()
+        self._wall0 = time.perf_counter()
+        self._cores = psutil.cpu_count() or 1
+
+    def read(self) -> float | None:
+        import psutil
+
+        wall = time.perf_counter() - self._wall0
+        if wall <= 0.05:
+            return None
+        sys1, own1 = psutil.cpu_times(), self._proc.cpu_times()
+        idle = lambda t: t.idle + getattr(t, "iowait", 0.0)  # noqa: E731
+        busy = (sum(sys1) - idle(sys1)) - (sum(self._sys0) - idle(self._sys0))
+        own = (own1.user + own1.system) - (self._own0.user + self._own0.system)
+        return float(max(0.0, min(1.0, (busy - own) / (wall * self._cores))))
 
 
 def _settled(times: list[float]) -> bool:
@@ -270,6 +300,7 @@ def _measure(
     peak_rss = _rss()
     done = 0
     last_tick = 0.0
+    load_meter = BackgroundLoad()
     for epoch_windows in windows:
         epoch_t = 0.0
         for n_steps in epoch_windows:
@@ -292,6 +323,7 @@ def _measure(
     yield Tick("measuring", total_steps, total_steps, time.perf_counter() - t_start)
 
     stats = step_stats(step_times)
+    background = load_meter.read()
     if epoch_fits:
         epoch_time = sorted(epoch_times)[len(epoch_times) // 2]
         # the last batch of an epoch is partial; count real samples, not batch slots
@@ -322,6 +354,9 @@ def _measure(
         notes.append(f"epoch of {spe:,} steps extrapolated from {total_steps:,} measured steps")
     if is_unstable(stats):
         notes.append("unstable: step times vary by more than 10 % (IQR/median); another program may be busy")
+    if background is not None and background > BUSY_LOAD:
+        notes.append(f"busy machine: other programs used {background:.0%} of the CPU during the measurement, so "
+                     f"these times are pessimistic (threads compete for cores)")  # fmt: skip
     return _base_point(
         ps, spec, "ok", "; ".join(notes),
         device_name=device_name(ps.device), samples_per_s=samples_per_s, step_time_s=stats,
@@ -331,7 +366,7 @@ def _measure(
         time_to_train_s=ps.epochs * epoch_time + fixed,
         peak_memory_bytes=peak_mem, peak_memory_method=method, estimated_memory_bytes=est_bytes,
         flops_per_step=count_flops_per_step(spec, ps.batch_size), dataset_resident_samples=resident,
-        step_breakdown_s=breakdown,
+        step_breakdown_s=breakdown, background_cpu_load=background,
     )  # fmt: skip
 
 
