@@ -36,7 +36,10 @@ def _xcb_plugin() -> Path | None:
     except ImportError:
         return None
     base = Path(PySide6.__file__).parent
-    for candidate in (base / "Qt" / "plugins" / "platforms" / "libqxcb.so", base / "plugins" / "platforms" / "libqxcb.so"):
+    for candidate in (
+        base / "Qt" / "plugins" / "platforms" / "libqxcb.so",
+        base / "plugins" / "platforms" / "libqxcb.so",
+    ):
         if candidate.exists():
             return candidate
     return None
@@ -48,12 +51,35 @@ def _load_library(path: str) -> None:
     ctypes.CDLL(path)
 
 
+def _can_connect(display: str) -> bool | None:
+    """Whether an X server answers on ``display`` (None: cannot tell, e.g. libxcb itself is missing)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("xcb") or "libxcb.so.1"
+    try:
+        xcb = ctypes.CDLL(name)
+    except OSError:
+        return None
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    conn = xcb.xcb_connect(display.encode(), None)
+    try:
+        return conn is not None and xcb.xcb_connection_has_error(conn) == 0
+    finally:
+        if conn is not None:
+            xcb.xcb_disconnect(conn)  # also frees the error object xcb hands back on failure
+
+
 def xcb_problem(
     env: dict[str, str] | None = None,
     *,
     platform: str = sys.platform,
     plugin: Path | None = None,
     load: Callable[[str], Any] = _load_library,
+    connect: Callable[[str], bool | None] = _can_connect,
 ) -> str | None:
     """Why Qt could not open a window here, in words, or None when it should work (or we cannot tell)."""
     env = dict(os.environ) if env is None else env
@@ -84,6 +110,14 @@ def xcb_problem(
             f"missing ({named}).\nOn Debian/Ubuntu install them with:\n  sudo apt install {packages}\n"
             f"(all of them: {ALL_XCB_PACKAGES}). The command line (gpuwise bench, gpuwise plot) works without them."
         )
+    display = env["DISPLAY"]
+    if connect(display) is False:
+        # Qt would abort here with a misleading hint about xcb-cursor0; say what is actually wrong.
+        return (
+            f"gpuwise cannot open its window: no X server answers on display {display!r}. Is the desktop session "
+            f"still running (over SSH: connect with -X)? The command line (gpuwise bench, gpuwise plot) needs no "
+            f"window."
+        )
     return None
 
 
@@ -102,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         print(problem, file=sys.stderr)
         return 1
 
-    from gpuwise.ui.qt import QtCore, QtWidgets  # imports PySide6, then pyqtgraph
+    # PySide6 only: pyqtgraph (~0.5 s) is imported by the window after its first paint (deferred start-up).
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    from PySide6 import QtCore, QtWidgets
 
     QtCore.QCoreApplication.setOrganizationName("gpuwise")
     QtCore.QCoreApplication.setOrganizationDomain("gpuwise.github.io")
@@ -119,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("io.github.gpuwise")  # lets Wayland docks match the .desktop file and its icon
     app.setWindowIcon(app_icon())
 
-    window = MainWindow()
+    window = MainWindow(deferred=True, freeze_gc=True)
     window.show()
     report = _report_arg(args)
     if report:
@@ -134,7 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     ticker.timeout.connect(lambda: None)
     ticker.start(200)
     try:
-        return int(app.exec())
+        status = int(app.exec())
     finally:
         ticker.stop()
         signal.signal(signal.SIGINT, previous)
+    # Delete the window while the QApplication still exists: left to the interpreter's exit, widgets and the
+    # application are torn down in no fixed order, and PySide6 then segfaults now and then (seen here).
+    window.deleteLater()
+    app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+    return status

@@ -4,32 +4,40 @@ It wires the panels together and owns the run: Run hands the workload panel's Sw
 :class:`~gpuwise.ui.worker.SweepRunner`, whose signals feed the charts, the verdict card, the monitor's phase
 shading and the status bar. Nothing here imports torch: the sweep imports it on its thread, and device discovery
 imports it on another one after the window has shown.
+
+Start-up is two-phase when ``deferred=True`` (the app does this): the window shell and the workload panel need only
+PySide6 and appear at once; pyqtgraph (~0.5 s to import here) and the charts and monitor built on it follow right
+after the first paint.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
 
 import gpuwise
 from gpuwise.core.bench.events import Progress
+from gpuwise.core.bench.sweep import SweepPlan
 from gpuwise.core.devices import DeviceInventory, cpu_info
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.report import MicroResult, Point, Report, load_report, save_report
 from gpuwise.core.resources import resource_path
 from gpuwise.core.units import format_duration
-from gpuwise.ui.charts import ChartsWidget
-from gpuwise.ui.monitor_panel import MonitorPanel
 from gpuwise.ui.monitor_sampler import SamplerLike
-from gpuwise.ui.qt import QtCore, QtGui, QtWidgets
 from gpuwise.ui.settings import Settings
 from gpuwise.ui.worker import BackgroundCall, RunSweep, SweepRunner
 from gpuwise.ui.workload_panel import WorkloadPanel
+
+if TYPE_CHECKING:
+    from gpuwise.ui.verdict_card import VerdictCard
 
 Qt = QtCore.Qt
 _log = logging.getLogger(__name__)
@@ -44,6 +52,7 @@ PHASE_WORDS = {
     "done": "Finishing",
 }
 AUTOSAVE_NAME = "last-run.json"
+VERDICT_INTERVAL_MS = 3000
 REPORT_FILTER = "gpuwise reports (*.json);;All files (*)"
 
 
@@ -58,39 +67,26 @@ def app_icon() -> QtGui.QIcon:
 
 
 def machine_summary(machine: dict[str, Any]) -> str:
-    """"Intel Xeon … (2 cores) + NVIDIA A10G" from a report's machine dict (any field may be missing)."""
+    """One line such as ``Intel Xeon … (2 cores) + NVIDIA A10G`` from a report's machine dict (any field may be
+    missing: reports come from other machines and other versions)."""
     cpu = machine.get("cpu") if isinstance(machine.get("cpu"), dict) else {}
     model = str(cpu.get("model") or "unknown CPU") if isinstance(cpu, dict) else "unknown CPU"
     cores = cpu.get("physical_cores") if isinstance(cpu, dict) else None
     text = model + (f" ({cores} cores)" if isinstance(cores, int) else "")
     gpus = machine.get("gpus")
-    names = [str(g.get("name")) for g in gpus if isinstance(g, dict) and g.get("name")] if isinstance(gpus, list) else []
+    names = (
+        [str(g.get("name")) for g in gpus if isinstance(g, dict) and g.get("name")] if isinstance(gpus, list) else []
+    )
     if names:
         text += " + " + ", ".join(names)
     return text
-
-
-def _make_verdict_card(parent: QtWidgets.QWidget) -> QtWidgets.QWidget | None:
-    try:
-        from gpuwise.ui.verdict_card import VerdictCard
-    except ImportError:  # built by another issue; the window works without it
-        return None
-    card: QtWidgets.QWidget = VerdictCard(parent)
-    return card
-
-
-def _install_export(charts: ChartsWidget, window: QtWidgets.QMainWindow) -> list[QtGui.QAction]:
-    try:
-        from gpuwise.ui.export import install_export_actions
-    except ImportError:
-        return []
-    return list(install_export_actions(charts, window))
 
 
 class MainWindow(QtWidgets.QMainWindow):
     """The gpuwise window. Every collaborator that touches the outside world is injectable for tests."""
 
     runStateChanged = QtCore.Signal(bool)
+    readyChanged = QtCore.Signal(bool)  # the charts and the monitor exist (see ``deferred``)
     reportShown = QtCore.Signal(object)  # the Report now on the charts
 
     def __init__(
@@ -102,8 +98,15 @@ class MainWindow(QtWidgets.QMainWindow):
         run_sweep: RunSweep | None = None,
         discover: Callable[[], DeviceInventory] | None = None,
         data_dir: Path | None = None,
+        deferred: bool = False,
+        freeze_gc: bool = False,
     ) -> None:
         super().__init__()
+        self._freeze_gc = freeze_gc
+        self._sampler = sampler
+        self._monitor_threaded = monitor_threaded
+        self._ready = False
+        self._pending_open: Path | None = None
         self.settings = settings if settings is not None else Settings()
         self._discover = discover
         self._data_dir = data_dir
@@ -112,9 +115,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self._report_path: Path | None = None
         self._run_points: list[Point] = []
         self._run_micro: list[MicroResult] = []
-        self._run_plan: Any = None
+        self._run_plan: SweepPlan | None = None
         self._run_started = 0.0
         self._close_pending = False
+        # The verdict (and its estimated curves) takes ~0.1-0.2 s of GUI-thread time to recompute: during a run
+        # it follows the points at most every VERDICT_INTERVAL_MS, so the window stays responsive.
+        self._verdict_timer = QtCore.QTimer(self)
+        self._verdict_timer.setSingleShot(True)
+        self._verdict_timer.setInterval(VERDICT_INTERVAL_MS)
+        self._verdict_timer.timeout.connect(lambda: self._update_verdict(self._partial_report()))
         self._shown_once = False
         self._discovery: BackgroundCall | None = None
         self.last_message_box: QtWidgets.QMessageBox | None = None
@@ -126,31 +135,22 @@ class MainWindow(QtWidgets.QMainWindow):
             QtWidgets.QMainWindow.DockOption.AnimatedDocks | QtWidgets.QMainWindow.DockOption.AllowTabbedDocks
         )
 
-        # Centre: charts and the verdict side by side.
-        self.charts = ChartsWidget()
-        self.verdict = _make_verdict_card(self)
-        self.splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("centre-splitter")
-        self.splitter.addWidget(self.charts)
-        if self.verdict is not None:
-            self.verdict.setMinimumWidth(260)
-            self.splitter.addWidget(self.verdict)
-            self.splitter.setStretchFactor(0, 3)
-            self.splitter.setStretchFactor(1, 1)
-            self.splitter.setCollapsible(0, False)
-        self.setCentralWidget(self.splitter)
+        # Centre: charts and the verdict side by side (built in _finish_ui; a placeholder until then).
+        self.verdict: VerdictCard | None = None
+        self.export_actions: list[QtGui.QAction] = []
+        loading = QtWidgets.QLabel("Loading charts…")
+        loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setCentralWidget(loading)
 
         # Left: the workload. Bottom: the monitor. The left dock owns both left corners, so the panel keeps the
         # full height at 1280×800 and the monitor spans only under the charts.
         self.workload = WorkloadPanel(self.settings)
         self.workload_dock = self._dock("Workload", "workload-dock", self.workload)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.workload_dock)
-        self.monitor = MonitorPanel(sampler, threaded=monitor_threaded, settings=self.settings)
-        self.monitor_dock = self._dock("Live monitor", "monitor-dock", self.monitor)
+        self.monitor_dock = self._dock("Live monitor", "monitor-dock", QtWidgets.QLabel("Starting the monitor…"))
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.monitor_dock)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.monitor_dock.dockLocationChanged.connect(self._on_monitor_area)
 
         self.runner = SweepRunner(run_sweep, self)
         self._build_actions()
@@ -159,6 +159,67 @@ class MainWindow(QtWidgets.QMainWindow):
         self._connect()
         self._restore_window()
         self._update_run_state()
+        if not deferred:
+            self._finish_ui()
+
+    def _finish_ui(self) -> None:
+        """Build what needs pyqtgraph: the charts, the verdict card and the live monitor."""
+        if self._ready:
+            return
+        from gpuwise.ui.charts import ChartsWidget
+        from gpuwise.ui.export import install_export_actions
+        from gpuwise.ui.monitor_panel import MonitorPanel
+        from gpuwise.ui.verdict_card import VerdictCard
+
+        self.charts = ChartsWidget()
+        self.verdict = VerdictCard(self)
+        self.splitter = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("centre-splitter")
+        self.splitter.addWidget(self.charts)
+        self.splitter.setCollapsible(0, False)
+        self.verdict.setMinimumWidth(260)
+        self.splitter.addWidget(self.verdict)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(self.splitter)
+        self.monitor = MonitorPanel(self._sampler, threaded=self._monitor_threaded, settings=self.settings)
+        self.monitor_dock.setWidget(self.monitor)
+        self.monitor_dock.dockLocationChanged.connect(self._on_monitor_area)
+        self._on_monitor_area(self.dockWidgetArea(self.monitor_dock))
+
+        self.export_actions = list(install_export_actions(self.charts, self))
+        if self.export_actions:
+            export_menu = QtWidgets.QMenu("&Export chart", self)
+            for a in self.export_actions:
+                export_menu.addAction(a)
+            self.file_menu.insertMenu(self.file_separator, export_menu)
+            self.toolbar.addSeparator()
+            for a in self.export_actions:
+                self.toolbar.addAction(a)
+        self._connect_verdict(self.verdict)
+
+        # Dock sizes were laid out around the placeholders: lay them out again around the real panels.
+        # (on the next loop turn: resizeDocks is ignored until the dock layout has taken the new widget in).
+        QtCore.QTimer.singleShot(0, self._restore_docks)
+        splitter = self.settings.get_bytes("window/splitter")
+        if splitter is None or not self.splitter.restoreState(splitter):
+            self.splitter.setSizes([700, 300])
+        tab = self.settings.get_str("window/chart", "", choices=self.charts.chart_names())
+        if tab:
+            self.charts.set_current_chart(tab)
+
+        self._ready = True
+        self._on_plan_changed(None)
+        self._update_run_state()
+        if self._shown_once:
+            self._start_background_work()
+        if self._pending_open is not None:
+            path, self._pending_open = self._pending_open, None
+            self.open_report(path)
+        self.readyChanged.emit(True)
+
+    def is_ready(self) -> bool:
+        return self._ready
 
     # -- construction --------------------------------------------------------------------------------------
 
@@ -174,7 +235,11 @@ class MainWindow(QtWidgets.QMainWindow):
         return dock
 
     def _action(
-        self, text: str, slot: Callable[[], Any], shortcut: QtGui.QKeySequence | str | None = None, tip: str = ""
+        self,
+        text: str,
+        slot: Callable[[], Any],
+        shortcut: QtGui.QKeySequence | QtGui.QKeySequence.StandardKey | str | None = None,
+        tip: str = "",
     ) -> QtGui.QAction:
         action = QtGui.QAction(text, self)
         if shortcut is not None:
@@ -214,7 +279,6 @@ class MainWindow(QtWidgets.QMainWindow):
         )  # fmt: skip
         self.quit_action = self._action("&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit, "Quit gpuwise")
         self.quit_action.setMenuRole(QtGui.QAction.MenuRole.QuitRole)
-        self.export_actions = _install_export(self.charts, self)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -222,11 +286,8 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.compare_action)
-        if self.export_actions:
-            export_menu = file_menu.addMenu("&Export chart")
-            for a in self.export_actions:
-                export_menu.addAction(a)
-        file_menu.addSeparator()
+        self.file_menu = file_menu
+        self.file_separator = file_menu.addSeparator()  # the Export submenu goes above it (_finish_ui)
         file_menu.addAction(self.quit_action)
         run_menu = bar.addMenu("&Run")
         run_menu.addAction(self.run_action)
@@ -247,10 +308,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toolbar.addAction(self.open_action)
         self.toolbar.addAction(self.save_action)
-        if self.export_actions:
-            self.toolbar.addSeparator()
-            for a in self.export_actions:
-                self.toolbar.addAction(a)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
 
     def _build_status_bar(self) -> None:
@@ -292,14 +349,6 @@ class MainWindow(QtWidgets.QMainWindow):
         r.cancelled.connect(self._on_cancelled)
         r.failed.connect(self._on_failed)
         r.stopped.connect(self._on_stopped)
-        if self.verdict is not None:
-            prices = getattr(self.verdict, "pricesChanged", None)
-            if prices is not None:
-                prices.connect(self._on_prices)
-            comparison = getattr(self.verdict, "comparisonChanged", None)
-            if comparison is not None:
-                comparison.connect(self._on_comparison)
-        self._on_plan_changed(None)
 
     def _restore_window(self) -> None:
         geometry = self.settings.get_bytes("window/geometry")
@@ -311,27 +360,27 @@ class MainWindow(QtWidgets.QMainWindow):
                 avail = screen.availableGeometry()
                 w, h = min(w, int(avail.width() * 0.95)), min(h, int(avail.height() * 0.95))
             self.resize(w, h)
-        self.resizeDocks([self.workload_dock], [360], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.monitor_dock], [240], Qt.Orientation.Vertical)
         state = self.settings.get_bytes("window/state")
-        if state is not None:
-            self.restoreState(state)
-        splitter = self.settings.get_bytes("window/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-        elif self.verdict is not None:
-            self.splitter.setSizes([700, 300])
-        tab = self.settings.get_str("window/chart", "", choices=self.charts.chart_names())
-        if tab:
-            self.charts.set_current_chart(tab)
-        self._on_monitor_area(self.dockWidgetArea(self.monitor_dock))
+        if state is None or not self.restoreState(state):
+            self._default_dock_sizes()
+
+    def _restore_docks(self) -> None:
+        state = self.settings.get_bytes("window/state")
+        if state is None or not self.restoreState(state):
+            self._default_dock_sizes()
+
+    def _default_dock_sizes(self) -> None:
+        self.resizeDocks([self.workload_dock], [360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.monitor_dock], [250], Qt.Orientation.Vertical)
 
     def save_window_state(self) -> None:
         s = self.settings
+        self.workload.save_settings()
         s.set("window/geometry", self.saveGeometry())
         s.set("window/state", self.saveState())
-        s.set("window/splitter", self.splitter.saveState())
-        s.set("window/chart", self.charts.current_chart_name())
+        if self._ready:
+            s.set("window/splitter", self.splitter.saveState())
+            s.set("window/chart", self.charts.current_chart_name())
         s.sync()
 
     def reset_layout(self) -> None:
@@ -340,8 +389,7 @@ class MainWindow(QtWidgets.QMainWindow):
             dock.setFloating(False)
             self.addDockWidget(area, dock)
             dock.show()
-        self.resizeDocks([self.workload_dock], [360], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.monitor_dock], [240], Qt.Orientation.Vertical)
+        self._default_dock_sizes()
 
     # -- start-up work after the window shows --------------------------------------------------------------
 
@@ -349,9 +397,16 @@ class MainWindow(QtWidgets.QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            self.monitor.start()
-            # Let the first frame paint, then import torch and look for GPUs in the background.
-            QtCore.QTimer.singleShot(150, self._start_discovery)
+            if self._ready:
+                self._start_background_work()
+            else:
+                # Let the shell paint first; then import pyqtgraph and build the charts and the monitor.
+                QtCore.QTimer.singleShot(30, self._finish_ui)
+
+    def _start_background_work(self) -> None:
+        self.monitor.start()
+        # Let the first frame paint, then import torch and look for GPUs in the background.
+        QtCore.QTimer.singleShot(150, self._start_discovery)
 
     def _start_discovery(self) -> None:
         if self._discovery is not None or self._inventory is not None or self._close_pending:
@@ -372,24 +427,33 @@ class MainWindow(QtWidgets.QMainWindow):
         self._inventory = inventory
         self.workload.set_inventory(inventory)
         if self._report is None:
-            self.machine_label.setText(f"This machine: {machine_summary({'cpu': inventory.cpu.to_dict(), 'gpus': [g.to_dict() for g in inventory.gpus]})}")
+            self.machine_label.setText(f"This machine: {machine_summary(self._this_machine())}")
 
     def _on_discovery_stopped(self) -> None:
         self._discovery = None
+        if self._freeze_gc:
+            # Start-up is over (Qt, pyqtgraph and torch are loaded: ~220k objects). A full garbage collection
+            # walks all of them, ~90 ms with the GIL held, and the sweep calls gc.collect() twice a point: the
+            # window froze for that long each time. Frozen start-up objects are skipped by every collection.
+            gc.freeze()
         if self._close_pending:
             self.close()
 
     def inventory(self) -> DeviceInventory | None:
         return self._inventory
 
+    def is_busy(self) -> bool:
+        """A run or the background device discovery is in flight (closing waits for them)."""
+        return self.runner.is_running() or self._discovery is not None
+
     # -- running -------------------------------------------------------------------------------------------
 
     def is_running(self) -> bool:
         return self.runner.is_running()
 
-    def start_run(self, plan: Any = None) -> bool:
+    def start_run(self, plan: SweepPlan | None = None) -> bool:
         """Start measuring ``plan`` (default: the workload panel's). False when a run is already going."""
-        if self.runner.is_running() or self._close_pending:
+        if self.runner.is_running() or self._close_pending or not self._ready:
             return False
         if plan is None:
             self.workload.refresh_estimates()
@@ -409,7 +473,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.charts.set_machine(self._this_machine())
         self._set_title(None)
         self.progress.setValue(0)
-        self.progress.setFormat("Starting… (loading torch)")
+        self.progress.setFormat("Starting…")
         self.status_label.setText("Starting the run…")
         self.runner.start(plan)
         self._update_run_state()
@@ -429,7 +493,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_run_state(self) -> None:
         running = self.runner.is_running()
-        self.run_action.setEnabled(not running and self.workload.is_valid() and not self._close_pending)
+        self.run_action.setEnabled(self._ready and not running and self.workload.is_valid() and not self._close_pending)
         self.cancel_action.setEnabled(running and not self.runner.cancel_requested)
         self.workload.set_running(running)
         self.open_action.setEnabled(not running)
@@ -454,14 +518,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.charts.add_point(point)
         if point.status != "ok":
             self.status_label.setText(f"{point.device}: {point.status} — {point.message}")
-        self._update_verdict(self._partial_report())
+        if not self._verdict_timer.isActive():
+            self._verdict_timer.start()
 
     def _on_micro(self, result: MicroResult) -> None:
         self._run_micro.append(result)
         self.charts.add_micro(result)
 
     def _partial_report(self, cancelled: bool = False) -> Report:
-        settings = dataclasses.asdict(self._run_plan) if dataclasses.is_dataclass(self._run_plan) else {}
+        settings = self._run_plan.to_dict() if isinstance(self._run_plan, SweepPlan) else {}
         return Report(
             machine=self._this_machine(), points=list(self._run_points), micro=list(self._run_micro),
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"), settings=settings,
@@ -475,6 +540,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._show_run_report(report, "Cancelled")
 
     def _show_run_report(self, report: Report, how: str) -> None:
+        self._verdict_timer.stop()
         self._report = report
         self.charts.set_report(report)
         self._update_verdict(report)
@@ -490,11 +556,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.reportShown.emit(report)
 
     def _on_failed(self, message: str) -> None:
+        self._verdict_timer.stop()
         self.monitor.end_phases()
         kept = ""
         if self._run_points:
             report = self._partial_report()
             self._report = report
+            self._update_verdict(report)
             saved = self._autosave(report)
             kept = f"\n\nThe {len(self._run_points)} points measured before the failure are kept" + (
                 f" (saved to {saved})." if saved else "."
@@ -526,23 +594,27 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- verdict -------------------------------------------------------------------------------------------
 
     def _on_plan_changed(self, _plan: Any) -> None:
-        if self.verdict is None or not hasattr(self.verdict, "set_workload"):
+        if not self._ready or self.verdict is None:
             return
         w = self.workload
         self.verdict.set_workload(w.family(), w.params(), w.samples(), w.epochs(), w.batch_size(), w.precision())
 
     def _update_verdict(self, report: Report) -> None:
-        if self.verdict is not None and hasattr(self.verdict, "set_report"):
+        if self.verdict is not None:
             self.verdict.set_report(report)
+
+    def _connect_verdict(self, card: VerdictCard) -> None:
+        card.pricesChanged.connect(self._on_prices)
+        card.estimatesChanged.connect(self._on_estimates)
+        prices = card.prices()  # the card remembers the user's prices itself (core.prices)
+        self._on_prices(prices.cpu_per_hour, prices.gpu_per_hour)
 
     def _on_prices(self, cpu_per_h: float, gpu_per_h: float) -> None:
         if cpu_per_h > 0 and gpu_per_h > 0:
             self.charts.set_price_ratio(gpu_per_h / cpu_per_h)
 
-    def _on_comparison(self, items: list[Any]) -> None:
-        points = [p for p in items if isinstance(p, Point)]
-        if points or not items:
-            self.charts.set_estimates(points)
+    def _on_estimates(self, points: list[Point]) -> None:
+        self.charts.set_estimates([p for p in points if isinstance(p, Point)])
 
     # -- report files --------------------------------------------------------------------------------------
 
@@ -565,6 +637,9 @@ class MainWindow(QtWidgets.QMainWindow):
         p = Path(path) if path is not None else self._ask_path("Open gpuwise report", save=False)
         if p is None:
             return False
+        if not self._ready:
+            self._pending_open = p  # opened as soon as the charts exist
+            return True
         try:
             report = load_report(p)
         except UserInputError as e:
@@ -576,7 +651,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_verdict(report)
         self._set_title(p, report)
         n = len(report.points)
-        self.status_label.setText(f"Opened {p.name}: {n} point{'s' if n != 1 else ''} from {report.created}.")
+        when = report.created[:16].replace("T", " ")  # ISO 8601: "2026-01-31 14:05"
+        self.status_label.setText(f"Opened {p.name}: {n} point{'s' if n != 1 else ''}, measured {when}.")
         self.reportShown.emit(report)
         return True
 
@@ -602,7 +678,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def compare_report(self, path: str | Path | None = None) -> bool:
         """Overlay another report's points, each device renamed after its machine so the curves stay apart."""
-        if self.runner.is_running():
+        if self.runner.is_running() or not self._ready:
             return False
         p = Path(path) if path is not None else self._ask_path("Compare with report", save=False)
         if p is None:
@@ -668,8 +744,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- closing -------------------------------------------------------------------------------------------
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        busy = self.runner.is_running() or self._discovery is not None
-        if busy:
+        if self.is_busy():
             # Never block the event loop or leave a thread running: cancel, keep the window, close once the
             # threads report that they have ended (the sweep honours a cancel within about a second).
             self._close_pending = True
@@ -680,7 +755,8 @@ class MainWindow(QtWidgets.QMainWindow):
             event.ignore()
             return
         self.save_window_state()
-        self.monitor.stop()
+        if self._ready:
+            self.monitor.stop()
         super().closeEvent(event)
 
     def shutdown(self, timeout_ms: int = 15_000) -> None:
@@ -688,4 +764,5 @@ class MainWindow(QtWidgets.QMainWindow):
         self.runner.shutdown(timeout_ms)
         if self._discovery is not None:
             self._discovery.wait(timeout_ms)
-        self.monitor.stop()
+        if self._ready:
+            self.monitor.stop()

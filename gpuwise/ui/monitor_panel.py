@@ -13,14 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QBoxLayout,
     QComboBox,
     QDoubleSpinBox,
     QFrame,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -33,6 +32,7 @@ from gpuwise.core.telemetry.nvml import NA, GpuSample
 from gpuwise.core.telemetry.sampler import History, Sample, history_capacity
 from gpuwise.core.units import format_bytes
 from gpuwise.ui.monitor_plots import COLORS, PHASE_COLORS, PHASE_NAMES, CoreBars, PhaseSpan, RollingPlot
+from gpuwise.ui.monitor_readouts import Readouts
 from gpuwise.ui.monitor_sampler import SamplerLike, SamplerThread, TimerSampler
 from gpuwise.ui.settings import Settings
 
@@ -42,6 +42,14 @@ MIN_RATE_HZ, MAX_RATE_HZ, DEFAULT_RATE_HZ = 0.5, 4.0, 2.0
 MAX_PHASES = 400  # a long sweep has two shaded phases a point; older ones scroll out of any window anyway
 GIB = float(1 << 30)
 SHADED_PHASES = ("warmup", "measuring", "micro")
+# NVML's clock-event names, shortened to fit a readout (the tooltip and the CLI keep the full ones).
+SHORT_REASONS = {
+    "software power cap": "power cap",
+    "hardware slowdown": "hw slowdown",
+    "software thermal slowdown": "too hot",
+    "hardware thermal slowdown": "too hot (hw)",
+    "hardware power brake slowdown": "power brake",
+}
 
 
 def _window_label(seconds: int) -> str:
@@ -65,29 +73,6 @@ def _pair(used: Any, total: Any, fmt: Callable[[float], str], unit: str = "") ->
     return f"{a} / {b}{unit}" if b != "n/a" else f"{a}{unit}"
 
 
-def _readout_grid(rows: list[tuple[str, str]], parent: QWidget) -> tuple[QGridLayout, dict[str, QLabel]]:
-    grid = QGridLayout()
-    grid.setContentsMargins(0, 0, 0, 0)
-    grid.setHorizontalSpacing(8)
-    grid.setVerticalSpacing(1)
-    values: dict[str, QLabel] = {}
-    for r, (key, title) in enumerate(rows):
-        name = QLabel(title, parent)
-        name.setEnabled(False)  # muted palette colour for the captions
-        val = QLabel("…", parent)
-        val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        grid.addWidget(name, r, 0)
-        grid.addWidget(val, r, 1)
-        values[key] = val
-    grid.setColumnStretch(1, 1)
-    return grid, values
-
-
-def _set_text(label: QLabel, text: str) -> None:
-    if label.text() != text:  # re-laying out unchanged labels twice a second is wasted work
-        label.setText(text)
-
-
 class GpuCard(QFrame):
     """Readouts and two rolling plots for one GPU."""
 
@@ -96,8 +81,10 @@ class GpuCard(QFrame):
         self.index = index
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = QLabel(f"<b>GPU {index}</b> · {name}")
-        self.title.setWordWrap(True)
-        grid, self.values = _readout_grid(
+        self.title.setToolTip(name)
+        # No word wrap: a wrapping label gives the card a height-for-width, and the scroll area then sizes the
+        # card by its plots' preferred heights (hundreds of pixels) instead of the space the dock has.
+        self.readouts = Readouts(
             [
                 ("util", "Load"),
                 ("vram", "VRAM"),
@@ -106,31 +93,34 @@ class GpuCard(QFrame):
                 ("clock", "SM clock"),
                 ("throttle", "Throttling"),
                 ("procs", "Processes"),
-            ],
-            self,
+            ]
         )
-        self.values["procs"].setWordWrap(True)
         p = f"gpu{index}."
-        self.load_plot = RollingPlot(f"GPU {index} load", "%", y_range=(0, 100))
-        self.load_plot.add_curve(p + "util", "compute", COLORS["orange"])
-        self.load_plot.add_curve(p + "mem_pct", "VRAM used", COLORS["purple"])
-        self.heat_plot = RollingPlot(f"GPU {index} power and heat", "W / °C")
-        self.heat_plot.add_curve(p + "power", "power (W)", COLORS["red"])
-        self.heat_plot.add_curve(p + "temp", "temperature (°C)", COLORS["teal"], dashed=True)
+        self.load_plot = RollingPlot(f"GPU {index}", "%", y_range=(0, 100))
+        self.load_plot.add_curve(p + "util", "load", COLORS["orange"])
+        self.load_plot.add_curve(p + "mem_pct", "VRAM", COLORS["purple"])
+        self.heat_plot = RollingPlot(f"GPU {index}", "W / °C")
+        self.heat_plot.add_curve(p + "power", "W", COLORS["red"])
+        self.heat_plot.add_curve(p + "temp", "°C", COLORS["teal"], dashed=True)
 
         readouts = QWidget()
         rl = QVBoxLayout(readouts)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.title)
-        rl.addLayout(grid)
+        rl.addWidget(self.readouts)
         rl.addStretch(1)
-        readouts.setMinimumWidth(210)
-        readouts.setMaximumWidth(320)
+        readouts.setMinimumWidth(185)
+        readouts.setMaximumWidth(280)
+        # Under the charts (a row): readouts beside the two plots stacked, so a card needs ~420 px, not 650.
+        # Beside the charts (a column): everything stacked.
+        self._plots = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self._plots.setContentsMargins(0, 0, 0, 0)
+        self._plots.addWidget(self.load_plot, 1)
+        self._plots.addWidget(self.heat_plot, 1)
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
-        self._layout.setContentsMargins(6, 6, 6, 6)
+        self._layout.setContentsMargins(4, 4, 4, 4)
         self._layout.addWidget(readouts)
-        self._layout.addWidget(self.load_plot, 1)
-        self._layout.addWidget(self.heat_plot, 1)
+        self._layout.addLayout(self._plots, 1)
 
     def plots(self) -> list[RollingPlot]:
         return [self.load_plot, self.heat_plot]
@@ -139,22 +129,19 @@ class GpuCard(QFrame):
         self._layout.setDirection(direction)
 
     def update_readouts(self, g: GpuSample) -> None:
-        v = self.values
-        _set_text(v["util"], _fmt(g.utilization_pct, lambda x: f"{x:.0f} %"))
-        _set_text(v["vram"], _pair(g.memory_used_bytes, g.memory_total_bytes, format_bytes))
-        _set_text(v["temp"], _fmt(g.temperature_c, lambda x: f"{x:.0f} °C"))
-        _set_text(v["power"], _pair(g.power_w, g.power_limit_w, lambda x: f"{x:.0f}", " W"))
-        _set_text(v["clock"], _pair(g.sm_clock_mhz, g.sm_clock_max_mhz, lambda x: f"{x:.0f}", " MHz"))
+        r = self.readouts
+        r.set("util", _fmt(g.utilization_pct, lambda x: f"{x:.0f} %"))
+        r.set("vram", _pair(g.memory_used_bytes, g.memory_total_bytes, format_bytes))
+        r.set("temp", _fmt(g.temperature_c, lambda x: f"{x:.0f} °C"))
+        r.set("power", _pair(g.power_w, g.power_limit_w, lambda x: f"{x:.0f}", " W"))
+        r.set("clock", _pair(g.sm_clock_mhz, g.sm_clock_max_mhz, lambda x: f"{x:.0f}", " MHz"))
         reasons = g.throttle_reasons
         if reasons is NA:
-            _set_text(v["throttle"], "n/a")
-            v["throttle"].setStyleSheet("")
+            r.set("throttle", "n/a")
         elif reasons:
-            _set_text(v["throttle"], "YES: " + ", ".join(reasons))
-            v["throttle"].setStyleSheet(f"color: {COLORS['red']}; font-weight: bold;")
+            r.set("throttle", "yes: " + ", ".join(SHORT_REASONS.get(x, x) for x in reasons), COLORS["red"])
         else:
-            _set_text(v["throttle"], "no")
-            v["throttle"].setStyleSheet("")
+            r.set("throttle", "no")
         procs = g.processes
         if procs is NA:
             text = "n/a (not reported)"
@@ -167,7 +154,7 @@ class GpuCard(QFrame):
                 mem = "" if proc.used_memory_bytes is NA else f" {format_bytes(float(proc.used_memory_bytes))}"
                 parts.append(f"{name} ({proc.pid}){mem}")
             text = "; ".join(parts) + (f"; +{len(procs) - 6} more" if len(procs) > 6 else "")
-        _set_text(v["procs"], text)
+        r.set("procs", text)
 
 
 class MonitorPanel(QWidget):
@@ -193,6 +180,8 @@ class MonitorPanel(QWidget):
         self._gpu_cards: dict[int, GpuCard] = {}
         self._gpu_message = "Checking for NVIDIA GPUs…"
         self._last_sample: Sample | None = None
+        self._drawn_at = -math.inf  # sample time of the last plot redraw
+        self.redraws = 0
         self._samples_seen = 0
 
         window_s = DEFAULT_WINDOW_S
@@ -240,22 +229,24 @@ class MonitorPanel(QWidget):
         controls.addWidget(self.rate_spin, 1, 1)
         controls.addWidget(self.pause_button, 2, 0, 1, 2)
 
-        host_grid, self.host_values = _readout_grid(
+        self.host_readouts = Readouts(
             [("cpu", "CPU load"), ("freq", "CPU clock"), ("ram", "RAM used"), ("swap", "Swap used"),
-             ("temp", "CPU temp")],
-            self,
+             ("temp", "CPU temp")]
         )  # fmt: skip
         self.core_bars = CoreBars()
-        self.phase_legend = QLabel(
-            "Shaded: "
-            + " · ".join(
-                f"<span style='background-color: rgba{PHASE_COLORS[p][:3] + (0.5,)}'>&nbsp;&nbsp;&nbsp;</span>"
-                f" {PHASE_NAMES[p]}"
-                for p in SHADED_PHASES
-            )
+        swatches = []
+        for p in SHADED_PHASES:
+            r, g, b, _a = PHASE_COLORS[p]
+            swatch = f"<span style='background-color: rgba({r}, {g}, {b}, 0.6)'>&nbsp;&nbsp;</span>"
+            swatches.append(f"{swatch}&nbsp;{PHASE_NAMES[p].replace('micro-benchmarks', 'micro')}")
+        self.phase_legend = QLabel(" ".join(swatches))
+        small = self.phase_legend.font()
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
+        self.phase_legend.setFont(small)
+        self.phase_legend.setToolTip(
+            "Phases of the benchmark run, shaded on every plot: warm-up (not timed), measuring (timed steps), "
+            "micro-benchmarks (matmul and memory speed)"
         )
-        self.phase_legend.setWordWrap(True)
-        self.phase_legend.setToolTip("Phases of the benchmark run, shaded on every plot")
         self.phase_legend.setVisible(False)
 
         side = QWidget()
@@ -263,19 +254,19 @@ class MonitorPanel(QWidget):
         sl.setContentsMargins(0, 0, 0, 0)
         sl.addLayout(controls)
         sl.addSpacing(4)
-        sl.addLayout(host_grid)
+        sl.addWidget(self.host_readouts)
         sl.addWidget(self.core_bars)
         sl.addWidget(self.phase_legend)
         sl.addStretch(1)
-        side.setMinimumWidth(200)
+        side.setMinimumWidth(170)
         side.setMaximumWidth(260)
         self._side = side
 
-        self.cpu_plot = RollingPlot("CPU load (all cores)", "%", y_range=(0, 100))
+        self.cpu_plot = RollingPlot("CPU load", "%", y_range=(0, 100))
         self.cpu_plot.add_curve("cpu", "total", COLORS["blue"])
-        self.mem_plot = RollingPlot("Memory", "GiB")
-        self.mem_plot.add_curve("ram_used", "RAM used", COLORS["green"])
-        self.mem_plot.add_curve("swap_used", "swap used", COLORS["orange"], width=1.5, dashed=True)
+        self.mem_plot = RollingPlot("", "GiB used")
+        self.mem_plot.add_curve("ram_used", "RAM", COLORS["green"])
+        self.mem_plot.add_curve("swap_used", "swap", COLORS["orange"], width=1.5, dashed=True)
 
         self.gpu_message_label = QLabel(self._gpu_message)
         self.gpu_message_label.setWordWrap(True)
@@ -294,20 +285,25 @@ class MonitorPanel(QWidget):
         self.gpu_scroll.setWidget(gpu_box)
         self.gpu_scroll.setWidgetResizable(True)
         self.gpu_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.gpu_scroll.setMinimumWidth(220)
+        self.gpu_scroll.setMinimumWidth(160)
         self.gpu_scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-        cpu_box = QWidget()
-        cl = QVBoxLayout(cpu_box)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(self.cpu_plot, 1)
+        # CPU and memory plots side by side; stacked once a GPU card needs the width (see _host_direction).
+        host_plots = QWidget()
+        self._host_plots = QBoxLayout(QBoxLayout.Direction.LeftToRight, host_plots)
+        self._host_plots.setContentsMargins(0, 0, 0, 0)
+        self._host_plots.addWidget(self.cpu_plot, 1)
+        self._host_plots.addWidget(self.mem_plot, 1)
 
         self._root = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._root.setContentsMargins(6, 4, 6, 4)
         self._root.addWidget(side)
-        self._root.addWidget(cpu_box, 2)
-        self._root.addWidget(self.mem_plot, 2)
+        self._root.addWidget(host_plots, 4)
         self._root.addWidget(self.gpu_scroll, 3)
+
+    def sizeHint(self) -> QSize:
+        # Modest: the charts, not the monitor, deserve the space of a fresh window.
+        return QSize(900, 230)
 
     # -- public API ----------------------------------------------------------------------------------------
 
@@ -323,17 +319,19 @@ class MonitorPanel(QWidget):
     def gpu_message(self) -> str:
         return self._gpu_message
 
+    def _host_direction(self) -> QBoxLayout.Direction:
+        row = self._root.direction() == QBoxLayout.Direction.LeftToRight
+        # In a row with GPU cards beside them, the CPU and memory plots share one column.
+        return QBoxLayout.Direction.TopToBottom if row and self._gpu_cards else QBoxLayout.Direction.LeftToRight
+
     def set_orientation(self, orientation: Qt.Orientation) -> None:
         """Lay out in a row under the charts (horizontal) or in a column beside them (vertical)."""
         horizontal = orientation == Qt.Orientation.Horizontal
-        self._root.setDirection(
-            QBoxLayout.Direction.LeftToRight if horizontal else QBoxLayout.Direction.TopToBottom
-        )
+        self._root.setDirection(QBoxLayout.Direction.LeftToRight if horizontal else QBoxLayout.Direction.TopToBottom)
         self._side.setMaximumWidth(260 if horizontal else 16_777_215)
+        self._host_plots.setDirection(self._host_direction())
         for card in self._gpu_cards.values():
-            card.set_direction(
-                QBoxLayout.Direction.LeftToRight if horizontal else QBoxLayout.Direction.TopToBottom
-            )
+            card.set_direction(QBoxLayout.Direction.LeftToRight if horizontal else QBoxLayout.Direction.TopToBottom)
 
     def start(self) -> None:
         """Begin sampling (on a thread unless built with ``threaded=False``)."""
@@ -394,7 +392,7 @@ class MonitorPanel(QWidget):
             plot.set_window(seconds)
         if self._settings is not None:
             self._settings.set("monitor/window_s", int(seconds))
-        self._redraw()
+        self._redraw(force=True)
 
     def is_paused(self) -> bool:
         return self._paused
@@ -405,11 +403,12 @@ class MonitorPanel(QWidget):
             self.pause_button.setChecked(self._paused)
         self.pause_button.setText("Resume" if self._paused else "Pause")
         if not self._paused:
-            self._redraw()
+            self._redraw(force=True)
 
-    def begin_phase(self, phase: str) -> None:
-        """Mark the start of a benchmark phase now; the previous phase ends here. Unshaded phases just end it."""
-        now = time.time()
+    def begin_phase(self, phase: str, at: float | None = None) -> None:
+        """Mark the start of a benchmark phase (now, or at the time.time() ``at``); the previous phase ends
+        there. Phases that are not shaded just end the previous one."""
+        now = time.time() if at is None else at
         if self._phases and self._phases[-1].end is None:
             if self._phases[-1].phase == phase:
                 return
@@ -419,10 +418,10 @@ class MonitorPanel(QWidget):
             self.phase_legend.setVisible(True)
             del self._phases[:-MAX_PHASES]
 
-    def end_phases(self) -> None:
+    def end_phases(self, at: float | None = None) -> None:
         if self._phases and self._phases[-1].end is None:
-            self._phases[-1].end = time.time()
-        self._redraw()
+            self._phases[-1].end = time.time() if at is None else at
+        self._redraw(force=True)
 
     def phases(self) -> list[PhaseSpan]:
         return list(self._phases)
@@ -457,11 +456,13 @@ class MonitorPanel(QWidget):
                 for plot in card.plots():
                     plot.set_window(self._window_s)
                 horizontal = self._root.direction() == QBoxLayout.Direction.LeftToRight
-                card.set_direction(
-                    QBoxLayout.Direction.LeftToRight if horizontal else QBoxLayout.Direction.TopToBottom
-                )
+                card.set_direction(QBoxLayout.Direction.LeftToRight if horizontal else QBoxLayout.Direction.TopToBottom)
                 self._gpu_cards[g.index] = card
                 self._gpu_cards_layout.addWidget(card)
+                # A GPU is what this app is about: its card gets the most room in the row, the host plots stack.
+                self._root.setStretchFactor(self.gpu_scroll, 6)
+                self.gpu_scroll.setMinimumWidth(card.minimumSizeHint().width() + 20)
+                self._host_plots.setDirection(self._host_direction())
         if state.ok and sample.gpus:
             message = ""
         elif sample.gpus:
@@ -478,27 +479,40 @@ class MonitorPanel(QWidget):
 
     def _update_readouts(self, sample: Sample) -> None:
         h = sample.host
-        v = self.host_values
+        r = self.host_readouts
         cores = len(h.per_core_pct) if h.per_core_pct else 0
         cores_text = f" of {cores} cores" if cores else ""
-        _set_text(v["cpu"], _fmt(h.cpu_pct, lambda x: f"{x:.0f} %{cores_text}"))
+        r.set("cpu", _fmt(h.cpu_pct, lambda x: f"{x:.0f} %{cores_text}"))
         freq = _fmt(h.cpu_freq_mhz, lambda x: f"{x / 1000:.2f} GHz")
         if h.cpu_freq_max_mhz:
             freq += f" (max {h.cpu_freq_max_mhz / 1000:.2f})"
-        _set_text(v["freq"], freq)
-        _set_text(v["ram"], _pair(h.ram_used_bytes, h.ram_total_bytes, format_bytes))
-        _set_text(v["swap"], _pair(h.swap_used_bytes, h.swap_total_bytes, format_bytes))
-        _set_text(v["temp"], _fmt(h.cpu_temp_c, lambda x: f"{x:.0f} °C") if h.cpu_temp_c else "no sensor")
+        r.set("freq", freq)
+        r.set("ram", _pair(h.ram_used_bytes, h.ram_total_bytes, format_bytes))
+        if h.swap_total_bytes == 0:
+            r.set("swap", "no swap")
+        else:
+            r.set("swap", _pair(h.swap_used_bytes, h.swap_total_bytes, format_bytes))
+        r.set("temp", _fmt(h.cpu_temp_c, lambda x: f"{x:.0f} °C") if h.cpu_temp_c else "no sensor")
         self.core_bars.set_values(h.per_core_pct or ())
         for g in sample.gpus:
             card = self._gpu_cards.get(g.index)
             if card is not None:
                 card.update_readouts(g)
 
-    def _redraw(self) -> None:
-        if self._paused or len(self.history) == 0:
+    def _redraw(self, force: bool = False) -> None:
+        """Redraw the plots, but only when the newest data would move them by a pixel or more.
+
+        A 5-minute window on a 250-pixel plot moves one pixel every 1.2 s: redrawing it on every 2 Hz sample
+        would repaint the same picture. This keeps the monitor within ~1 % of a core.
+        """
+        if self._paused or self._last_sample is None:
             return
-        now = time.time()
+        now = self._last_sample.timestamp  # the right edge is the newest sample
+        width = max(60, min(p.width() for p in self.plots()) - 50)  # minus the y axis
+        if not force and now - self._drawn_at < self._window_s / width:
+            return
+        self._drawn_at = now
+        self.redraws += 1
         h = self.history
         self.cpu_plot.update_series(now, {"cpu": h.series("cpu")})
         ram_t, ram = h.series("ram_used")
@@ -512,9 +526,9 @@ class MonitorPanel(QWidget):
         for card in self._gpu_cards.values():
             p = f"gpu{card.index}."
             t, used = h.series(p + "mem_used")
-            _, total = h.series(p + "mem_total")
+            _, capacity = h.series(p + "mem_total")
             with np.errstate(invalid="ignore", divide="ignore"):
-                mem_pct = 100.0 * used / total  # VRAM as a share of the card: shares the load plot's % axis
+                mem_pct = 100.0 * used / capacity  # VRAM as a share of the card: shares the load plot's % axis
             card.load_plot.update_series(now, {p + "util": h.series(p + "util"), p + "mem_pct": (t, mem_pct)})
             card.heat_plot.update_series(now, {k: h.series(k) for k in (p + "power", p + "temp")})
         if self._phases:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QWidget
 
 from gpuwise.ui.qt import pg
 
@@ -42,7 +42,7 @@ def format_ago(seconds: float) -> str:
         return "now"
     if s < 120:
         return f"−{s:.0f} s"
-    if s < 7200:
+    if s < 3600:
         return f"−{s / 60:.3g} min"
     return f"−{s / 3600:.3g} h"
 
@@ -55,11 +55,12 @@ class AgoAxis(pg.AxisItem):
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
         # Round spacings people read at a glance: 10 s, 30 s, 1 min, 5 min, 10 min, 15 min.
+        # The smallest spacing that leaves ~70 px per label, and at least two labels however narrow the plot.
         span = maxVal - minVal
-        for major in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
-            if span / major <= max(2, size / 90):
+        for major in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600):
+            if span / major <= max(2.5, size / 70):
                 return [(float(major), 0.0)]
-        return [(span / 4, 0.0)]
+        return [(span / 3, 0.0)]
 
 
 @dataclass
@@ -102,7 +103,6 @@ class RollingPlot(pg.PlotWidget):
         self._window_s = 300.0
         self._fixed_y = y_range
         self._curves: dict[str, pg.PlotDataItem] = {}
-        self._regions: list[tuple[PhaseSpan, pg.LinearRegionItem]] = []
         item = self.getPlotItem()
         item.setTitle(title, size="9pt")
         item.setLabel("left", unit)
@@ -114,16 +114,27 @@ class RollingPlot(pg.PlotWidget):
         # Draw at most ~one point per pixel however long the window: keeps an hour of 4 Hz data cheap.
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
-        self.legend = item.addLegend(offset=(6, 4), labelTextSize="8pt", verSpacing=-6)
-        self.setMinimumSize(180, 110)
+        self._title = title
+        self._dashed: set[str] = set()
+        self._labels: dict[str, tuple[str, str]] = {}  # key -> (label, colour)
+        # The axes (with their grid, which spans the plot) and the title rarely change, but the
+        # curves under them move on every redraw: keep each as a cached pixmap instead of replaying its text.
+        # (Halves the cost of a redraw here; an item's cache is refreshed whenever the item itself changes.)
+        for cached in (item.getAxis("left"), item.getAxis("bottom"), item.titleLabel):
+            cached.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setMinimumSize(120, 80)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setXRange(-self._window_s, 0, padding=0)
         if y_range is not None:
             self.setYRange(*y_range, padding=0.02)
         else:
             item.enableAutoRange(axis="y", enable=True)
-        self.setXRange(-self._window_s, 0, padding=0)
+        self._bands = PhaseBands()
+        item.addItem(self._bands, ignoreBounds=True)
         apply_palette(self, self.palette())
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, 160)  # pyqtgraph asks for 640×480: far too much for one of many small plots
 
     def changeEvent(self, ev: QEvent) -> None:
         if ev.type() == QEvent.Type.PaletteChange and self.getPlotItem() is not None:
@@ -135,8 +146,20 @@ class RollingPlot(pg.PlotWidget):
     def add_curve(self, key: str, label: str, color: str, *, width: float = 2.0, dashed: bool = False) -> None:
         style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
         pen = pg.mkPen(color, width=width, style=style)
-        curve = self.getPlotItem().plot([], [], pen=pen, name=label, connect="finite")
+        # No antialiasing: on a rolling plot redrawn for hours it costs CPU and hardly shows on near-flat lines.
+        curve = self.getPlotItem().plot([], [], pen=pen, connect="finite", antialias=False)
         self._curves[key] = curve
+        if dashed:
+            self._dashed.add(key)
+        self._labels[key] = (label, color)
+        # Several curves: the title names each in its colour. A legend would cover most of a plot this small.
+        if len(self._curves) > 1:
+            names = " · ".join(
+                f"<span style='color: {c}'>{'┄ ' if k in self._dashed else '— '}{t}</span>"
+                for k, (t, c) in self._labels.items()
+            )
+            self.getPlotItem().setTitle(f"{self._title}: {names}" if self._title else names, size="9pt")
+            apply_palette(self, self.palette())
 
     def curve_keys(self) -> list[str]:
         return list(self._curves)
@@ -161,10 +184,13 @@ class RollingPlot(pg.PlotWidget):
             curve = self._curves.get(key)
             if curve is None:
                 continue
-            if len(t) == 0 or not np.isfinite(y).any():
+            finite = np.isfinite(y)
+            if len(t) == 0 or not finite.any():
                 curve.setData([], [])  # all-NaN data would make auto-range warn; show nothing instead
-                continue
-            curve.setData(t - now, y, connect="finite")
+            elif finite.all():
+                curve.setData(t - now, y, connect="all", skipFiniteCheck=True)
+            else:
+                curve.setData(t - now, y, connect="finite")  # gaps where a reading was missing
         if y_max is not None and self._fixed_y is None and math.isfinite(y_max) and y_max > 0:
             self.setYRange(0, y_max, padding=0.02)
         self.setXRange(-self._window_s, 0, padding=0)
@@ -172,34 +198,60 @@ class RollingPlot(pg.PlotWidget):
     # -- phases ------------------------------------------------------------------------------------------
 
     def update_phases(self, now: float, spans: Sequence[PhaseSpan]) -> None:
-        """Shade ``spans`` (the visible ones); items are reused, so a long run does not pile up widgets."""
-        visible = [s for s in spans if (s.end if s.end is not None else now) >= now - self._window_s]
-        while len(self._regions) > len(visible):
-            _, region = self._regions.pop()
-            self.removeItem(region)
-        for i, span in enumerate(visible):
-            x0 = max(span.start - now, -self._window_s)
-            x1 = (span.end if span.end is not None else now) - now
-            if i < len(self._regions):
-                old, region = self._regions[i]
-                if old.phase != span.phase:
-                    region.setBrush(pg.mkBrush(PHASE_COLORS.get(span.phase, (128, 128, 128, 40))))
-                self._regions[i] = (span, region)
-            else:
-                region = pg.LinearRegionItem(
-                    values=(x0, x1),
-                    movable=False,
-                    brush=pg.mkBrush(PHASE_COLORS.get(span.phase, (128, 128, 128, 40))),
-                    pen=pg.mkPen(None),
-                )
-                region.setZValue(-10)  # behind the curves
-                region.setToolTip(PHASE_NAMES.get(span.phase, span.phase))
-                self.addItem(region)
-                self._regions.append((span, region))
-            region.setRegion((x0, x1))
+        """Shade ``spans`` (the visible ones) in one item: a hundred phases cost one paint, not two hundred
+        line items (pyqtgraph's LinearRegionItem made a long run's redraws several times slower)."""
+        bands = []
+        for span in spans:
+            end = span.end if span.end is not None else now
+            if end < now - self._window_s:
+                continue
+            bands.append((max(span.start - now, -self._window_s), end - now, span.phase))
+        self._bands.set_bands(bands)
 
     def region_count(self) -> int:
-        return len(self._regions)
+        return len(self._bands.bands())
+
+
+class PhaseBands(pg.GraphicsObject):
+    """Vertical shaded bands (x0, x1, phase) that span the plot's whole height, drawn behind the curves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._bands: list[tuple[float, float, str]] = []
+        self._brushes = {k: pg.mkBrush(v) for k, v in PHASE_COLORS.items()}
+        self._other = pg.mkBrush(128, 128, 128, 40)
+        self.setZValue(-10)
+
+    def bands(self) -> list[tuple[float, float, str]]:
+        return list(self._bands)
+
+    def set_bands(self, bands: list[tuple[float, float, str]]) -> None:
+        if bands != self._bands:
+            self.prepareGeometryChange()
+            self._bands = bands
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        if not self._bands:
+            return QRectF()
+        view = self.viewRect()
+        if view is None:
+            return QRectF()
+        x0 = min(b[0] for b in self._bands)
+        x1 = max(b[1] for b in self._bands)
+        return QRectF(x0, view.top(), max(x1 - x0, 0.0), view.height())
+
+    def viewRangeChanged(self) -> None:
+        self.prepareGeometryChange()  # the bands span the visible height, which just changed
+        super().viewRangeChanged()
+
+    def paint(self, p: QPainter, *args: object) -> None:
+        view = self.viewRect()
+        if view is None:
+            return
+        p.setPen(Qt.PenStyle.NoPen)
+        for x0, x1, phase in self._bands:
+            p.fillRect(QRectF(x0, view.top(), x1 - x0, view.height()), self._brushes.get(phase, self._other))
 
 
 class CoreBars(QWidget):
@@ -208,7 +260,7 @@ class CoreBars(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._values: tuple[float, ...] = ()
-        self.setMinimumHeight(34)
+        self.setMinimumHeight(22)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("Load of each CPU core (logical CPUs), 0–100 %")
 
@@ -216,9 +268,7 @@ class CoreBars(QWidget):
         new = tuple(float(v) for v in values)
         if new != self._values:
             self._values = new
-            self.setToolTip(
-                "Load per core:\n" + "\n".join(f"core {i}: {v:.0f} %" for i, v in enumerate(new[:64]))
-            )
+            self.setToolTip("Load per core:\n" + "\n".join(f"core {i}: {v:.0f} %" for i, v in enumerate(new[:64])))
             self.update()
 
     def values(self) -> tuple[float, ...]:

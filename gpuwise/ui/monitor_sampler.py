@@ -85,7 +85,7 @@ class TimerSampler(QObject):
     def set_rate(self, rate_hz: float) -> None:
         self._timer.setInterval(round(1000 / rate_hz))
 
-    def isRunning(self) -> bool:  # noqa: N802 - mirrors QThread's spelling so the panel treats both alike
+    def isRunning(self) -> bool:
         return bool(self._timer.isActive())
 
     def stop(self, timeout_ms: int = 0) -> bool:

@@ -101,7 +101,7 @@ class SweepWorker(QObject):
                     return
             # A generator that ends without SweepFinished is a bug in core, but the GUI must not hang on it.
             self.failed.emit("The measurement ended without a result (no report was produced).")
-        except BaseException as err:  # noqa: BLE001 - anything from the run becomes a message, never a crash
+        except BaseException as err:  # anything from the run becomes a message, never a crash
             _log.error("sweep failed:\n%s", traceback.format_exc())
             self.failed.emit(readable_error(err))
         finally:
@@ -256,7 +256,7 @@ class _CallJob(QObject):
     def run(self) -> None:
         try:
             result = self._fn()
-        except BaseException as err:  # noqa: BLE001 - reported as a message; the app keeps running
+        except BaseException as err:  # reported as a message; the app keeps running
             _log.error("background call failed:\n%s", traceback.format_exc())
             self.failed.emit(readable_error(err))
         else:

@@ -14,9 +14,10 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -164,6 +165,9 @@ class WorkloadPanel(QWidget):
         self.gpu_note_label = QLabel(self._gpu_note)
         self.gpu_note_label.setWordWrap(True)
         self.gpu_note_label.setEnabled(False)
+        small = self.gpu_note_label.font()
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
+        self.gpu_note_label.setFont(small)
         self._devices_layout.addWidget(self.gpu_note_label)
 
         # Measuring
@@ -171,9 +175,14 @@ class WorkloadPanel(QWidget):
         self.budget_spin.setRange(5, 24 * 3600)
         self.budget_spin.setSingleStep(10)
         self.budget_spin.setSuffix(" s")
-        self.budget_spin.setToolTip("Total time to spend measuring; each point gets a share of it")
-        self.micro_box = QCheckBox("Also measure matmul and memory speed")
-        self.micro_box.setToolTip("Micro-benchmarks: matmul GFLOP/s and memory bandwidth (a few seconds)")
+        self.budget_spin.setToolTip(
+            "Total time to spend measuring (the time budget); each point gets a share of it. Longer budgets give "
+            "tighter confidence intervals."
+        )
+        self.micro_box = QCheckBox("+ micro-benchmarks")
+        self.micro_box.setToolTip(
+            "Also measure raw matmul speed (GFLOP/s) and memory bandwidth of each device, within the budget"
+        )
 
         # Live estimates
         self.fit_labels: dict[str, tuple[QLabel, QLabel]] = {}
@@ -188,17 +197,6 @@ class WorkloadPanel(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #e5484d; font-weight: bold;")
         self.error_label.setVisible(False)
-        est_box = QGroupBox("Run")
-        el = QVBoxLayout(est_box)
-        rf = QFormLayout()
-        rf.setContentsMargins(0, 0, 0, 0)
-        rf.addRow("Time budget", self.budget_spin)
-        rf.addRow(self.micro_box)
-        el.addLayout(rf)
-        el.addWidget(self.memory_title)
-        el.addLayout(self.fit_grid)
-        el.addWidget(self.eta_label)
-        el.addWidget(self.error_label)
 
         self.run_button = QPushButton("Run comparison")
         self.run_button.setToolTip("Measure every size on every chosen device (Ctrl+R)")
@@ -211,7 +209,7 @@ class WorkloadPanel(QWidget):
         content = QWidget()
         cl = QVBoxLayout(content)
         cl.setContentsMargins(6, 6, 6, 6)
-        for w in (model_box, data_box, self.devices_box, est_box):
+        for w in (model_box, data_box, self.devices_box):
             cl.addWidget(w)
         cl.addStretch(1)
         scroll = QScrollArea()
@@ -221,10 +219,26 @@ class WorkloadPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll, 1)
-        bottom = QVBoxLayout()
-        bottom.setContentsMargins(6, 0, 6, 6)
-        bottom.addWidget(self.run_button)
-        outer.addLayout(bottom)
+        # The live estimates stay in view below the scrolling inputs: they answer "can I run this, and how
+        # long will it take?" while the sliders move, whatever the window height.
+        footer = QFrame()
+        footer.setFrameShape(QFrame.Shape.StyledPanel)
+        fl = QVBoxLayout(footer)
+        fl.setContentsMargins(8, 6, 8, 8)
+        fl.setSpacing(4)
+        budget_row = QHBoxLayout()
+        budget_row.setContentsMargins(0, 0, 0, 0)
+        budget_row.addWidget(QLabel("Measure for"))
+        budget_row.addWidget(self.budget_spin)
+        budget_row.addWidget(self.micro_box)
+        budget_row.addStretch(1)
+        fl.addLayout(budget_row)
+        fl.addWidget(self.memory_title)
+        fl.addLayout(self.fit_grid)
+        fl.addWidget(self.eta_label)
+        fl.addWidget(self.error_label)
+        fl.addWidget(self.run_button)
+        outer.addWidget(footer)
         self.setMinimumWidth(330)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
@@ -274,6 +288,13 @@ class WorkloadPanel(QWidget):
                 sweep.to_edit.setText(s.get_str(f"workload/sweep_{key}_to", sweep.to_edit.text()))
         self._wanted_devices = s.get_str_list("workload/devices", ["cpu"]) if s else ["cpu"]
         self._device_boxes["cpu"].setChecked("cpu" in self._wanted_devices or len(self._wanted_devices) == 0)
+
+    def save_settings(self) -> None:
+        """Store every choice now (they are also stored on each debounced refresh)."""
+        if self._debounce.isActive():
+            self.refresh_estimates()  # saves as well
+        else:
+            self._save()
 
     def _save(self) -> None:
         s = self._settings
@@ -415,9 +436,7 @@ class WorkloadPanel(QWidget):
         self._debounce.stop()
         fam = self.family()
         spec = workloads.build_spec(fam, self.params())
-        self.arch_label.setText(
-            f"<b>Builds:</b> {workloads.describe(spec)}<br>exactly {spec['params']:,} parameters"
-        )
+        self.arch_label.setText(f"<b>Builds:</b> {workloads.describe(spec)}<br>exactly {spec['params']:,} parameters")
         bytes_per = workloads.input_bytes_per_sample(spec)
         self.data_label.setText(
             f"Synthetic data, {format_bytes(bytes_per * self.samples())} in RAM for {self.samples():,} samples"
@@ -526,6 +545,6 @@ class WorkloadPanel(QWidget):
 
     def set_running(self, running: bool) -> None:
         """While a run is in flight the controls are read-only (the plan being measured cannot change)."""
-        for w in self.findChildren(QGroupBox):
+        for w in [*self.findChildren(QGroupBox), self.budget_spin, self.micro_box]:
             w.setEnabled(not running)
         self.run_button.setEnabled(not running and self._valid)
