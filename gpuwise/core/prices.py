@@ -22,6 +22,7 @@ from gpuwise.core.resources import load_json_resource
 
 PRICES_SCHEMA = "gpuwise.prices/1"
 USER_PRICES_SCHEMA = "gpuwise.user-prices/1"
+COMPARISON_SCHEMA = "gpuwise.comparison/1"
 CONFIG_ENV = "GPUWISE_CONFIG_DIR"
 _MAX_PRICE = 10_000.0  # $/h: beyond this a typo, not a price
 
@@ -258,3 +259,43 @@ def effective_prices(logical_cores: int | None = None) -> tuple[PriceSettings, s
     except UserInputError as e:
         return default_prices(logical_cores), f"{e}; using list prices"
     return (saved or default_prices(logical_cores)), ""
+
+
+# ---------------------------------------------------------------- the user's comparison picks
+
+
+def comparison_path() -> Path:
+    return config_dir() / "comparison.json"
+
+
+def load_comparison(path: Path | None = None) -> list[str]:
+    """The catalog GPU names the user last picked to compare with ([] when none were saved).
+
+    Names are returned as saved: the caller checks them against the catalog (one may have left it).
+    A damaged file is a UserInputError.
+    """
+    p = path or comparison_path()
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserInputError(f"cannot read the saved GPU comparison {p}: {e}") from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise UserInputError(f"saved GPU comparison {p} is not valid JSON") from None
+    names = data.get("gpus") if isinstance(data, dict) and data.get("schema") == COMPARISON_SCHEMA else None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise UserInputError(f"saved GPU comparison {p} is not a gpuwise comparison file")
+    return list(dict.fromkeys(names))
+
+
+def save_comparison(names: list[str], path: Path | None = None) -> Path:
+    p = path or comparison_path()
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(p, json.dumps({"schema": COMPARISON_SCHEMA, "gpus": list(names)}, indent=2) + "\n")
+    except OSError as e:
+        raise UserInputError(f"cannot save the GPU comparison to {p}: {e}") from None
+    return p

@@ -417,7 +417,43 @@ def _timing(model: est.DeviceModel | None, points: Sequence[Point], device: str,
 # ---------------------------------------------------------------- memory
 
 
-def _memory(spec: dict[str, Any], w: Workload, available: int | None) -> tuple[int | None, bool | None, int | None]:
+_MemoryFit = tuple[int | None, bool | None, int | None]
+# pure in (spec, batch, optimizer, precision, available) and asked again on every recompute: remembered
+_MEMORY_CACHE: dict[Any, _MemoryFit] = {}
+_SPEC_CACHE: dict[tuple[str, int], dict[str, Any]] = {}
+_CACHE_MAX = 4096
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _CACHE_MAX:
+        cache.pop(next(iter(cache)))  # oldest first: dicts keep insertion order
+    cache[key] = value
+
+
+def _memory(spec: dict[str, Any], w: Workload, available: int | None) -> _MemoryFit:
+    try:
+        key = (est.frozen_key(spec), w.batch_size, w.optimizer, w.precision, available)
+        hit = _MEMORY_CACHE.get(key)
+    except TypeError:  # an unhashable value in a hand-edited spec: no cache
+        return _memory_uncached(spec, w, available)
+    if hit is None:
+        hit = _memory_uncached(spec, w, available)
+        _remember(_MEMORY_CACHE, key, hit)
+    return hit
+
+
+def _grid_spec(family: str, target: int) -> dict[str, Any]:
+    """``build_spec`` for the break-even grid, remembered (callers must not mutate the result)."""
+    spec = _SPEC_CACHE.get((family, target))
+    if spec is None:
+        from gpuwise.core.bench.workloads import build_spec
+
+        spec = build_spec(family, target)
+        _remember(_SPEC_CACHE, (family, target), spec)
+    return spec
+
+
+def _memory_uncached(spec: dict[str, Any], w: Workload, available: int | None) -> _MemoryFit:
     from gpuwise.core.bench import memory
 
     needed = memory.estimate_training_memory(spec, w.batch_size, optimizer=w.optimizer,
@@ -730,7 +766,7 @@ def _break_even_params(report: Report, cpu_model: est.DeviceModel, g: DeviceVerd
     """Model size where the speedup crosses k: both curves on a log grid, the crossing interpolated in log space."""
     if g.price_ratio is None:
         return None
-    from gpuwise.core.bench.workloads import MAX_PARAMS, MIN_PARAMS, build_spec
+    from gpuwise.core.bench.workloads import MAX_PARAMS, MIN_PARAMS
 
     k = g.price_ratio
     gpu_model = est.gpu_model(g.device) if _is_catalog(g.device) else None
@@ -744,16 +780,19 @@ def _break_even_params(report: Report, cpu_model: est.DeviceModel, g: DeviceVerd
     xs: list[float] = []
     ratios: list[float] = []
     estimated = False
+    # the grid varies only the model size: filter the points by the rest of the workload once, not per size
+    cpu_points = _candidates(report.points, "cpu", w)
+    gpu_points = _candidates(report.points, g.device, w)
     for target in grid:
-        spec = build_spec(w.family, target)
+        spec = _grid_spec(w.family, target)
         if not MIN_PARAMS <= spec["params"] <= MAX_PARAMS:
             continue  # the family's size rules can land just outside the range
         pw = replace(w, params=int(spec["params"]))
         need, fits_gpu, _ = _memory(spec, pw, gpu_available)
         if fits_gpu is False or (cpu_avail is not None and need is not None and need > cpu_avail):
             break  # beyond what the devices can hold, the curve ends
-        ct = _timing(cpu_model, report.points, "cpu", spec, pw, "analytic")
-        gt = _timing(gpu_model, report.points, g.device, spec, pw, "analytic")
+        ct = _timing(cpu_model, cpu_points, "cpu", spec, pw, "analytic")
+        gt = _timing(gpu_model, gpu_points, g.device, spec, pw, "analytic")
         if ct is None or gt is None:
             continue
         estimated = estimated or ct.source in ("estimate", "extrapolated") or gt.source in ("estimate", "extrapolated")

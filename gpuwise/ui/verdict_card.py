@@ -5,8 +5,10 @@ recomputes on a short debounce when either or the prices or the comparison chang
 with presets, and are remembered through ``core.prices``. Without a measured GPU the comparison is never empty:
 the cheapest common cloud GPU (T4) and a high-end one (H100 SXM) are estimated until the user picks others.
 
-The computation runs on the GUI thread (tens of milliseconds): it counts FLOPs analytically (no torch import)
-where no measured point carries its FlopCounterMode count.
+The computation runs on the GUI thread: it counts FLOPs analytically (no torch import) where no measured point
+carries its FlopCounterMode count, and core caches the estimator's pure results (per device model, spec, batch,
+precision), so a recompute after a new point or a price edit costs a few milliseconds
+(``benchmarks/verdict_cost.py``). The user's "Compare with…" picks are remembered through ``core.prices``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -58,7 +63,36 @@ CUSTOM = "Custom"
 OUTCOME_COLORS = {"gpu_pays": "#2e7d32", "stay_on_cpu": "#1565c0", "cant_tell": "#b26a00", "nothing_fits": "#c62828"}
 PAYS_WORDS = {"pays": "yes", "does_not_pay": "no", "cant_tell": "can't tell", "does_not_fit": "no fit",
               "no_price": "no price", None: "—"}  # fmt: skip
-TABLE_HEADERS = ("Device", "Time", "Speedup", "Job cost", "Pays?")
+TABLE_HEADERS = ("Device", "Time", "Speedup", "Cost", "Pays")
+TABLE_TIPS = ("Where the job runs; italic rows are estimates, not measurements", "Time to train the whole job",
+              "How many times faster than the CPU, with its 95 % CI (or estimate band) below",
+              "What the job costs at the price per hour (billed per second)",
+              "Does the GPU pay: is it faster by more than it costs more?")  # fmt: skip
+NUMERIC_COLUMNS = (1, 2, 3)
+# Wide enough for the five columns with two-line cells, narrow enough to leave the charts most of 1280 px.
+CARD_MIN_WIDTH = 340
+
+
+class ElidedComboBox(QComboBox):
+    """A combo box that elides its current text to the width it gets (full names in the popup and tooltip)."""
+
+    def paintEvent(self, _event: Any) -> None:
+        painter = QStylePainter(self)
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, opt)
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)  # fmt: skip
+        opt.currentText = painter.fontMetrics().elidedText(opt.currentText, Qt.TextElideMode.ElideRight,
+                                                           field.width())  # fmt: skip
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, opt)
+
+    def showPopup(self) -> None:
+        # the list shows whole names even when the combo itself is narrow
+        view = self.view()
+        view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        view.setMinimumWidth(max(self.width(), view.sizeHintForColumn(0) + 2 * view.frameWidth() + 24))
+        super().showPopup()
 
 
 class FitTable(QTableWidget):
@@ -102,6 +136,7 @@ class VerdictCard(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("verdictCard")
+        self.setMinimumWidth(CARD_MIN_WIDTH)
         self._report: Report | None = None
         self._workload: Workload | None = None
         self._picked: list[str] = []  # the user's comparison; empty = the default
@@ -116,6 +151,7 @@ class VerdictCard(QWidget):
         self._timer.timeout.connect(self.recompute)
         self._build()
         self._load_prices()
+        self._load_comparison()
         self._show_empty()
 
     # -- building ------------------------------------------------------------------------------------------
@@ -161,38 +197,41 @@ class VerdictCard(QWidget):
         self.message_label.setStyleSheet("color: #c62828;")
         self.message_label.hide()
         outer.addWidget(self.message_label)
+        self._table_slot = outer.count()  # the table goes here, under the sentence (built further down)
 
+        # each price on its own row: caption and $/h spin box, then the preset combo across the card's width
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
-        self.cpu_preset = QComboBox(self)
-        self.gpu_preset = QComboBox(self)
+        self.cpu_preset = ElidedComboBox(self)
+        self.gpu_preset = ElidedComboBox(self)
         for combo, kind in ((self.cpu_preset, "cpu"), (self.gpu_preset, "gpu")):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(4)
-            # the card may be narrow: the combo takes the width it is given, its list pops up full width
+            combo.setMinimumContentsLength(8)
             combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            combo.view().setMinimumWidth(320)
             combo.addItem(CUSTOM, "")
+            combo.setItemData(0, "A price you typed in", Qt.ItemDataRole.ToolTipRole)
             for p in price_store.load_presets():
                 if p.kind == kind:
                     combo.addItem(f"{p.label} — ${p.usd_per_hour:.4g}/h", p.name)
-                    combo.setItemData(combo.count() - 1, f"{p.provider} list price on {p.date}: {p.source}",
-                                      Qt.ItemDataRole.ToolTipRole)  # fmt: skip
+                    combo.setItemData(combo.count() - 1, f"{p.label}: ${p.usd_per_hour:.4g}/h, {p.provider} "
+                                      f"list price on {p.date} ({p.source})", Qt.ItemDataRole.ToolTipRole)  # fmt: skip
+            combo.currentIndexChanged.connect(lambda _i, c=combo: c.setToolTip(
+                c.itemData(c.currentIndex(), Qt.ItemDataRole.ToolTipRole) or c.currentText()))  # fmt: skip
         self.cpu_spin = _spin(self)
         self.gpu_spin = _spin(self)
         self.cpu_spin.setToolTip("What the CPU machine costs per hour")
         self.gpu_spin.setToolTip("What the GPU machine costs per hour")
-        grid.addWidget(QLabel("CPU", self), 0, 0)
-        grid.addWidget(self.cpu_preset, 0, 1)
-        grid.addWidget(self.cpu_spin, 0, 2)
-        self.gpu_caption = QLabel("GPU", self)
-        grid.addWidget(self.gpu_caption, 1, 0)
-        grid.addWidget(self.gpu_preset, 1, 1)
-        grid.addWidget(self.gpu_spin, 1, 2)
+        grid.addWidget(QLabel("CPU price", self), 0, 0)
+        grid.addWidget(self.cpu_spin, 0, 1)
+        grid.addWidget(self.cpu_preset, 1, 0, 1, 2)
+        self.gpu_caption = QLabel("GPU price", self)
+        grid.addWidget(self.gpu_caption, 2, 0)
+        grid.addWidget(self.gpu_spin, 2, 1)
+        grid.addWidget(self.gpu_preset, 3, 0, 1, 2)
         self.price_note = QLabel("List prices on a date: edit them to yours.", self)
         self.price_note.setWordWrap(True)
         self.price_note.setStyleSheet("color: palette(mid);")
-        grid.addWidget(self.price_note, 2, 0, 1, 3)
+        grid.addWidget(self.price_note, 4, 0, 1, 2)
         outer.addLayout(grid)
 
         row = QHBoxLayout()
@@ -222,16 +261,34 @@ class VerdictCard(QWidget):
 
         self.table = FitTable(0, len(TABLE_HEADERS), self)
         self.table.setHorizontalHeaderLabels(list(TABLE_HEADERS))
+        for c, tip in enumerate(TABLE_TIPS):
+            header_item = self.table.horizontalHeaderItem(c)
+            if header_item is not None:
+                header_item.setToolTip(tip)
+                if c in NUMERIC_COLUMNS:
+                    header_item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.setWordWrap(True)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(24)
+        # short cells (names on their own line, "estimate" on the next): no wrapping mid-word; if the card is
+        # squeezed below its minimum anyway, cells elide (full text in the tooltip) instead of scrolling sideways
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        outer.addWidget(self.table)
+        self.legend_label = QLabel("<i>Italic rows</i>: estimates from spec sheets, not measurements. "
+                                   "Hover a row for its basis.", self)  # fmt: skip
+        self.legend_label.setWordWrap(True)
+        self.legend_label.setStyleSheet("color: palette(mid);")
+        self.legend_label.hide()
+
+        outer.insertWidget(self._table_slot, self.table)
+        outer.insertWidget(self._table_slot + 1, self.legend_label)
 
         self.details_label = QLabel(self)
         self.details_label.setObjectName("verdictDetails")
@@ -280,6 +337,7 @@ class VerdictCard(QWidget):
         picked = list(dict.fromkeys(find_gpu(n).name for n in names))
         self._picked = picked
         self._sync_menu(picked)
+        self._save_comparison()
         self.schedule()
 
     def comparison(self) -> list[str]:
@@ -414,7 +472,24 @@ class VerdictCard(QWidget):
 
     def _on_compare_toggled(self, _checked: bool) -> None:
         self._picked = [n for n, a in self.compare_actions.items() if a.isChecked()]
+        self._save_comparison()
         self.schedule()
+
+    def _save_comparison(self) -> None:
+        try:
+            price_store.save_comparison(self._picked)
+        except UserInputError as e:  # an unwritable config folder must not stop the verdict
+            self._show_message(str(e))
+
+    def _load_comparison(self) -> None:
+        """The user's last "Compare with…" picks; names no longer in the catalog are dropped."""
+        try:
+            saved = price_store.load_comparison()
+        except UserInputError as e:
+            self._show_message(f"{e}; comparing with the default GPUs")
+            return
+        self._picked = [n for n in saved if n in self.compare_actions]
+        self._sync_menu(self._picked)
 
     # -- computing and showing -----------------------------------------------------------------------------
 
@@ -477,6 +552,7 @@ class VerdictCard(QWidget):
         self.sentence_label.setStyleSheet("")
         self.estimate_label.setText(f"Without a GPU here, the verdict estimates {default} from their spec sheets.")
         self.table.setRowCount(0)
+        self.legend_label.hide()
         self.details_label.setText("")
         self.copy_button.setEnabled(False)
 
@@ -486,14 +562,18 @@ class VerdictCard(QWidget):
         self.sentence_label.setStyleSheet(f"color: {OUTCOME_COLORS.get(v.outcome, '')};")
         if v.estimated:
             self.estimate_label.setText("Estimate: this verdict rests on numbers that were not measured "
-                                        "(see the rows marked 'estimate').")  # fmt: skip
+                                        "(the italic rows marked 'estimate').")  # fmt: skip
         else:
             self.estimate_label.setText(f"Measured on this machine. {v.workload.describe()}.")
         devices = (v.cpu, *v.gpus)
         self.table.setRowCount(len(devices))
         for r, d in enumerate(devices):
-            short = "CPU" if d.kind == "cpu" else d.label
-            name = short + (" (estimate)" if d.estimated else f" ({d.source})" if d.source != "measured" else "")
+            # the name alone on the first line, how it was obtained (if not measured) on the second
+            name = "CPU" if d.kind == "cpu" else d.label
+            if d.estimated:
+                name += "\nestimate"
+            elif d.source != "measured":
+                name += f"\n{d.source}"
             time = format_duration(d.time_s) if d.time_s is not None else "n/a"
             if d.kind == "cpu":
                 speed = "1×"
@@ -508,12 +588,15 @@ class VerdictCard(QWidget):
             for c, text in enumerate((name, time, speed, cost, pays)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)
+                if c in NUMERIC_COLUMNS:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if d.estimated:
                     font = QFont(item.font())
                     font.setItalic(True)
                     item.setFont(font)
                 self.table.setItem(r, c, item)
         self.table.fit()
+        self.legend_label.setVisible(any(d.estimated for d in devices))
         lines = []
         for b in (v.break_even_samples, v.break_even_params):
             if b is not None:

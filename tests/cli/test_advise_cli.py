@@ -112,7 +112,7 @@ def test_list_presets(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--gpu", "h200"], "unknown GPU 'h200'; did you mean"),
+        (["--gpu", "a1000"], "unknown GPU 'a1000'; did you mean"),  # h200 joined the catalog
         (["--cpu-price", "0"], "CPU price must be more than $0/h"),
         (["--gpu-price=-2"], "GPU price must be more than $0/h"),
         (["--gpu-price", "cheap"], "GPU price 'cheap' is not a number"),

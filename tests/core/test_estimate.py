@@ -207,3 +207,17 @@ def test_large_model_on_a_catalog_gpu_uses_its_tensor_peak() -> None:
     assert h.to_dict()["text"] == h.text
     with pytest.raises(UserInputError):
         est.project_large_model(0, 1, 1, 1, "cpu")
+
+
+def test_estimates_are_cached_per_device_spec_batch_and_precision() -> None:
+    from gpuwise.core import estimate as est_mod
+    from gpuwise.core.bench.workloads import build_spec as _build
+
+    est_mod.clear_estimate_cache()
+    spec = _build("mlp", 100_000)
+    model = est_mod.gpu_model("T4")
+    first = est_mod.estimate_step(model, spec, 64)
+    assert est_mod.estimate_step(model, dict(spec), 64) is first  # an equal spec hits the cache
+    assert est_mod.estimate_step(model, spec, 128) is not first
+    assert est_mod.estimate_step(model, spec, 64, precision="bf16") is not first
+    assert est_mod.estimate_step(est_mod.gpu_model("H100 SXM"), spec, 64).device == "H100 SXM"

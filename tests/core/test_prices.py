@@ -143,3 +143,16 @@ def test_unwritable_config_dir_is_a_user_error(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(UserInputError, match="cannot save prices"):
         save_user_prices(PriceSettings(1.0, 2.0))
     assert json.loads(json.dumps(PriceSettings(1.0, 2.0).to_dict()))["gpu_per_hour"] == 2.0
+
+
+def test_comparison_round_trips_and_a_damaged_file_is_a_user_error(config_dir: Path) -> None:
+    assert prices.load_comparison() == []
+    path = prices.save_comparison(["A10G", "T4", "A10G"])
+    assert path == config_dir / "comparison.json"
+    assert prices.load_comparison() == ["A10G", "T4"]
+    path.write_text(json.dumps({"schema": prices.COMPARISON_SCHEMA, "gpus": [1]}), encoding="utf-8")
+    with pytest.raises(UserInputError, match="not a gpuwise comparison file"):
+        prices.load_comparison()
+    path.write_text("{", encoding="utf-8")
+    with pytest.raises(UserInputError, match="not valid JSON"):
+        prices.load_comparison()

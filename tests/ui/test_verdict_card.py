@@ -14,9 +14,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
-from gpuwise.core.prices import PriceSettings, load_user_prices, save_user_prices
+from gpuwise.core.prices import PriceSettings, load_comparison, load_user_prices, save_user_prices
 from gpuwise.core.report import Point
-from gpuwise.ui.verdict_card import VerdictCard
+from gpuwise.ui.verdict_card import CARD_MIN_WIDTH, VerdictCard
 from tests.core.test_verdict import cpu_report, gpu_report, point, report
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ def test_cpu_only_report_compares_with_the_default_gpus_as_estimates(qtbot: QtBo
     assert card.sentence_label.text() == v.sentence and "(estimate)" in v.sentence
     assert card.table.rowCount() == 3
     cells = [cell(card, r, 0).text() for r in range(3)]
-    assert cells == ["CPU", "T4 (estimate)", "H100 SXM (estimate)"]
+    assert cells == ["CPU", "T4\nestimate", "H100 SXM\nestimate"]
     assert cell(card, 1, 0).font().italic()
     assert "estimate: roofline" in cell(card, 1, 0).toolTip()
     details = card.details_label.text()
@@ -203,3 +203,61 @@ def test_the_card_never_imports_torch(tmp_path: Path) -> None:
                          timeout=120, check=False)  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_comparison_picks_are_remembered_across_launches(qtbot: QtBot, private_config: Path) -> None:
+    first = VerdictCard()
+    qtbot.addWidget(first)
+    first.compare_actions["A10G"].setChecked(True)  # as a click in "Compare with…" does
+    assert load_comparison() == ["A10G"]
+    second = VerdictCard()  # the next launch
+    qtbot.addWidget(second)
+    assert second.compare_actions["A10G"].isChecked() and not second.compare_actions["T4"].isChecked()
+    with qtbot.waitSignal(second.comparisonChanged, timeout=WAIT_MS) as names:
+        second.set_report(cpu_report())
+    assert "A10G" in names.args[0] and "H100 SXM" not in names.args[0]
+
+
+def test_a_damaged_comparison_file_falls_back_to_the_default(qtbot: QtBot, private_config: Path) -> None:
+    private_config.mkdir(parents=True, exist_ok=True)
+    (private_config / "comparison.json").write_text("{broken", encoding="utf-8")
+    c = VerdictCard()
+    qtbot.addWidget(c)
+    assert "default GPUs" in c.message_label.text()
+    show(qtbot, c, cpu_report())
+    assert c.comparison() == ["T4", "H100 SXM"]
+
+
+def test_the_table_fits_the_minimum_width_without_scrolling(qtbot: QtBot, card: VerdictCard) -> None:
+    card.resize(CARD_MIN_WIDTH, 700)
+    card.show()
+    qtbot.waitExposed(card)
+    show(qtbot, card, cpu_report())
+    header = card.table.horizontalHeader()
+    assert header.length() <= card.table.viewport().width()
+    for c in range(1, card.table.columnCount()):  # every column gets at least its content's width
+        assert header.sectionSize(c) >= card.table.sizeHintForColumn(c)
+    assert header.sectionSize(0) >= card.table.sizeHintForColumn(0) - 2
+    assert cell(card, 1, 3).textAlignment() & Qt.AlignmentFlag.AlignRight
+    assert card.legend_label.isVisible() and "estimate" in card.legend_label.text()
+    assert "AWS" in card.gpu_preset.toolTip() or card.gpu_preset.currentIndex() == 0
+
+
+def test_preset_combos_keep_full_names_in_tooltips(card: VerdictCard) -> None:
+    combo = card.gpu_preset
+    i = combo.findData("aws-g4dn.xlarge")
+    combo.setCurrentIndex(i)
+    assert "AWS g4dn.xlarge (1× T4)" in combo.toolTip() and "$0.526/h" in combo.toolTip()
+    assert "AWS g4dn.xlarge (1× T4)" in combo.itemText(i)
+
+
+def test_a_price_edit_reuses_the_estimates(qtbot: QtBot, card: VerdictCard) -> None:
+    from gpuwise.core import estimate
+
+    show(qtbot, card, cpu_report())
+    cached = len(estimate._STEP_CACHE)
+    assert cached > 0
+    card.set_prices(0.2, 3.0)
+    with qtbot.waitSignal(card.verdictChanged, timeout=WAIT_MS):
+        pass
+    assert len(estimate._STEP_CACHE) == cached  # prices only change costs and the sentence
