@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from gpuwise.core import estimate as est
-from gpuwise.core.catalog import GpuSpec, find_gpu, match_device_name
+from gpuwise.core.catalog import GpuSpec, find_gpu, match_device_name, normalize_name
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.prices import PriceSettings, default_prices, list_price
 from gpuwise.core.report import PRECISIONS, Point
@@ -543,6 +543,51 @@ def _gpu_price(name: str, is_primary: bool, prices: PriceSettings) -> tuple[floa
     return preset.usd_per_hour, f"list price: {preset.label}, {preset.date}"
 
 
+def _price_measured_gpu(points: Sequence[Point], device: str, prices: PriceSettings, notes: list[str]) -> PriceSettings:
+    """A preset price is for one GPU model: a measured GPU of another model gets its own list price, or a warning.
+
+    A price the user typed (no preset) is theirs and is kept.
+    """
+    if not prices.gpu_preset:
+        return prices
+    from gpuwise.core.prices import find_preset
+
+    name = next((p.device_name for p in points if p.device == device and p.device_name), device)
+    match = match_device_name(name)
+    try:
+        preset_gpu = find_preset(prices.gpu_preset).gpu
+    except UserInputError:
+        preset_gpu = prices.gpu
+    if match is not None and preset_gpu and normalize_name(preset_gpu) == normalize_name(match.name):
+        return prices
+    listed = list_price(match.name) if match is not None else None
+    if listed is not None:
+        notes.append(f"The measured {name} is priced at its list price ({listed.label}, {listed.date}).")
+        return replace(prices, gpu_per_hour=listed.usd_per_hour, gpu_preset=listed.name, gpu=listed.gpu)
+    sibling = _priced_sibling(match) if match is not None else None
+    if sibling is not None:
+        notes.append(f"No list price is known for the measured {name}: it is priced like the {sibling.gpu} "
+                     f"(the same {match.architecture if match else ''} chip class; {sibling.label}, {sibling.date}). "
+                     f"Set its real price (--gpu-price, or the GPU price in the app).")  # fmt: skip
+        return replace(prices, gpu_per_hour=sibling.usd_per_hour, gpu_preset=sibling.name, gpu=sibling.gpu)
+    notes.append(
+        f"No list price is known for the measured {name}: it is priced like the {preset_gpu or 'preset'} "
+        f"(${prices.gpu_per_hour:g}/h). Set its real price (--gpu-price, or the GPU price in the app)."
+    )
+    return prices
+
+
+def _priced_sibling(gpu: GpuSpec) -> Any:
+    """The list price of the catalog GPU of the same architecture closest in fp32 peak, or None."""
+    from gpuwise.core.catalog import load_catalog
+
+    priced = [(g, list_price(g.name)) for g in load_catalog() if g.architecture == gpu.architecture and g != gpu]
+    priced = [(g, pr) for g, pr in priced if pr is not None]
+    if not priced:
+        return None
+    return min(priced, key=lambda gp: abs(gp[0].fp32_tflops - gpu.fp32_tflops))[1]
+
+
 def _is_catalog(name: str) -> bool:
     try:
         find_gpu(name)
@@ -606,6 +651,7 @@ def compute_verdict(
             catalog.insert(0, g)
     if measured_gpus:
         primary = measured_gpus[0]
+        prices = _price_measured_gpu(points, primary, prices, notes)
     elif prices.gpu and _is_catalog(prices.gpu):
         primary = find_gpu(prices.gpu).name
     else:
