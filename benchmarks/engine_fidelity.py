@@ -21,20 +21,14 @@ import torch
 from torch import nn
 
 from gpuwise.core.bench.micro import matmul_gflops
-from gpuwise.core.bench.train import PointSpec, run_point
+from gpuwise.core.bench.train import PointSpec, measure_point
 from gpuwise.core.bench.workloads import build_spec
 from gpuwise.core.cancel import CancelToken
 from gpuwise.core.devices import cpu_info
 
 
 def drive(ps: PointSpec) -> float:
-    gen = run_point(ps, CancelToken())
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            point = stop.value
-            break
+    point = measure_point(ps, CancelToken())
     assert point.status == "ok", point.message
     assert point.samples_per_s is not None
     return float(point.samples_per_s)

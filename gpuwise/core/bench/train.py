@@ -101,6 +101,16 @@ class BackgroundLoad:
         return float(max(0.0, min(1.0, (busy - own) / (wall * self._cores))))
 
 
+def measure_point(ps: PointSpec, cancel: CancelToken | None = None) -> Point:
+    """Run ``run_point`` to the end, ignoring its progress ticks (scripts and benchmarks)."""
+    gen = run_point(ps, cancel)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+
 def _settled(times: list[float]) -> bool:
     """Warm-up is over once the last three steps agree within 15 % (and there were at least five)."""
     if len(times) < 5:
