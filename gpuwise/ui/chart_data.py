@@ -17,6 +17,8 @@ from gpuwise.core.report import MicroResult, Point
 from gpuwise.core.units import format_bytes, format_count, format_duration, format_rate
 
 Kind = Literal["measured", "extrapolated", "estimate"]
+Metric = Literal["epoch", "train"]
+METRICS: tuple[Metric, ...] = ("epoch", "train")
 CHART_NAMES = ("epoch-time", "throughput", "speedup", "matmul")
 DEFAULT_PRICE_RATIO = 3.0
 PLACEHOLDER = "Run a comparison or open a report"
@@ -128,10 +130,60 @@ class ChartInputs:
     micro: list[MicroResult]
     machine: dict[str, Any]
     price_ratio: float = DEFAULT_PRICE_RATIO
+    # What the person picked above the charts. None: the default (the largest size measured).
+    model_size: int | None = None
+    metric: Metric = "epoch"
+    speedup_samples: int | None = None
 
     @property
     def all_points(self) -> list[Point]:
         return [*self.points, *self.estimates]
+
+
+def _largest_preferring_measured(points: list[Point], attr: str) -> int | None:
+    measured = [getattr(p, attr) for p in points if not p.estimated]
+    values = measured or [getattr(p, attr) for p in points]
+    return max(values) if values else None
+
+
+def epoch_model_sizes(inputs: ChartInputs) -> list[int]:
+    """The model sizes the epoch-time chart can show, smallest first."""
+    return sorted({p.params for p in inputs.all_points})
+
+
+def selected_model_size(inputs: ChartInputs) -> int | None:
+    """The model size the epoch-time chart shows: the chosen one if present, else the largest measured one
+    among those with the most dataset sizes measured (mid-run, a size with a curve beats one with a lone point).
+    """
+    sizes = epoch_model_sizes(inputs)
+    if inputs.model_size in sizes:
+        return inputs.model_size
+    measured = [p for p in inputs.points if p.status == "ok" and not p.estimated]
+    if not measured:
+        return _largest_preferring_measured(inputs.all_points, "params")
+    counts: dict[int, set[int]] = {}
+    for p in measured:
+        counts.setdefault(p.params, set()).add(p.samples)
+    return max(counts, key=lambda n: (len(counts[n]), n))
+
+
+def speedup_dataset_sizes(inputs: ChartInputs) -> list[int]:
+    """Dataset sizes the speedup chart can pick from; empty when it plots against dataset size itself."""
+    ok = [p for p in inputs.all_points if p.status == "ok"]
+    gpus = [p for p in ok if not is_cpu(p.device)]
+    if len({p.params for p in gpus}) <= 1:
+        return []
+    return sorted({p.samples for p in gpus})
+
+
+def selected_speedup_samples(inputs: ChartInputs) -> int | None:
+    sizes = speedup_dataset_sizes(inputs)
+    if not sizes:
+        return None
+    if inputs.speedup_samples in sizes:
+        return inputs.speedup_samples
+    gpus = [p for p in inputs.all_points if p.status == "ok" and not is_cpu(p.device) and p.samples in sizes]
+    return _largest_preferring_measured(gpus, "samples")
 
 
 def build_model(name: str, inputs: ChartInputs) -> ChartModel:
@@ -307,22 +359,17 @@ EPOCH_COLUMNS = (
 )  # fmt: skip
 
 
-def _shows_time_to_train(points: list[Point]) -> bool:
-    """Time to train gets its own curve only where it differs visibly from the epoch time."""
-    for p in points:
-        if (
-            p.time_to_train_s is not None
-            and p.epoch_time_s
-            and abs(p.time_to_train_s - p.epoch_time_s) > 0.03 * p.epoch_time_s
-        ):
-            return True
-    return False
-
-
 def epoch_model(inputs: ChartInputs) -> ChartModel:
-    pts = inputs.all_points
-    ok = [p for p in pts if p.status == "ok" and p.epoch_time_s is not None and p.epoch_time_s > 0]
-    dims = _varying(ok, ("precision", "family", "params", "batch_size", "epochs"))
+    """One model size at a time (a legend of devices, not devices × sizes), epoch time or time to train."""
+    size = selected_model_size(inputs)
+    pts = [p for p in inputs.all_points if p.params == size]
+    train = inputs.metric == "train"
+
+    def value(p: Point) -> float | None:
+        return p.time_to_train_s if train else p.epoch_time_s
+
+    ok = [p for p in pts if p.status == "ok" and (value(p) or 0) > 0]
+    dims = _varying(ok, ("precision", "family", "batch_size", "epochs"))
     groups = _group(ok, dims)
     variants = _variants(groups)
     series: list[Series] = []
@@ -332,45 +379,42 @@ def epoch_model(inputs: ChartInputs) -> ChartModel:
         ordered = [by_x[s] for s in sorted(by_x)]
         first = ordered[0]
         name = _series_name(first, dims)
-        epoch_marks = []
+        marks = []
         for p in ordered:
             kind = _kind(p, epoch=True)
-            lo, hi = _epoch_ci(p)
-            assert p.epoch_time_s is not None
-            epoch_marks.append(Mark(float(p.samples), p.epoch_time_s, kind, _point_tip(p, kind), lo, hi))
+            lo, hi = (None, None) if train else _epoch_ci(p)
+            v = value(p)
+            assert v is not None
+            marks.append(Mark(float(p.samples), v, kind, _point_tip(p, kind), lo, hi))
             row = _blank_row(EPOCH_COLUMNS)
             row.update(_identity(p))
+            ci_lo, ci_hi = _epoch_ci(p)
             row.update(
-                series=name, kind=kind, epoch_time_s=p.epoch_time_s, epoch_time_ci95_low_s=_blank(lo),
-                epoch_time_ci95_high_s=_blank(hi), time_to_train_s=_blank(p.time_to_train_s), status=p.status,
+                series=name, kind=kind, epoch_time_s=_blank(p.epoch_time_s), epoch_time_ci95_low_s=_blank(ci_lo),
+                epoch_time_ci95_high_s=_blank(ci_hi), time_to_train_s=_blank(p.time_to_train_s), status=p.status,
                 message=p.message,
             )  # fmt: skip
             rows.append(row)
         series.append(
-            Series(key=(*key, "epoch"), name=f"{name} · epoch", device=first.device, estimated=first.estimated,
-                   variant=variants[key], symbol_key=first.precision, role="main", marks=tuple(epoch_marks))
+            Series(key=key, name=name, device=first.device, estimated=first.estimated, variant=variants[key],
+                   symbol_key=first.precision, role="main", marks=tuple(marks))
         )  # fmt: skip
-        if _shows_time_to_train(ordered):
-            train_marks = tuple(
-                Mark(float(p.samples), p.time_to_train_s, _kind(p, epoch=True), _point_tip(p, _kind(p, epoch=True)))
-                for p in ordered
-                if p.time_to_train_s is not None and p.time_to_train_s > 0
-            )
-            series.append(
-                Series(key=(*key, "train"), name=f"{name} · time to train", device=first.device,
-                       estimated=first.estimated, variant=variants[key], symbol_key=first.precision,
-                       role="secondary", marks=train_marks)
-            )  # fmt: skip
     failed = [p for p in pts if p.status != "ok"]
     rows.extend(_failure_rows(failed, EPOCH_COLUMNS))
     notes = []
     if series and all(len(s.marks) == 1 for s in series):
         notes.append(Note("One dataset size so far: sweep several dataset sizes to see how training time grows."))
+    epochs = sorted({p.epochs for p in ok})
+    if train:
+        n = f"{epochs[0]} epoch{'s' if epochs[0] != 1 else ''}" if len(epochs) == 1 else "all epochs"
+        base, y_label = f"Time to train ({n}) vs dataset size", "time to train (s)"
+    else:
+        base, y_label = "Epoch time vs dataset size", "time per epoch (s)"
     return ChartModel(
         name="epoch-time",
-        title=_title("Training time vs dataset size", ok, dims),
+        title=_title(base, ok, dims),
         x_label="dataset size (samples)",
-        y_label="time (s)",
+        y_label=y_label,
         x_log=True,
         y_log=True,
         columns=EPOCH_COLUMNS,
@@ -381,12 +425,12 @@ def epoch_model(inputs: ChartInputs) -> ChartModel:
     )
 
 
-def _title(base: str, points: list[Point], varying: list[str]) -> str:
+def _title(base: str, points: list[Point], varying: list[str], *, samples: int | None = None) -> str:
     """The chart title names what every curve shares (e.g. the model) so the legend can stay short."""
     if not points:
         return base
     p = points[0]
-    parts = []
+    parts = [] if samples is None else [f"{format_count(samples)} samples"]
     if "family" not in varying and "params" not in varying and base.endswith("dataset size"):
         parts.append(f"{_FAMILY_LABEL.get(p.family, p.family)} {format_count(p.params)} params")
     elif "family" not in varying:
@@ -526,8 +570,12 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         compared = _basis(c, g) if c is not None else None
         if c is not None and compared is not None:
             pairs.append((g, c, compared))
+    chosen_samples = selected_speedup_samples(inputs)
+    if chosen_samples is not None:
+        # Model size on x, one dataset size at a time: one curve per GPU instead of GPUs × dataset sizes.
+        pairs = [(g, c, b) for g, c, b in pairs if g.samples == chosen_samples]
     gpus = [g for g, _, _ in pairs]
-    x_dim = "params" if len({g.params for g in gpus}) > 1 else "samples"
+    x_dim = "params" if chosen_samples is not None or len({g.params for g in gpus}) > 1 else "samples"
     x_unit = "params" if x_dim == "params" else "samples"
     other = "samples" if x_dim == "params" else "params"
     dims = _varying(gpus, ("precision", "family", other, "batch_size"))
@@ -594,7 +642,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             else:
                 text = f"{prefix}GPU does not pay at any size measured (best {max(ys):.2g}×){suffix}"
             notes.append(Note(text, g0.device, g0.estimated, variants[key]))
-    failed = [p for p in pts if p.status != "ok"]
+    failed = [p for p in pts if p.status != "ok" and chosen_samples in (None, p.samples)]
     for r in _failure_rows(failed, (*SPEEDUP_COLUMNS, "device")):
         r["cpu" if is_cpu(r.pop("device")) else "gpu"] = r["series"]
         rows.append(r)
@@ -608,6 +656,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             "GPU speedup (CPU time ÷ GPU time) vs " + ("model size" if x_dim == "params" else "dataset size"),
             gpus,
             dims,
+            samples=chosen_samples,
         ),
         x_label=x_label,
         y_label="speedup, GPU vs CPU (×)",

@@ -108,6 +108,10 @@ class ChartView(pg.GraphicsLayoutWidget):
             self.ci.layout.setColumnStretchFactor(0, 1)
         self._style_side(beside=True)
         self._series: dict[tuple[Any, ...], SeriesItems] = {}
+        # What each series' items were last drawn from: an unchanged series is not redrawn (setData is costly).
+        self._drawn: dict[tuple[Any, ...], tuple[Series, str, str]] = {}
+        self._axes_drawn: tuple[Any, ...] | None = None
+        self._notes_drawn: tuple[Any, ...] | None = None
         self._legend_keys: list[tuple[Any, ...]] = []
         # (plot, item) pairs redrawn on every model: reference lines, crossover stars and labels, bars.
         self._extras: list[tuple[Any, Any]] = []
@@ -203,6 +207,8 @@ class ChartView(pg.GraphicsLayoutWidget):
             plot.showGrid(x=True, y=True, alpha=0.12 if t.dark else 0.11)
         self.legend.setLabelTextColor(t.foreground)
         self._hover.setPen(pg.mkPen(t.foreground, width=1.5 * self.scale))
+        self._axes_drawn = self._notes_drawn = None
+        self._legend_keys = []  # the legend holds the items about to be replaced
         if self.model is not None:
             for key in list(self._series):
                 self._remove_series(key)
@@ -231,6 +237,8 @@ class ChartView(pg.GraphicsLayoutWidget):
         else:
             self.ci.addItem(self.side, row=1, col=0, colspan=n)
         self._style_side(beside=beside)
+        if self.model is not None:
+            self._update_legend(self.model)
 
     def _style_side(self, *, beside: bool) -> None:
         fixed, preferred = QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Preferred
@@ -250,6 +258,7 @@ class ChartView(pg.GraphicsLayoutWidget):
             self._fit_legend_columns()
             self._notes.item.setTextWidth(max(NOTES_WIDTH_PX, self.width() - 60))
         if self.model is not None:
+            self._notes_drawn = None  # a new text width needs the text set again to re-lay the label out
             self._draw_notes(self.model)
 
     def _fit_legend_columns(self) -> None:
@@ -292,6 +301,11 @@ class ChartView(pg.GraphicsLayoutWidget):
         return plot
 
     def _configure_axes(self, model: ChartModel) -> None:
+        state = (model.title, model.x_label, model.y_label, model.x_log, model.y_log, model.bar_y_label,
+                 self.theme.foreground.name())  # fmt: skip
+        if state == self._axes_drawn:
+            return  # titles and labels re-lay the whole chart out: set them only when they change
+        self._axes_drawn = state
         label_style = {"color": self.theme.foreground.name(), "font-size": "10pt"}
         # "What – shared settings": the settings go on a second, smaller line so a long title never forces the
         # plot wider than the window (a title's width is the plot's minimum width).
@@ -321,6 +335,10 @@ class ChartView(pg.GraphicsLayoutWidget):
 
     def _draw_series(self, s: Series) -> None:
         color = self._series_color(s)
+        drawn = (s, color.name(), self.theme.background.name())
+        if s.key in self._series and self._drawn.get(s.key) == drawn:
+            return
+        self._drawn[s.key] = drawn
         secondary = s.role == "secondary"
         if secondary:
             color.setAlphaF(0.75)
@@ -398,6 +416,7 @@ class ChartView(pg.GraphicsLayoutWidget):
 
     def _remove_series(self, key: tuple[Any, ...]) -> None:
         items = self._series.pop(key)
+        self._drawn.pop(key, None)
         for item in (items.main, items.dashed, items.hollow, items.errors):
             if item is not None:
                 self.plot.removeItem(item)
@@ -499,7 +518,9 @@ class ChartView(pg.GraphicsLayoutWidget):
     def _update_legend(self, model: ChartModel) -> None:
         keys = [s.key for s in model.series]
         kinds = {m.kind for s in model.series for m in s.marks}
-        wanted = [*keys, *(("line", h.label) for h in model.hlines)]
+        # Under a narrow plot every legend row costs plot height; reference lines carry their own label on the plot.
+        hlines = model.hlines if self._side_beside else []
+        wanted = [*keys, *(("line", h.label) for h in hlines)]
         wanted += [("key", k) for k in ("extrapolated", "estimate") if k in kinds]
         if model.failures:
             wanted.append(("key", "failed"))
@@ -509,7 +530,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         for s in model.series:
             self.legend.addItem(self._series[s.key].main, _html(s.name))
         muted = self.theme.foreground
-        for line in model.hlines:
+        for line in hlines:
             color = self.theme.foreground if line.role == "break-even" else self.theme.muted
             pen = pg.mkPen(color, width=1.6 * self.scale, style=QtCore.Qt.PenStyle.DashDotLine)
             self.legend.addItem(pg.PlotDataItem([0, 1], [0, 1], pen=pen), _html(line.label))
@@ -599,6 +620,10 @@ class ChartView(pg.GraphicsLayoutWidget):
         ratio = next((h.y for h in model.hlines if h.role == "break-even"), None)
         if ratio is not None and model.series:
             head = f"<b>At a price ratio of {ratio:g}×:</b><br>"
+        state = (head, tuple(lines), hidden, self.theme.foreground.name())
+        if state == self._notes_drawn:
+            return
+        self._notes_drawn = state
         self._notes.setText(head + "<br>".join(lines) if lines else "", color=self.theme.foreground.name())
         self._notes.setToolTip("\n".join(n.text for n in model.notes) if hidden else "")
         self._notes.setVisible(bool(lines))

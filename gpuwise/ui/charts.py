@@ -1,8 +1,14 @@
 """The charts panel: four tabs (epoch time, throughput, speedup, micro-benchmarks) over one set of results.
 
 The main window feeds it a whole report (``set_report``) or points as they are measured (``add_point``); the
-verdict feeds estimated catalog-GPU curves (``set_estimates``) and the price ratio. Only the visible chart is
-redrawn on a change; the others are marked stale and redrawn when shown or exported.
+verdict feeds estimated catalog-GPU curves (``set_estimates``) and the price ratio. Feeding only marks charts
+stale and schedules one redraw for the next event-loop turn, so a point and the estimates that follow it cost one
+redraw, and only of the visible chart; the others are redrawn when shown, exported or read (``plot_widget``,
+``model``).
+
+A row above a chart picks what it shows, so its legend stays one entry per device: the epoch-time chart shows
+one model size (the largest measured by default) and either the epoch time or the time to train; the speedup
+chart, when both sizes were swept, one dataset size.
 """
 
 from __future__ import annotations
@@ -12,17 +18,24 @@ import math
 from typing import Any
 
 from gpuwise.core.report import MicroResult, Point, Report
+from gpuwise.core.units import format_count
 from gpuwise.ui.chart_data import (
     CHART_NAMES,
     DEFAULT_PRICE_RATIO,
+    METRICS,
     ChartInputs,
     ChartModel,
     Crossover,
+    Metric,
     build_model,
+    epoch_model_sizes,
+    selected_model_size,
+    selected_speedup_samples,
+    speedup_dataset_sizes,
 )
 from gpuwise.ui.chart_style import DeviceColors
 from gpuwise.ui.chart_view import ChartView
-from gpuwise.ui.qt import QtWidgets
+from gpuwise.ui.qt import QtCore, QtWidgets
 
 TAB_TITLES = {
     "epoch-time": "Epoch time",
@@ -37,6 +50,7 @@ TAB_TIPS = {
     "matmul": "Raw matrix-multiply speed and memory bandwidth of each device",
 }
 _POINT_CHARTS = ("epoch-time", "throughput", "speedup")
+METRIC_LABELS = {"epoch": "Time per epoch", "train": "Time to train (all epochs)"}
 
 
 def _identity(p: Point) -> tuple[Any, ...]:
@@ -63,15 +77,68 @@ class ChartsWidget(QtWidgets.QTabWidget):
         self._dirty: set[str] = set(CHART_NAMES)  # models to recompute
         self._stale_views: set[str] = set(CHART_NAMES)  # views to redraw from their model
         self._new_data: set[str] = set(CHART_NAMES)  # views whose zoom resets to the data when next drawn
+        self._model_size: int | None = None
+        self._metric: Metric = "epoch"
+        self._speedup_samples: int | None = None
         self._views: dict[str, ChartView] = {}
+        self._control_rows: dict[str, QtWidgets.QWidget] = {}
+        self.size_combo = QtWidgets.QComboBox()
+        self.size_combo.setObjectName("chart-model-size")
+        self.size_combo.setToolTip("Which model size the curves show (one curve per device)")
+        self.size_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.size_combo.activated.connect(self._on_size_chosen)
+        self.metric_combo = QtWidgets.QComboBox()
+        self.metric_combo.setObjectName("chart-metric")
+        self.metric_combo.setToolTip("One epoch, or the whole training (all epochs plus the fixed start-up cost)")
+        for metric in METRICS:
+            self.metric_combo.addItem(METRIC_LABELS[metric], metric)
+        self.metric_combo.activated.connect(self._on_metric_chosen)
+        self.samples_combo = QtWidgets.QComboBox()
+        self.samples_combo.setObjectName("chart-dataset-size")
+        self.samples_combo.setToolTip("Which dataset size the speedup curves are for (one curve per GPU)")
+        self.samples_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.samples_combo.activated.connect(self._on_samples_chosen)
+        controls = {
+            "epoch-time": [("Model size:", self.size_combo), ("Show:", self.metric_combo)],
+            "speedup": [("Dataset size:", self.samples_combo)],
+        }
         for name in CHART_NAMES:
             view = ChartView(name, self.device_colors)
             view.setObjectName(f"chart-{name}")
             self._views[name] = view
-            index = self.addTab(view, TAB_TITLES[name])
+            index = self.addTab(self._page(name, view, controls.get(name, [])), TAB_TITLES[name])
             self.setTabToolTip(index, TAB_TIPS[name])
+        # Feeding data only schedules a redraw: a point and the estimates that follow it are drawn once.
+        self._redraw_timer = QtCore.QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(0)
+        self._redraw_timer.timeout.connect(self._refresh_current)
         self.currentChanged.connect(self._refresh_current)
         self._refresh_current()
+
+    def _page(self, name: str, view: ChartView, controls: list[tuple[str, QtWidgets.QComboBox]]) -> QtWidgets.QWidget:
+        if not controls:
+            return view
+        page = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        row = QtWidgets.QWidget()
+        row.setObjectName(f"chart-controls-{name}")
+        row_layout = QtWidgets.QHBoxLayout(row)
+        row_layout.setContentsMargins(8, 4, 8, 0)
+        for text, widget in controls:
+            label = QtWidgets.QLabel(text)
+            label.setBuddy(widget)
+            row_layout.addWidget(label)
+            row_layout.addWidget(widget)
+            row_layout.addSpacing(12)
+        row_layout.addStretch(1)
+        row.setVisible(False)  # shown once there is something to choose
+        self._control_rows[name] = row
+        layout.addWidget(row)
+        layout.addWidget(view, 1)
+        return page
 
     # ------------------------------------------------------------ feeding data
 
@@ -115,6 +182,42 @@ class ChartsWidget(QtWidgets.QTabWidget):
 
     def price_ratio(self) -> float:
         return self._price_ratio
+
+    # ------------------------------------------------------------ what the charts show
+
+    def model_sizes(self) -> list[int]:
+        """The model sizes (parameters) the epoch-time chart can show."""
+        return epoch_model_sizes(self.inputs())
+
+    def model_size(self) -> int | None:
+        """The model size the epoch-time chart shows now (the largest measured unless one was chosen)."""
+        return selected_model_size(self.inputs())
+
+    def set_model_size(self, params: int | None) -> None:
+        """Show ``params`` on the epoch-time chart; None goes back to the largest measured size."""
+        self._model_size = params
+        self._changed(("epoch-time",))
+
+    def epoch_metric(self) -> Metric:
+        return self._metric
+
+    def set_epoch_metric(self, metric: Metric) -> None:
+        """``"epoch"``: time per epoch; ``"train"``: time to train (all epochs plus fixed overhead)."""
+        if metric not in METRICS:
+            raise ValueError(f"unknown metric {metric!r} (one of {', '.join(METRICS)})")
+        self._metric = metric
+        self._changed(("epoch-time",))
+
+    def speedup_dataset_sizes(self) -> list[int]:
+        """Dataset sizes the speedup chart can pick from (empty when it plots against dataset size)."""
+        return speedup_dataset_sizes(self.inputs())
+
+    def speedup_samples(self) -> int | None:
+        return selected_speedup_samples(self.inputs())
+
+    def set_speedup_samples(self, samples: int | None) -> None:
+        self._speedup_samples = samples
+        self._changed(("speedup",))
 
     def clear(self) -> None:
         self._points, self._estimates, self._micro, self._machine = [], [], [], {}
@@ -166,7 +269,8 @@ class ChartsWidget(QtWidgets.QTabWidget):
     def inputs(self) -> ChartInputs:
         return ChartInputs(
             points=list(self._points), estimates=list(self._estimates), micro=list(self._micro),
-            machine=dict(self._machine), price_ratio=self._price_ratio,
+            machine=dict(self._machine), price_ratio=self._price_ratio, model_size=self._model_size,
+            metric=self._metric, speedup_samples=self._speedup_samples,
         )  # fmt: skip
 
     # ------------------------------------------------------------ internals
@@ -180,9 +284,10 @@ class ChartsWidget(QtWidgets.QTabWidget):
         if new_data:
             self._new_data.update(names)
         self._dirty.update(names)
-        self._refresh_current()
+        self._redraw_timer.start()
 
     def _refresh_current(self, *_: object) -> None:
+        self._redraw_timer.stop()
         self._refresh(self.current_chart_name())
 
     def _refresh(self, name: str) -> None:
@@ -191,3 +296,46 @@ class ChartsWidget(QtWidgets.QTabWidget):
             self._views[name].set_model(model, reset_range=name in self._new_data)
             self._stale_views.discard(name)
             self._new_data.discard(name)
+            self._sync_controls(name)
+
+    def _sync_controls(self, name: str) -> None:
+        """Refill a chart's choice row from the data (cheap: only when the choices changed)."""
+        row = self._control_rows.get(name)
+        if row is None:
+            return
+        if name == "epoch-time":
+            sizes = self.model_sizes()
+            _fill(self.size_combo, [(f"{format_count(n)} params", n) for n in sizes], self.model_size())
+            self.size_combo.setEnabled(len(sizes) > 1)
+            epochs = {p.epochs for p in self.inputs().all_points}
+            train = f"Time to train ({next(iter(epochs))} epochs)" if len(epochs) == 1 else METRIC_LABELS["train"]
+            if self.metric_combo.itemText(1) != train:
+                self.metric_combo.setItemText(1, train)
+            self.metric_combo.setCurrentIndex(METRICS.index(self._metric))
+            row.setVisible(bool(sizes))
+        elif name == "speedup":
+            options = self.speedup_dataset_sizes()
+            _fill(self.samples_combo, [(f"{format_count(n)} samples", n) for n in options], self.speedup_samples())
+            row.setVisible(len(options) > 1)
+
+    def _on_size_chosen(self, index: int) -> None:
+        self.set_model_size(self.size_combo.itemData(index))
+        self._refresh_current()
+
+    def _on_metric_chosen(self, index: int) -> None:
+        self.set_epoch_metric(self.metric_combo.itemData(index))
+        self._refresh_current()
+
+    def _on_samples_chosen(self, index: int) -> None:
+        self.set_speedup_samples(self.samples_combo.itemData(index))
+        self._refresh_current()
+
+
+def _fill(combo: QtWidgets.QComboBox, items: list[tuple[str, int]], current: int | None) -> None:
+    if [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())] != items:
+        combo.clear()
+        for text, value in items:
+            combo.addItem(text, value)
+    index = combo.findData(current)
+    if index >= 0 and index != combo.currentIndex():
+        combo.setCurrentIndex(index)

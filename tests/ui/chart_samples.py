@@ -70,3 +70,24 @@ def synthetic_report(points: list[Point] | None = None) -> Report:
         points=measured_points() if points is None else points, micro=micro_results(),
         created="2026-01-01T00:00:00+00:00", gpuwise_version="test",
     )  # fmt: skip
+
+
+GRID_PARAMS = (10_000, 100_000, 1_000_000)
+
+
+def grid_points() -> tuple[list[Point], list[Point]]:
+    """A default-sized sweep: 3 model sizes × 3 dataset sizes on cpu and cuda:0, plus A10G estimates (10 epochs).
+
+    Epoch time grows with both sizes; time to train is 10 epochs plus 1 s of fixed overhead.
+    """
+    measured: list[Point] = []
+    estimated: list[Point] = []
+    kw: dict[str, Any] = dict(estimated=True, step_time_s=None, epoch_time_extrapolated=False,
+                              estimate_basis="roofline")  # fmt: skip
+    for params in GRID_PARAMS:
+        for s in SAMPLES[:3]:
+            for device, per_sample, extra in (("cpu", 1e-10, {}), ("cuda:0", 1e-11, {}), ("A10G", 5e-12, kw)):
+                epoch = s * params * per_sample
+                p = point(device, s, epoch, params=params, epochs=10, time_to_train_s=10 * epoch + 1.0, **extra)
+                (estimated if device == "A10G" else measured).append(p)
+    return measured, estimated

@@ -16,11 +16,13 @@ from tests.ui.chart_samples import (
     CPU_PER_SAMPLE_S,
     CROSSOVER_A10G,
     CROSSOVER_CUDA,
+    GRID_PARAMS,
     PEAK_GFLOPS,
     SAMPLES,
     STEP_CI,
     STEP_MEDIAN_S,
     estimate_points,
+    grid_points,
     measured_points,
     point,
     synthetic_report,
@@ -54,8 +56,8 @@ def test_chart_names_are_stable(charts: ChartsWidget) -> None:
 def test_epoch_time_curves_per_device_with_the_measured_values(charts: ChartsWidget) -> None:
     view = charts.plot_widget("epoch-time")
     curves = view.curve_items()
-    assert set(curves) == {"cpu · epoch", "cuda:0 · epoch", "A10G (estimate) · epoch"}
-    x, y = _xy(curves["cpu · epoch"])
+    assert set(curves) == {"cpu", "cuda:0", "A10G (estimate)"}
+    x, y = _xy(curves["cpu"])
     np.testing.assert_allclose(x, SAMPLES)
     np.testing.assert_allclose(y, [s * CPU_PER_SAMPLE_S for s in SAMPLES])
     # Both axes logarithmic, labelled with units.
@@ -67,14 +69,14 @@ def test_epoch_time_curves_per_device_with_the_measured_values(charts: ChartsWid
 def test_device_colours_are_the_same_in_every_chart(charts: ChartsWidget) -> None:
     epoch = charts.plot_widget("epoch-time").curve_items()
     speed = charts.plot_widget("throughput").curve_items()
-    cpu_colour = epoch["cpu · epoch"].opts["pen"].color().name()
+    cpu_colour = epoch["cpu"].opts["pen"].color().name()
     assert speed["cpu"].opts["pen"].color().name() == cpu_colour
-    assert epoch["cuda:0 · epoch"].opts["pen"].color().name() != cpu_colour
+    assert epoch["cuda:0"].opts["pen"].color().name() != cpu_colour
     assert speed["A10G (estimate)"].opts["pen"].color().name() not in (cpu_colour, "#d62728")
 
 
 def test_extrapolated_points_are_dashed_and_hollow(charts: ChartsWidget) -> None:
-    items = charts.plot_widget("epoch-time").series_items()["cpu · epoch"]
+    items = charts.plot_widget("epoch-time").series_items()["cpu"]
     # The solid line stops at the last measured point; the segment to the extrapolated one is dashed.
     assert list(items.main.opts["connect"][:3]) == [True, True, False]
     assert items.dashed is not None
@@ -86,18 +88,18 @@ def test_extrapolated_points_are_dashed_and_hollow(charts: ChartsWidget) -> None
 
 def test_estimates_are_dotted_and_named_estimate(charts: ChartsWidget) -> None:
     curves = charts.plot_widget("epoch-time").curve_items()
-    est = curves["A10G (estimate) · epoch"]
+    est = curves["A10G (estimate)"]
     assert est.opts["pen"].style() == QtCore.Qt.PenStyle.DotLine
-    assert curves["cpu · epoch"].opts["pen"].style() == QtCore.Qt.PenStyle.SolidLine
+    assert curves["cpu"].opts["pen"].style() == QtCore.Qt.PenStyle.SolidLine
     model = charts.model("epoch-time")
     assert {m.kind for s in model.series if s.estimated for m in s.marks} == {"estimate"}
     # set_estimates replaces the whole set.
     charts.set_estimates([])
-    assert "A10G (estimate) · epoch" not in charts.plot_widget("epoch-time").curve_items()
+    assert "A10G (estimate)" not in charts.plot_widget("epoch-time").curve_items()
 
 
 def test_error_bars_come_from_the_step_time_ci(charts: ChartsWidget) -> None:
-    errors = charts.plot_widget("epoch-time").series_items()["cpu · epoch"].errors
+    errors = charts.plot_widget("epoch-time").series_items()["cpu"].errors
     assert errors is not None
     y = np.log10([s * CPU_PER_SAMPLE_S for s in SAMPLES])
     top = np.log10([s * CPU_PER_SAMPLE_S * STEP_CI[1] / STEP_MEDIAN_S for s in SAMPLES]) - y
@@ -187,14 +189,18 @@ def test_points_appear_as_they_are_measured_without_rebuilding(qtbot: Any) -> No
     view = charts.plot_widget("epoch-time")
     assert PLACEHOLDER in view.placeholder_text()
     charts.add_point(point("cpu", 1_000, 0.1))
-    first = view.curve_items()["cpu · epoch"]
+    # Drawing waits for the event loop (a point and its estimates are drawn once); reading back draws now.
+    assert view.curve_items() == {}
+    qtbot.waitUntil(lambda: "cpu" in view.curve_items(), timeout=2000)
+    first = view.curve_items()["cpu"]
     charts.add_point(point("cpu", 10_000, 1.0))
-    curve = view.curve_items()["cpu · epoch"]
+    curve = charts.plot_widget("epoch-time").curve_items()["cpu"]
     assert curve is first  # the same item, updated in place
     np.testing.assert_allclose(_xy(curve)[0], [1_000, 10_000])
     assert view.placeholder_text() == ""
     # A point re-measured at the same settings replaces the old one.
     charts.add_point(point("cpu", 10_000, 2.0))
+    charts.plot_widget("epoch-time")
     np.testing.assert_allclose(_xy(curve)[1], [0.1, 2.0])
 
 
@@ -274,7 +280,7 @@ def test_charts_follow_a_dark_palette(charts: ChartsWidget) -> None:
     view = charts.plot_widget("epoch-time")
     assert view.backgroundBrush().color().lightnessF() < 0.3
     assert view.plot.getAxis("left").textPen().color().lightnessF() > 0.7
-    assert "cpu · epoch" in view.curve_items()  # curves are redrawn, not lost
+    assert "cpu" in view.curve_items()  # curves are redrawn, not lost
 
 
 def test_a_narrow_chart_puts_the_legend_under_the_plot(qtbot: Any) -> None:
@@ -304,4 +310,76 @@ def test_a_zoomed_view_stays_put_while_points_arrive_but_resets_for_a_new_report
     assert not view.plot.vb.autoRangeEnabled()[0]
     assert view.plot.vb.viewRange()[0] == pytest.approx([3.0, 4.0])
     charts.set_report(synthetic_report())
-    assert view.plot.vb.autoRangeEnabled()[0]
+    assert charts.plot_widget("epoch-time").plot.vb.autoRangeEnabled()[0]
+
+
+@pytest.fixture
+def grid(qtbot: Any) -> ChartsWidget:
+    widget = ChartsWidget()
+    qtbot.addWidget(widget)
+    widget.resize(1000, 500)
+    measured, estimated = grid_points()
+    widget.set_report(synthetic_report(measured))
+    widget.set_estimates(estimated)
+    return widget
+
+
+def test_epoch_chart_shows_one_model_size_the_largest_by_default(grid: ChartsWidget) -> None:
+    assert grid.model_sizes() == list(GRID_PARAMS)
+    assert grid.model_size() == 1_000_000
+    view = grid.plot_widget("epoch-time")
+    assert set(view.curve_items()) == {"cpu", "cuda:0", "A10G (estimate)"}
+    np.testing.assert_allclose(_xy(view.curve_items()["cpu"])[1], [s * 1e6 * 1e-10 for s in SAMPLES[:3]])
+    assert "1M params" in grid.model("epoch-time").title
+    assert grid.size_combo.currentText() == "1M params" and grid.size_combo.count() == 3
+    # Choosing a size in the combo redraws that size; chart_data returns exactly what is plotted.
+    grid.size_combo.activated.emit(grid.size_combo.findData(10_000))
+    assert grid.model_size() == 10_000
+    np.testing.assert_allclose(_xy(view.curve_items()["cpu"])[1], [s * 1e4 * 1e-10 for s in SAMPLES[:3]])
+    assert {r["params"] for r in grid.chart_data("epoch-time")} == {10_000}
+    grid.set_model_size(None)
+    assert grid.model_size() == 1_000_000
+
+
+def test_metric_toggle_switches_to_time_to_train(grid: ChartsWidget) -> None:
+    assert grid.epoch_metric() == "epoch"
+    assert grid.metric_combo.itemText(1) == "Time to train (10 epochs)"
+    grid.metric_combo.activated.emit(1)
+    assert grid.epoch_metric() == "train"
+    view = grid.plot_widget("epoch-time")
+    np.testing.assert_allclose(_xy(view.curve_items()["cpu"])[1], [10 * s * 1e-4 + 1 for s in SAMPLES[:3]])
+    assert grid.model("epoch-time").title.startswith("Time to train (10 epochs)")
+    assert "time to train" in view.plot.getAxis("left").labelText
+    with pytest.raises(ValueError, match="unknown metric"):
+        grid.set_epoch_metric("walltime")  # type: ignore[arg-type]
+
+
+def test_legends_stay_short_with_three_devices_and_three_sizes(qtbot: Any, grid: ChartsWidget) -> None:
+    grid.resize(600, 400)  # the charts' share of a 1280×800 window: legend under the plot
+    grid.show()
+    qtbot.waitExposed(grid)
+    for name in ("epoch-time", "throughput", "speedup"):
+        grid.set_current_chart(name)
+        view = grid.plot_widget(name)
+        assert 0 < len(view.legend.items) <= 6, name
+        qtbot.waitUntil(lambda v=view: v.plot.sceneBoundingRect().height() >= 0.6 * v.height(), timeout=2000)
+
+
+def test_speedup_picks_one_dataset_size_when_both_sizes_vary(grid: ChartsWidget) -> None:
+    assert grid.speedup_dataset_sizes() == list(SAMPLES[:3])
+    assert grid.speedup_samples() == 100_000
+    names = set(grid.plot_widget("speedup").curve_items())
+    assert names == {"cuda:0", "A10G (estimate)"}
+    grid.set_speedup_samples(1_000)
+    assert {r["samples"] for r in grid.chart_data("speedup") if r["kind"] != "crossover"} == {1_000}
+
+
+def test_mid_run_the_default_size_is_one_with_a_curve(qtbot: Any) -> None:
+    charts = ChartsWidget()
+    qtbot.addWidget(charts)
+    measured, _ = grid_points()
+    # The run has measured 10k and 100k params at every dataset size, 1M at one so far.
+    charts.set_report(synthetic_report([p for p in measured if p.params < 1_000_000 or p.samples == 1_000]))
+    assert charts.model_size() == 100_000
+    charts.set_report(synthetic_report(measured))
+    assert charts.model_size() == 1_000_000

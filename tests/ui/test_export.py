@@ -72,7 +72,7 @@ def test_svg_parses_and_contains_the_curves(charts: ChartsWidget, tmp_path: Path
     curves = len(charts.plot_widget("epoch-time").curve_items())
     assert tags.count("polyline") + tags.count("path") >= curves
     texts = "".join(ET.fromstring(data).itertext())
-    assert "cpu · epoch" in texts and "dataset size (samples)" in texts
+    assert "cpu" in texts and "dataset size (samples)" in texts
     root = ET.fromstring(data)
     assert (root.get("width"), root.get("height"), root.get("viewBox")) == ("480", "300", "0 0 480 300")
     big = ET.fromstring(svg_bytes(charts, "epoch-time", (2000, 1250)))
