@@ -36,7 +36,29 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--price-ratio", default="3", metavar="K",
                    help="GPU price per hour ÷ CPU price per hour, for the speedup chart's break-even line "
                         "(default: 3)")  # fmt: skip
+    p.add_argument("--model-size", default=None, metavar="N",
+                   help="epoch-time chart: which model size to draw, e.g. 10M (default: the largest measured)")
+    p.add_argument("--metric", default="epoch", choices=("epoch", "train"),
+                   help="epoch-time chart: time per epoch (default) or time to train all epochs")
+    p.add_argument("--samples", default=None, metavar="N",
+                   help="speedup chart: which dataset size to draw, e.g. 100k (default: the largest)")
     p.set_defaults(func=run)
+
+
+def _pick(label: str, text: str | None, available: list[int]) -> int | None:
+    """The measured size closest to ``text`` (a human number), or None for the chart's default."""
+    if text is None:
+        return None
+    from gpuwise.core.units import format_count, parse_count
+
+    wanted = parse_count(text, what=label)
+    if not available:
+        raise UserInputError(f"--{label.replace(' ', '-')} {text}: the report has no such chart data")
+    best = min(available, key=lambda n: abs(math.log(n / wanted)) if wanted > 0 else n)
+    if wanted <= 0 or abs(math.log(best / wanted)) > math.log(1.5):
+        sizes = ", ".join(format_count(n) for n in available)
+        raise UserInputError(f"--{label.replace(' ', '-')} {text}: not in the report (it has {sizes})")
+    return best
 
 
 def _parse_ratio(text: str) -> float:
@@ -88,6 +110,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         charts.set_report(report)
         charts.set_price_ratio(ratio)
+        charts.set_model_size(_pick("model size", args.model_size, charts.model_sizes()))
+        charts.set_epoch_metric(args.metric)
+        charts.set_speedup_samples(_pick("samples", args.samples, charts.speedup_dataset_sizes()))
         model = charts.model(chart)
         if not model.has_data:
             why = (

@@ -44,7 +44,14 @@ def _gpuwise(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _args(report: Path | str, out: Path | str, **kw: Any) -> argparse.Namespace:
-    values = {"chart": "epoch-time", "size": "1600x1000", "price_ratio": "3"}
+    values = {
+        "chart": "epoch-time",
+        "size": "1600x1000",
+        "price_ratio": "3",
+        "model_size": None,
+        "metric": "epoch",
+        "samples": None,
+    }
     values.update(kw)
     return argparse.Namespace(report=str(report), out=str(out), **values)
 
@@ -139,3 +146,15 @@ def test_run_explains_a_speedup_without_any_gpu(qapp: Any, tmp_path: Path) -> No
     with pytest.raises(UserInputError, match="a speedup needs a GPU"):
         run(_args(cpu_only, tmp_path / "x.png", chart="speedup"))
     assert run(_args(cpu_only, tmp_path / "epoch.png", size="300x200")) == 0  # the other charts still draw
+
+
+def test_plot_picks_the_model_size_and_metric(qapp: Any, tmp_path: Path) -> None:
+    from gpuwise.core.resources import resource_path
+
+    example = resource_path("example-h200-xeon16-mlp.json")
+    out = tmp_path / "train.png"
+    assert run(_args(example, out, model_size="10M", metric="train")) == 0
+    assert QtGui.QImage(str(out)).width() == 1600
+    with pytest.raises(UserInputError, match=r"not in the report \(it has 99.7k, 1M, 10M, 50M\)"):
+        run(_args(example, tmp_path / "x.png", model_size="7"))
+    assert not (tmp_path / "x.png").exists()
