@@ -215,12 +215,17 @@ class ChartView(pg.GraphicsLayoutWidget):
             self.set_model(self.model)
 
     def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
+        # Re-lay the legend and notes for the new width BEFORE pyqtgraph sizes the scene to the view: a scene
+        # item cannot shrink below the minimum width its old layout had.
         if hasattr(self, "_side_beside"):  # pyqtgraph resizes once while it builds the view
             self._place_side(beside=self.width() >= WIDE_LAYOUT_PX)
             if not self._side_beside:
                 self._fit_legend_columns()
-                self._notes.item.setTextWidth(max(NOTES_WIDTH_PX, self.width() - 60))
+                self._notes.item.setTextWidth(max(120, self.width() - 60))  # never wider than the view
+                # LabelItem keeps the minimum width of its last text layout: without this a window that shrank
+                # keeps a layout wider than the view, and the plot's right side is cut off.
+                self._notes.updateMin()
+        super().resizeEvent(event)
 
     def legend_beside(self) -> bool:
         """True when the legend is right of the plot; False when the view is narrow and it sits underneath."""
@@ -256,7 +261,7 @@ class ChartView(pg.GraphicsLayoutWidget):
             self.ci.layout.setRowStretchFactor(0, 1)
             self.ci.layout.setRowStretchFactor(1, 0)
             self._fit_legend_columns()
-            self._notes.item.setTextWidth(max(NOTES_WIDTH_PX, self.width() - 60))
+            self._notes.item.setTextWidth(max(120, self.width() - 60))  # never wider than the view
         if self.model is not None:
             self._notes_drawn = None  # a new text width needs the text set again to re-lay the label out
             self._draw_notes(self.model)
