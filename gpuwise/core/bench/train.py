@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager, nullcontext
@@ -117,6 +118,28 @@ def _settled(times: list[float]) -> bool:
         return False
     last = times[-3:]
     return max(last) <= 1.15 * min(last)
+
+
+def _trim_heap() -> None:
+    """Give freed heap memory back to the OS (glibc), so this point's RSS growth is not hidden by the last one's.
+
+    Without it a point measured after a larger one reused that memory and reported "0 B". Elsewhere a no-op.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        trim = getattr(libc, "malloc_trim", None)  # glibc only (not musl)
+        if trim is not None:
+            trim(0)
+    except OSError:
+        pass
 
 
 def _rss() -> int:
@@ -239,6 +262,7 @@ def _measure(
     gc.collect()
     if cuda:
         torch.cuda.reset_peak_memory_stats(torch.device(ps.device))
+    _trim_heap()
     rss_base = _rss()
 
     torch.manual_seed(ps.seed)
