@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _looks_like_report(arg: str) -> bool:
+    return not arg.startswith("-") and (arg.lower().endswith(".json") or os.path.isfile(arg))
+
+
 def _run_gui(args: argparse.Namespace) -> int:
     from gpuwise.ui.app import main as gui_app
 
@@ -62,6 +67,9 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and _looks_like_report(args_list[0]):
+        # `gpuwise report.json` (and a file manager's "open with") opens the report in the app
+        args_list.insert(0, "gui")
     parser = build_parser()
     args = parser.parse_args(args_list)
     if args.command is None:

@@ -612,10 +612,10 @@ def compute_verdict(
     default = default_workload(report)  # also: refuses a report without CPU points
     w = workload or default
     prices = prices or default_prices(_logical_cores(report))
+    notes: list[str] = []
     spec = _spec_for(report, w)
     points = report.points
     cpu_model = est.cpu_model(report)
-    notes: list[str] = []
 
     # --- the CPU
     cpu_t = _timing(cpu_model, points, "cpu", spec, w, flops_method)

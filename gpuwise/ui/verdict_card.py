@@ -306,7 +306,30 @@ class VerdictCard(QWidget):
 
     def set_report(self, report: Report | None) -> None:
         self._report = report
+        self._follow_report_cpu(report)
         self.schedule()
+
+    def _follow_report_cpu(self, report: Report | None) -> None:
+        """A report from a machine with other core counts gets that machine's CPU preset, unless the user chose.
+
+        Opening a 16-core report on a 2-core laptop must not price the 16-core CPU as a 2-vCPU instance.
+        """
+        cpu = report.machine.get("cpu") if report is not None else None
+        cores = cpu.get("logical_cores") if isinstance(cpu, dict) else None
+        current = self.cpu_preset.currentData()
+        if not isinstance(cores, int) or not current:
+            return  # a typed price is the user's
+        presets = [p for p in price_store.load_presets() if p.kind == "cpu"]
+        if current not in {p.name for p in presets if p.vcpus != cores} or not any(p.vcpus == cores for p in presets):
+            return
+        target = price_store.default_cpu_preset(cores)
+        self._updating = True
+        try:
+            self._select(self.cpu_preset, target.name)
+            self.cpu_spin.setValue(target.usd_per_hour)
+        finally:
+            self._updating = False
+        self.pricesChanged.emit(self.cpu_spin.value(), self.gpu_spin.value())
 
     def set_workload(self, family: str, params: int, samples: int, epochs: int, batch_size: int,
                      precision: str) -> None:  # fmt: skip
@@ -558,6 +581,13 @@ class VerdictCard(QWidget):
 
     def _show(self, v: Verdict) -> None:
         self._show_message("")
+        self._update_gpu_caption()
+        if abs(v.prices.gpu_per_hour - self.gpu_spin.value()) > 5e-5:
+            # the verdict priced a measured GPU of another model than the preset's (see its notes)
+            self.price_note.setText(
+                f"The verdict prices the measured GPU at ${v.prices.gpu_per_hour:g}/h (a list price for its class, "
+                f"not the preset above): type its real price to override."
+            )
         self.sentence_label.setText(v.sentence)
         self.sentence_label.setStyleSheet(f"color: {OUTCOME_COLORS.get(v.outcome, '')};")
         if v.estimated:

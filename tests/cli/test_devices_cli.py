@@ -82,3 +82,12 @@ def test_devices_json_with_fakes(monkeypatch: pytest.MonkeyPatch, capsys: pytest
     assert data["gpus"][1]["backend"] == "rocm"
     assert data["cpu"]["peak_fp32_gflops"] == 768.0
     assert cli_devices.run.__module__ == "gpuwise.cli_devices"
+
+
+def test_a_report_path_without_a_command_means_open_it_in_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gpuwise.cli as cli
+
+    opened: list[list[str]] = []
+    monkeypatch.setattr(cli, "_run_gui", lambda args: opened.append([args.report]) or 0)
+    assert cli.main(["results/report.json"]) == 0
+    assert opened == [["results/report.json"]]

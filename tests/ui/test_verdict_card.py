@@ -261,3 +261,25 @@ def test_a_price_edit_reuses_the_estimates(qtbot: QtBot, card: VerdictCard) -> N
     with qtbot.waitSignal(card.verdictChanged, timeout=WAIT_MS):
         pass
     assert len(estimate._STEP_CACHE) == cached  # prices only change costs and the sentence
+
+
+def test_a_report_from_a_16_core_machine_prices_its_cpu_as_16_vcpus(card: VerdictCard, qtbot: QtBot) -> None:
+    from gpuwise.core.prices import find_preset
+    from gpuwise.core.report import load_report
+    from gpuwise.core.resources import resource_path
+
+    typed_before = card.cpu_preset.currentData()
+    card.set_report(load_report(resource_path("example-h200-xeon16-mlp.json")))
+    preset = card.cpu_preset.currentData()
+    assert preset and find_preset(preset).vcpus == 16
+    assert card.cpu_spin.value() == pytest.approx(find_preset(preset).usd_per_hour)
+    assert typed_before != preset or find_preset(typed_before).vcpus == 16
+
+
+def test_a_typed_cpu_price_survives_opening_a_report(card: VerdictCard) -> None:
+    from gpuwise.core.report import load_report
+    from gpuwise.core.resources import resource_path
+
+    card.set_prices(0.42, 1.5)
+    card.set_report(load_report(resource_path("example-h200-xeon16-mlp.json")))
+    assert card.cpu_spin.value() == pytest.approx(0.42)
