@@ -594,7 +594,10 @@ class VerdictCard(QWidget):
             self.estimate_label.setText("Estimate: this verdict rests on numbers that were not measured "
                                         "(the italic rows marked 'estimate').")  # fmt: skip
         else:
-            self.estimate_label.setText(f"Measured on this machine. {v.workload.describe()}.")
+            cpu = self._report.machine.get("cpu") if self._report is not None else None
+            model = cpu.get("model") if isinstance(cpu, dict) else None
+            where = f"Measured on {model}" if model else "Measured"
+            self.estimate_label.setText(f"{where}. {v.workload.describe()}.")
         devices = (v.cpu, *v.gpus)
         self.table.setRowCount(len(devices))
         for r, d in enumerate(devices):
