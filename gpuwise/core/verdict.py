@@ -134,6 +134,15 @@ class DeviceVerdict:
     def estimated(self) -> bool:
         return self.source in ("estimate", "extrapolated")
 
+    def speedup_text(self, band: str = " ({})") -> str:
+        """ "1×" for the CPU, else the speedup followed by its CI (or estimate band) formatted into ``band``."""
+        if self.kind == "cpu":
+            return "1×"
+        if self.speedup is None:
+            return "n/a"
+        ci = band.format(format_band(*self.speedup_ci95)) if self.speedup_ci95 else ""
+        return format_ratio(self.speedup) + ci
+
     @property
     def display_label(self) -> str:
         return f"{self.label} (estimate)" if self.estimated else self.label
@@ -214,12 +223,7 @@ class Verdict:
                 time += f" ({format_duration(d.time_ci95[0])}–{format_duration(d.time_ci95[1])})"
             elif d.time_ci95 and d.time_s is not None:
                 time += f" (±{_half_width(d.time_s, d.time_ci95):.0%})"
-            if d.kind == "cpu":
-                speed = "1×"
-            elif d.speedup is None:
-                speed = "n/a"
-            else:
-                speed = format_ratio(d.speedup) + (f" ({format_band(*d.speedup_ci95)})" if d.speedup_ci95 else "")
+            speed = d.speedup_text()
             price = "n/a" if d.usd_per_hour is None else f"{d.usd_per_hour:.3g}"
             pays = {"pays": "yes", "does_not_pay": "no", "cant_tell": "can't tell", "does_not_fit": "doesn't fit",
                     "no_price": "no price", None: "—"}[d.outcome]  # fmt: skip

@@ -51,8 +51,6 @@ from gpuwise.core.verdict import (
     Verdict,
     Workload,
     compute_verdict,
-    format_band,
-    format_ratio,
     format_usd,
 )
 
@@ -608,12 +606,7 @@ class VerdictCard(QWidget):
             elif d.source != "measured":
                 name += f"\n{d.source}"
             time = format_duration(d.time_s) if d.time_s is not None else "n/a"
-            if d.kind == "cpu":
-                speed = "1×"
-            elif d.speedup is None:
-                speed = "n/a"
-            else:
-                speed = format_ratio(d.speedup) + (f"\n{format_band(*d.speedup_ci95)}" if d.speedup_ci95 else "")
+            speed = d.speedup_text(band="\n{}")
             cost = format_usd(d.cost_usd)
             pays = "—" if d.kind == "cpu" else PAYS_WORDS.get(d.outcome, "—")
             tip = (f"{d.label}: {d.basis}\nPrice: {format_usd(d.usd_per_hour)}/h ({d.price_note}); per started "
