@@ -629,6 +629,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.set("files/last_dir", str(Path(path).parent))
         return Path(path)
 
+    def _load_or_explain(self, path: Path) -> Report | None:
+        """The report at ``path``, or None after a dialog that says why it cannot be read."""
+        try:
+            return load_report(path)
+        except UserInputError as e:
+            self.show_message("Cannot open the report", str(e), warning=True)
+            return None
+
     def open_report(self, path: str | Path | None = None) -> bool:
         """Show a saved report. A bad file leaves what is shown untouched and explains itself in a dialog."""
         if self.runner.is_running():
@@ -639,10 +647,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._ready:
             self._pending_open = p  # opened as soon as the charts exist
             return True
-        try:
-            report = load_report(p)
-        except UserInputError as e:
-            self.show_message("Cannot open the report", str(e), warning=True)
+        report = self._load_or_explain(p)
+        if report is None:
             return False
         self._report, self._report_path = report, p
         self.charts.clear()
@@ -682,10 +688,8 @@ class MainWindow(QtWidgets.QMainWindow):
         p = Path(path) if path is not None else self._ask_path("Compare with report", save=False)
         if p is None:
             return False
-        try:
-            other = load_report(p)
-        except UserInputError as e:
-            self.show_message("Cannot open the report", str(e), warning=True)
+        other = self._load_or_explain(p)
+        if other is None:
             return False
         tag = p.stem
         for point in other.points:

@@ -16,8 +16,9 @@ import torch
 from gpuwise.core.bench import micro, train
 from gpuwise.core.bench.micro import micro_plan
 from gpuwise.core.bench.timing import WindowTimer, synchronizer
-from gpuwise.core.bench.train import PointSpec, Tick, precision_problem, run_point
-from gpuwise.core.report import Point, Report, validate_report_dict
+from gpuwise.core.bench.train import PointSpec, precision_problem, run_point
+from gpuwise.core.report import Report, validate_report_dict
+from tests.core.test_train import drive
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA/ROCm GPU")
 
@@ -117,15 +118,6 @@ def test_bf16_on_a_gpu_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
     assert precision_problem("cuda:0", "bf16") is None
     assert precision_problem("cuda:0", "fp16") is None
-
-
-def drive(gen: Generator[Tick, None, Point]) -> tuple[list[Tick], Point]:
-    ticks: list[Tick] = []
-    while True:
-        try:
-            ticks.append(next(gen))
-        except StopIteration as stop:
-            return ticks, stop.value
 
 
 def test_tf32_on_a_volta_point_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
