@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from gpuwise.core.bench import families
 from gpuwise.core.errors import ReportError, UserInputError
 
 SCHEMA = "gpuwise.report/1"
 Status = Literal["ok", "oom", "skipped", "failed"]
 STATUSES = ("ok", "oom", "skipped", "failed")
-FAMILIES = ("mlp", "cnn", "transformer")
 PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
 
 # Anything beyond these is not a measurement but a corrupted or hostile file.
@@ -318,13 +318,16 @@ def _point(raw: Any, where: str) -> Point:
     if status not in STATUSES:
         raise ReportError(f"{where}.status {status!r} is not one of {', '.join(STATUSES)}")
     family = _get(raw, "family", str, where)
-    if family not in FAMILIES:
-        raise ReportError(f"{where}.family {family!r} is not one of {', '.join(FAMILIES)}")
+    if not families.is_known(family):
+        raise ReportError(f"{where}.family {family!r} is not one of {', '.join(families.names())}")
     precision = _get(raw, "precision", str, where)
     if precision not in PRECISIONS:
         raise ReportError(f"{where}.precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     arch = _get(raw, "architecture", dict, where)
     _check_finite_tree(arch, f"{where}.architecture")
+    problem = families.adopt(family, arch)
+    if problem:
+        raise ReportError(f"{where}.architecture: {problem}")
     st_raw = raw.get("step_time_s")
     step: StepStats | None = None
     if st_raw is not None:
