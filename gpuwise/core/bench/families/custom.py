@@ -47,7 +47,9 @@ def _user_traceback(e: BaseException, user_file: str | None) -> str:
         first = next((i for i, f in enumerate(frames) if os.path.abspath(f.filename) == user_file), None)
         if first is not None:
             te.stack = traceback.StackSummary.from_list(frames[first:])
-    return "".join(te.format()).rstrip()
+    text = "".join(te.format()).rstrip()
+    # their message may hold terminal control characters: shown escaped, never raw
+    return "".join(c if c == "\n" or c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _resolve(ref: str) -> tuple[str, str, str | None]:
