@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gpuwise.core.bench import families
-from gpuwise.core.bench.families.synthetic import (  # noqa: F401  (re-exported: callers import them from here)
+from gpuwise.core.bench.families.synthetic import (  # re-exported: callers import them from here
     BYTES_FP32,
     BYTES_TOKEN,
     IMAGE_SHAPE,
@@ -24,6 +24,13 @@ from gpuwise.core.bench.families.synthetic import (  # noqa: F401  (re-exported:
 
 if TYPE_CHECKING:
     import torch
+
+__all__ = [
+    "BYTES_FP32", "BYTES_TOKEN", "IMAGE_SHAPE", "MAX_PARAMS", "MIN_PARAMS", "NUM_CLASSES", "SEQ_LEN",
+    "activation_floats_per_sample", "analytic_flops_per_step", "build_model", "build_spec", "check_family",
+    "check_params", "count_flops_per_step", "count_params", "describe", "family_label", "input_bytes_per_sample",
+    "is_resizable", "tokens_per_sample",
+]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

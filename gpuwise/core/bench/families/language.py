@@ -79,7 +79,7 @@ def _gpt2(spec: dict[str, Any]) -> torch.nn.Module:
             for layer in self.layers:
                 x = layer(x, src_mask=mask, is_causal=True)
             logits = self.norm(x) @ self.tokens.weight.t()  # tied output projection
-            return logits.transpose(1, 2)  # (batch, vocabulary, positions) for cross-entropy
+            return logits.transpose(1, 2)  # type: ignore[no-any-return]  # (batch, vocab, positions)
 
     return Gpt2Like()
 
