@@ -34,8 +34,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "FAMILIES":  # every registered family, in picker order
-        return families.names()
+    if name == "FAMILIES":  # the families built to a requested size (families.names() lists every model)
+        return families.resizable_names()
     raise AttributeError(name)
 
 

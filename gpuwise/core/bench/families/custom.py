@@ -45,8 +45,8 @@ def _user_traceback(e: BaseException, user_file: str | None) -> str:
     frames = list(te.stack)
     if user_file:
         first = next((i for i, f in enumerate(frames) if os.path.abspath(f.filename) == user_file), None)
-        if first is not None:
-            te.stack = traceback.StackSummary.from_list(frames[first:])
+        # no frame of theirs (a SyntaxError in their file): the exception alone says where
+        te.stack = traceback.StackSummary.from_list(frames[first:] if first is not None else [])
     text = "".join(te.format()).rstrip()
     # their message may hold terminal control characters: shown escaped, never raw
     return "".join(c if c == "\n" or c.isprintable() else repr(c)[1:-1] for c in text)
