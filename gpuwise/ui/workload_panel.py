@@ -333,7 +333,7 @@ class WorkloadPanel(QWidget):
         return {"source": self._custom_source} if self.family() == CUSTOM and self._custom_source else {}
 
     def params(self) -> int:
-        if not workloads.is_resizable(self.family()):
+        if not workloads.is_resizable(self.family()):  # its own size, which the slider only shows
             return int(workloads.build_spec(self.family(), workloads.MIN_PARAMS, self.model_options())["params"])
         return self.model_slider.real_value()
 
@@ -371,12 +371,8 @@ class WorkloadPanel(QWidget):
             return
         self._last_family = self.family()
         fixed = not workloads.is_resizable(self.family())
-        self.model_slider.setEnabled(not fixed)
+        self.model_slider.set_fixed(self.params() if fixed else None, "the model's own size")
         self.model_sweep.setEnabled(not fixed)
-        if fixed:
-            self.model_slider.blockSignals(True)
-            self.model_slider.set_real_value(self.params())
-            self.model_slider.blockSignals(False)
         self._changed()
 
     def samples(self) -> int:
@@ -411,7 +407,7 @@ class WorkloadPanel(QWidget):
         return SweepPlan(
             family=self.family(),
             model_options=self.model_options(),
-            params=self.model_sweep.values(self.params()),
+            params=self.model_sweep.values(self.params()) if workloads.is_resizable(self.family()) else [self.params()],
             samples=self.data_sweep.values(self.samples()),
             batch_size=self.batch_size(),
             epochs=self.epochs(),

@@ -121,5 +121,5 @@ def test_a_report_with_a_broken_trace_is_refused(tmp_path: Path) -> None:
     raw = json.loads(path.read_text())
     raw["points"][0]["architecture"]["trace"]["ops"] = [["gemm", "x"]]
     path.write_text(json.dumps(raw))
-    with pytest.raises(UserInputError, match="trace.ops"):
+    with pytest.raises(UserInputError, match=r"trace\.ops"):
         load_report(path)

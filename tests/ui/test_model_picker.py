@@ -1,0 +1,99 @@
+"""The model picker: known models show their fixed size; "Your model…" loads a file only when the user picks it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
+
+from gpuwise.core.bench import families
+from gpuwise.ui.settings import Settings
+from gpuwise.ui.workload_panel import WorkloadPanel
+
+GOOD = """
+import torch
+from torch import nn
+
+def build():
+    return nn.Sequential(nn.Flatten(), nn.Linear(12, 64), nn.ReLU(), nn.Linear(64, 4)), torch.randn(1, 12)
+"""
+
+
+@pytest.fixture
+def panel(qtbot: Any, settings: Settings) -> WorkloadPanel:
+    families.forget()
+    p = WorkloadPanel(settings)
+    qtbot.addWidget(p)
+    p.show()
+    return p
+
+
+def _pick_file(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (path, "")))
+
+
+def test_every_registered_model_is_in_the_picker(panel: WorkloadPanel) -> None:
+    keys = [panel.family_combo.itemData(i) for i in range(panel.family_combo.count())]
+    assert keys == list(families.names())
+    assert panel.family_combo.itemText(keys.index("resnet50")) == families.picker_label("resnet50")
+
+
+def test_a_known_model_shows_its_fixed_size(panel: WorkloadPanel) -> None:
+    before = panel.params()
+    panel.family_combo.setCurrentIndex(panel.family_combo.findData("resnet18"))
+    panel.refresh_estimates()
+    assert not panel.model_slider.isEnabled()
+    assert panel.params() == 11_689_512
+    assert panel.model_slider.text() == "11.7 M params (the model's own size)"
+    assert "ResNet-18" in panel.arch_label.text() and "the model's own size" in panel.arch_label.text()
+    assert panel.plan().params == [11_689_512]
+    panel.family_combo.setCurrentIndex(panel.family_combo.findData("mlp"))
+    assert panel.model_slider.isEnabled()
+    assert panel.params() == before  # the family's own size comes back
+
+
+def test_your_model_loads_the_chosen_file(panel: WorkloadPanel, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    path = tmp_path / "net.py"
+    path.write_text(GOOD)
+    _pick_file(monkeypatch, str(path))
+    panel.family_combo.setCurrentIndex(panel.family_combo.findData("custom"))
+    panel.refresh_estimates()
+    assert panel.family() == "custom"
+    assert "net.py:build" in panel.family_combo.currentText()
+    plan = panel.plan()
+    assert plan.model_options == {"source": f"{path}:build"}
+    assert panel.params() == 12 * 64 + 64 + 64 * 4 + 4
+    assert panel.is_valid()
+
+
+def test_cancelling_the_dialog_keeps_the_previous_model(panel: WorkloadPanel,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    panel.family_combo.setCurrentIndex(panel.family_combo.findData("cnn"))
+    _pick_file(monkeypatch, "")
+    panel.family_combo.setCurrentIndex(panel.family_combo.findData("custom"))
+    assert panel.family() == "cnn"
+
+
+def test_an_error_in_your_code_is_a_plain_text_dialog(qtbot: Any, panel: WorkloadPanel, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    path = tmp_path / "bad.py"
+    path.write_text("def build():\n    raise ValueError('<b>not bold</b> broken')\n")
+    _pick_file(monkeypatch, str(path))
+    panel.family_combo.setCurrentIndex(panel.family_combo.findData("custom"))
+    box = panel.custom_error_box
+    qtbot.waitUntil(box.isVisible)
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    assert "<b>not bold</b> broken" in box.informativeText() and "bad.py" in box.informativeText()
+    assert panel.family() == "mlp"  # back to what was chosen before
+    box.close()
+
+
+def test_your_model_is_never_restored_from_settings(qtbot: Any, settings: Settings) -> None:
+    settings.set("workload/family", "custom")
+    p = WorkloadPanel(settings)
+    qtbot.addWidget(p)
+    assert p.family() == "mlp"
