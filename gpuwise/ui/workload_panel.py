@@ -371,7 +371,7 @@ class WorkloadPanel(QWidget):
             return
         self._last_family = self.family()
         fixed = not workloads.is_resizable(self.family())
-        self.model_slider.set_fixed(self.params() if fixed else None, "the model's own size")
+        self.model_slider.set_fixed(self.params() if fixed else None)
         self.model_sweep.setEnabled(not fixed)
         self._changed()
 

@@ -47,7 +47,7 @@ def test_a_known_model_shows_its_fixed_size(panel: WorkloadPanel) -> None:
     panel.refresh_estimates()
     assert not panel.model_slider.isEnabled()
     assert panel.params() == 11_689_512
-    assert panel.model_slider.text() == "11.7 M params (the model's own size)"
+    assert panel.model_slider.text() == "11.7 M params (fixed)"
     assert "ResNet-18" in panel.arch_label.text() and "the model's own size" in panel.arch_label.text()
     assert panel.plan().params == [11_689_512]
     panel.family_combo.setCurrentIndex(panel.family_combo.findData("mlp"))
