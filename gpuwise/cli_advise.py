@@ -37,6 +37,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--cpu-price", help="CPU machine price in $/h")
     p.add_argument("--gpu-price", help="GPU machine price in $/h (for the measured GPU, or the first --gpu)")
     p.add_argument("--preset", help="price preset name(s), comma-separated (see --list-presets)")
+    p.add_argument("--billing", help="per-second (60 s minimum; the default) or per-hour (per started hour)")
     p.add_argument("--gpu", help="catalog GPUs to compare, comma-separated (e.g. T4,A100-80GB,H100)")
     p.add_argument("--family", help="model family of the job (default: the report's)")
     p.add_argument("--params", help="model size in parameters, e.g. 25M (default: the report's largest)")
@@ -73,37 +74,45 @@ def _count(text: str | None, what: str) -> int | None:
 
 
 def build_prices(args: argparse.Namespace, logical_cores: int | None, has_measured_gpu: bool) -> tuple[Any, str]:
-    """PriceSettings from saved prices / presets / flags (flags win), and a note on what was ignored."""
+    """PriceSettings from saved prices / presets / flags (flags win), and a note on what was ignored.
+
+    Only the user's wishes are gathered here: which price each device gets is resolved once, in core.decide.
+    """
     from gpuwise.core.catalog import find_gpus
-    from gpuwise.core.prices import PriceSettings, effective_prices, find_preset, list_price
+    from gpuwise.core.decide.pricing import prices_for_gpu
+    from gpuwise.core.decide.rule import check_billing
+    from gpuwise.core.prices import effective_prices, find_preset
 
     base, note = effective_prices(logical_cores)
-    cpu, gpu, cpu_preset, gpu_preset, gpu_name = (base.cpu_per_hour, base.gpu_per_hour, base.cpu_preset,
-                                                  base.gpu_preset, base.gpu)  # fmt: skip
+    changes: dict[str, Any] = {}
     preset_gpu = False
     for name in (args.preset or "").split(","):
         if not name.strip():
             continue
         pr = find_preset(name.strip())
         if pr.kind == "cpu":
-            cpu, cpu_preset = pr.usd_per_hour, pr.name
+            changes.update(cpu_per_hour=pr.usd_per_hour, cpu_preset=pr.name, cpu_pinned=True)
         else:
-            gpu, gpu_preset, gpu_name, preset_gpu = pr.usd_per_hour, pr.name, pr.gpu, True
+            changes.update(gpu_per_hour=pr.usd_per_hour, gpu_preset=pr.name, gpu=pr.gpu)
+            preset_gpu = True
+    settings = replace(base, **changes)
     if args.gpu and not preset_gpu and not has_measured_gpu:
-        # the verdict is about the first GPU asked for: its list price unless the user gives one
+        # the verdict is about the first GPU asked for: its list price (or its sibling's) unless the user gives one
         first = find_gpus(args.gpu)[0]
-        gpu_name = first.name
-        listed = list_price(first.name)
-        if listed is not None:
-            gpu, gpu_preset = listed.usd_per_hour, listed.name
-        elif args.gpu_price is None:
-            raise UserInputError(f"no rental price is known for the {first.name}: give one with --gpu-price")
+        if args.gpu_price is None:
+            settings, why = prices_for_gpu(settings, first)
+            note = "; ".join(n for n in (note, why) if n)
+        else:
+            settings = replace(settings, gpu=first.name)
     if args.cpu_price is not None:
-        cpu, cpu_preset = parse_price(args.cpu_price, "CPU price"), ""
+        settings = replace(settings, cpu_per_hour=parse_price(args.cpu_price, "CPU price"), cpu_preset="")
     if args.gpu_price is not None:
-        gpu, gpu_preset = parse_price(args.gpu_price, "GPU price"), ""
-    return PriceSettings(cpu, gpu, gpu_preset=gpu_preset, cpu_preset=cpu_preset,
-                         gpu="" if has_measured_gpu else gpu_name), note  # fmt: skip
+        settings = replace(settings, gpu_per_hour=parse_price(args.gpu_price, "GPU price"), gpu_preset="")
+    if args.billing is not None:
+        settings = replace(settings, billing=check_billing(args.billing))
+    if has_measured_gpu:
+        settings = replace(settings, gpu="")
+    return settings, note
 
 
 def _list_presets() -> str:
