@@ -34,11 +34,7 @@ def add_parser(sub: Any) -> None:
         "price ratio, break-even dataset and model sizes, and whether the model fits in memory.",
     )  # fmt: skip
     p.add_argument("report", nargs="?", help="a report JSON written by 'gpuwise bench --out' or the app")
-    p.add_argument("--cpu-price", help="CPU machine price in $/h")
-    p.add_argument("--gpu-price", help="GPU machine price in $/h (for the measured GPU, or the first --gpu)")
-    p.add_argument("--preset", help="price preset name(s), comma-separated (see --list-presets)")
-    p.add_argument("--billing", help="per-second (60 s minimum; the default) or per-hour (per started hour)")
-    p.add_argument("--gpu", help="catalog GPUs to compare, comma-separated (e.g. T4,A100-80GB,H100)")
+    add_price_arguments(p)
     p.add_argument("--family", help="model family of the job (default: the report's)")
     p.add_argument("--params", help="model size in parameters, e.g. 25M (default: the report's largest)")
     p.add_argument("--samples", help="dataset size in samples, e.g. 1M (default: the report's)")
@@ -52,6 +48,15 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     p.add_argument("--list-presets", action="store_true", help="list the price presets and exit")
     p.set_defaults(func=run)
+
+
+def add_price_arguments(p: Any) -> None:
+    """The price and comparison options, the same for every command that prices a job (advise, plot)."""
+    p.add_argument("--cpu-price", help="CPU machine price in $/h")
+    p.add_argument("--gpu-price", help="GPU machine price in $/h (for the measured GPU, or the first --gpu)")
+    p.add_argument("--preset", help="price preset name(s), comma-separated (see --list-presets)")
+    p.add_argument("--billing", help="per-second (60 s minimum; the default) or per-hour (per started hour)")
+    p.add_argument("--gpu", help="catalog GPUs to compare, comma-separated (e.g. T4,A100-80GB,H100)")
 
 
 def parse_price(text: str, what: str) -> float:
@@ -115,6 +120,18 @@ def build_prices(args: argparse.Namespace, logical_cores: int | None, has_measur
     return settings, note
 
 
+def prices_for_report(args: argparse.Namespace, report: Any) -> tuple[Any, str, list[str]]:
+    """The user's prices for ``report`` (from the price options), a note, and the catalog GPUs to compare."""
+    from gpuwise.core.catalog import find_gpus
+    from gpuwise.core.decide import measured_points
+    from gpuwise.core.decide.pricing import report_cores
+
+    measured_gpu = any(p.device != "cpu" for p in measured_points(report))
+    prices, note = build_prices(args, report_cores(report), measured_gpu)
+    compare = [g.name for g in find_gpus(args.gpu)] if args.gpu else []
+    return prices, note, compare
+
+
 def _list_presets() -> str:
     from gpuwise.core.prices import load_presets
 
@@ -147,13 +164,7 @@ def run(args: argparse.Namespace) -> int:
     if args.precision:
         changes["precision"] = args.precision.strip().lower()
     workload = replace(workload, **changes)
-    measured_gpu = any(p.device != "cpu" and p.status == "ok" and not p.estimated for p in report.points)
-    cpu = report.machine.get("cpu")
-    cores = cpu.get("logical_cores") if isinstance(cpu, dict) else None
-    prices, note = build_prices(args, cores if isinstance(cores, int) else None, measured_gpu)
-    from gpuwise.core.catalog import find_gpus
-
-    compare = [g.name for g in find_gpus(args.gpu)] if args.gpu else []
+    prices, note, compare = prices_for_report(args, report)
     method = "auto" if args.flops == "counted" else "analytic"
     verdict = compute_verdict(report, workload, prices=prices, compare=compare, flops_method=method)
     projections = _projections(args, report, verdict)
