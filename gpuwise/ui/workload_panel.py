@@ -120,6 +120,21 @@ class WorkloadPanel(QWidget):
         ml = QVBoxLayout(model_box)
         ml.addWidget(self.family_combo)
         ml.addWidget(self.model_slider)
+        # the input-size knob of a model with one (image size, sequence length); hidden for the others
+        self.input_label = QLabel()
+        self.input_spin = QSpinBox()
+        self.input_spin.setAccelerated(True)
+        self.input_spin.setToolTip("The input size the model trains on: its native size by default")
+        self._input_sizes: dict[str, int] = {}
+        input_row = QHBoxLayout()
+        input_row.addWidget(self.input_label)
+        input_row.addWidget(self.input_spin, 1)
+        self.input_row = QWidget()
+        self.input_row.setLayout(input_row)
+        input_row.setContentsMargins(0, 0, 0, 0)
+        self.input_row.setVisible(False)
+        self.input_spin.valueChanged.connect(self._on_input_size)
+        ml.addWidget(self.input_row)
         ml.addWidget(self.model_sweep)
         ml.addWidget(self.arch_label)
 
@@ -330,7 +345,10 @@ class WorkloadPanel(QWidget):
         return str(self.family_combo.currentData())
 
     def model_options(self) -> dict[str, Any]:
-        return {"source": self._custom_source} if self.family() == CUSTOM and self._custom_source else {}
+        if self.family() == CUSTOM:
+            return {"source": self._custom_source} if self._custom_source else {}
+        opt = families.get(self.family()).input_option
+        return {opt.key: self._input_sizes.get(self.family(), opt.default)} if opt is not None else {}
 
     def params(self) -> int:
         if not workloads.is_resizable(self.family()):  # its own size, which the slider only shows
@@ -370,9 +388,34 @@ class WorkloadPanel(QWidget):
             self.family_combo.blockSignals(False)
             return
         self._last_family = self.family()
+        opt = families.get(self.family()).input_option
+        self.input_row.setVisible(opt is not None)
+        if opt is not None:
+            self.input_spin.blockSignals(True)
+            self.input_spin.setRange(opt.lo, opt.hi)
+            self.input_spin.setSingleStep(opt.step)
+            self.input_spin.setSuffix(f" {opt.unit}")
+            self.input_spin.setValue(self._input_sizes.get(self.family(), opt.default))
+            self.input_spin.blockSignals(False)
+            self.input_label.setText(opt.label)
+        self._show_fixed_size()
+        self._changed()
+
+    def _show_fixed_size(self) -> None:
         fixed = not workloads.is_resizable(self.family())
         self.model_slider.set_fixed(self.params() if fixed else None)
         self.model_sweep.setEnabled(not fixed)
+
+    def _on_input_size(self, value: int) -> None:
+        opt = families.get(self.family()).input_option
+        if opt is None:
+            return
+        snapped = max(opt.lo, min(opt.hi, round(value / opt.step) * opt.step))
+        if snapped != value:  # a typed size off the model's grid (ViT: multiples of its 16-pixel patches)
+            self.input_spin.setValue(snapped)
+            return
+        self._input_sizes[self.family()] = value
+        self._show_fixed_size()
         self._changed()
 
     def samples(self) -> int:

@@ -97,3 +97,20 @@ def test_your_model_is_never_restored_from_settings(qtbot: Any, settings: Settin
     p = WorkloadPanel(settings)
     qtbot.addWidget(p)
     assert p.family() == "mlp"
+
+
+def test_an_input_size_knob_for_models_that_have_one(panel: WorkloadPanel) -> None:
+    assert not panel.input_row.isVisibleTo(panel)
+    panel.family_combo.setCurrentIndex(panel.family_combo.findData("vit_b_16"))
+    assert panel.input_row.isVisibleTo(panel) and panel.input_spin.value() == 224
+    native = panel.params()
+    panel.input_spin.setValue(70)  # snapped to the 16-pixel patch grid
+    assert panel.input_spin.value() == 64
+    assert panel.plan().model_options == {"image_size": 64}
+    assert panel.params() < native  # fewer positions to embed
+    panel.refresh_estimates()
+    assert "64×64" in panel.arch_label.text()
+    panel.family_combo.setCurrentIndex(panel.family_combo.findData("gpt2_small"))
+    assert panel.input_label.text() == "Sequence length" and panel.input_spin.value() == 256
+    panel.family_combo.setCurrentIndex(panel.family_combo.findData("vit_b_16"))
+    assert panel.input_spin.value() == 64  # remembered per model

@@ -19,6 +19,7 @@ kernels of a step) recorded once on the meta device, so estimates never need the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gpuwise.core.errors import UserInputError
@@ -29,6 +30,19 @@ if TYPE_CHECKING:
     from gpuwise.core.estimate import Op
 
 
+@dataclass(frozen=True)
+class InputOption:
+    """A family's input-size knob (image size, sequence length): its spec key, words and range."""
+
+    key: str
+    label: str
+    unit: str
+    lo: int
+    hi: int
+    default: int
+    step: int = 1
+
+
 class Family:
     """The interface every family supplies (defaults suit fixed-size, traced models)."""
 
@@ -37,6 +51,7 @@ class Family:
     picker_label: str = ""  # for the app's model picker: what it is and what it eats
     resizable: bool = True  # False: one fixed size (the size slider shows it)
     options: tuple[str, ...] = ()  # spec options the family understands (image_size, seq_len, source)
+    input_option: InputOption | None = None  # the input-size knob the app shows, if the family has one
 
     def build_spec(self, target_params: int, options: Mapping[str, Any]) -> dict[str, Any]:
         raise NotImplementedError

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from gpuwise.core.bench.families import Family
+from gpuwise.core.bench.families import Family, InputOption
 from gpuwise.core.bench.families.fixed import FixedFamily, check_size
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ class LanguageModel(FixedFamily):
         self._vocab = vocab
         self._positions = positions
         self._seq_len = seq_len
+        self.input_option = InputOption("seq_len", "Sequence length", "tokens", 2, positions, seq_len)
         self._classes = classes  # None: next-token prediction over the vocabulary
 
     def base_spec(self, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from gpuwise.core.bench.families import Family
+from gpuwise.core.bench.families import Family, InputOption
 from gpuwise.core.bench.families.fixed import FixedFamily, check_size
 
 if TYPE_CHECKING:
@@ -51,12 +51,13 @@ class TorchvisionClassifier(FixedFamily):
         self.label = label
         self.picker_label = f"{label} (torchvision, {note})"
         self._builder = builder
-        self._min_size = min_size
-        self._multiple = multiple
+        self.input_option = InputOption("image_size", "Image size", "px", min_size, 1024, NATIVE_IMAGE_SIZE, multiple)
 
     def base_spec(self, options: Mapping[str, Any]) -> dict[str, Any]:
         size = options.get("image_size") or NATIVE_IMAGE_SIZE
-        size = check_size(size, "image size", self._min_size, 1024, self._multiple)
+        opt = self.input_option
+        assert opt is not None
+        size = check_size(size, "image size", opt.lo, opt.hi, opt.step)
         return {
             "family": self.key,
             "image_size": size,
