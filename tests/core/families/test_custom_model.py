@@ -123,3 +123,19 @@ def test_a_report_with_a_broken_trace_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps(raw))
     with pytest.raises(UserInputError, match=r"trace\.ops"):
         load_report(path)
+
+
+def test_advising_on_a_report_runs_none_of_the_code_it_names(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    path = _write(tmp_path, GOOD)
+    out = tmp_path / "r.json"
+    assert cli.main(["bench", "--model", f"{path}:build", "--samples", "200", "--devices", "cpu", "--budget", "1",
+                     "--no-micro", "--out", str(out)]) == 0  # fmt: skip
+    custom._LOADED.clear()  # a new session
+    families.forget()
+    marker = tmp_path / "ran"
+    path.write_text(f"open({str(marker)!r}, 'w').close()\n" + GOOD)  # would leave a trace if imported
+    capsys.readouterr()
+    assert cli.main(["advise", str(out)]) == 0
+    assert "m.py:build" in capsys.readouterr().out
+    assert not marker.exists()
