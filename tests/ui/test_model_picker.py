@@ -114,3 +114,25 @@ def test_an_input_size_knob_for_models_that_have_one(panel: WorkloadPanel) -> No
     assert panel.input_label.text() == "Sequence length" and panel.input_spin.value() == 256
     panel.family_combo.setCurrentIndex(panel.family_combo.findData("vit_b_16"))
     assert panel.input_spin.value() == 64  # remembered per model
+
+
+def test_a_known_model_chosen_last_time_does_not_load_torch_before_the_window(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    ini = tmp_path / "s.ini"
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from gpuwise.ui.settings import Settings\n"
+        "from gpuwise.ui.workload_panel import WorkloadPanel\n"
+        f"s = Settings.at_path({str(ini)!r}); s.set('workload/family', 'resnet50')\n"
+        "p = WorkloadPanel(s); p.show(); app.processEvents()\n"
+        "assert p.family() == 'resnet50' and p.params() == 25_557_032, (p.family(), p.params())\n"
+        "assert 'torch' not in sys.modules, 'torch was imported to show a known model'\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr

@@ -101,3 +101,18 @@ def test_traced_flops_and_bytes_grow_with_the_batch(batch: int) -> None:
     assert sum(o.flops for o in two) == pytest.approx(2 * sum(o.flops for o in one), rel=1e-9)
     assert sum(o.bytes for o in two) > sum(o.bytes for o in one)
     assert all(o.min_dim >= 0 for o in two)
+
+
+def test_the_shipped_native_traces_match_a_fresh_trace() -> None:
+    """resources/known_model_traces.json (regenerate: python -m gpuwise.core.bench.families.fixed)."""
+    from gpuwise.core.bench.families.fixed import KNOWN_TRACES
+    from gpuwise.core.resources import load_json_resource
+
+    shipped = load_json_resource(KNOWN_TRACES)["specs"]
+    assert set(shipped) == {n for n in families.names() if not workloads.is_resizable(n) and n != "custom"}
+    for name in ("resnet18", "bert_base"):  # a fresh trace of each costs a second or two
+        fam = families.get(name)
+        spec = fam.base_spec({})  # type: ignore[attr-defined]
+        fresh = fam._trace(spec)  # type: ignore[attr-defined]
+        assert shipped[name]["trace"] == fresh
+        assert workloads.build_spec(name, 1)["trace"] == fresh

@@ -70,6 +70,57 @@ def _is_shape(v: Any, allow_empty: bool = False) -> bool:
             and all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 1 << 24 for d in v))  # fmt: skip
 
 
+KNOWN_TRACES = "known_model_traces.json"
+_SHIPPED: dict[str, Any] | None = None
+
+
+def _shipped_trace(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The shipped trace of a known model at this exact spec (its native input size), else None.
+
+    Tracing a ResNet or BERT costs about a second and imports torch; the app's model picker shows these models
+    before torch has loaded, so their native-size traces ship with gpuwise (``resources/known_model_traces.json``,
+    written by ``python -m gpuwise.core.bench.families.fixed``; a test checks them against a fresh trace).
+    """
+    global _SHIPPED
+    if _SHIPPED is None:
+        from gpuwise.core.resources import load_json_resource
+
+        try:
+            _SHIPPED = dict(load_json_resource(KNOWN_TRACES).get("specs", {}))
+        except (OSError, ValueError, AttributeError):
+            _SHIPPED = {}
+    shipped = _SHIPPED.get(str(spec["family"]))
+    if not isinstance(shipped, dict):
+        return None
+    base = {k: v for k, v in shipped.items() if k not in ("trace", "params")}
+    if base != spec or check_traced_spec(shipped) is not None:
+        return None
+    return dict(shipped["trace"])
+
+
+def write_known_traces(path: str) -> None:
+    """Trace every known model at its native size and write them as the shipped resource."""
+    import json
+
+    import torch
+
+    from gpuwise.core.bench import families
+
+    specs = {}
+    for name in families.names():
+        fam = families.get(name)
+        if not fam.resizable and name != "custom":  # (run as __main__, this module's classes are copies)
+            spec = fam.base_spec({})  # type: ignore[attr-defined]
+            spec["trace"] = fam._trace(spec)  # type: ignore[attr-defined]
+            spec["params"] = spec["trace"]["params"]
+            specs[name] = spec
+    doc = {"about": "meta-device traces of the known models at their native input sizes (see fixed.py)",
+           "torch": torch.__version__.split("+")[0], "specs": specs}  # fmt: skip
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, separators=(",", ":"))
+        f.write("\n")
+
+
 class FixedFamily(Family):
     resizable = False
 
@@ -97,10 +148,10 @@ class FixedFamily(Family):
             return dict(self._current)
         spec = self.base_spec(options)
         key = repr(sorted(spec.items()))
-        trace = self._traces.get(key)
+        trace = self._traces.get(key) or _shipped_trace(spec)
         if trace is None:
             trace = self._trace(spec)
-            self._traces[key] = trace
+        self._traces[key] = trace
         spec["trace"] = trace
         spec["params"] = trace["params"]
         self._current = spec
@@ -180,3 +231,11 @@ class FixedFamily(Family):
 
     def param_tensors(self, spec: dict[str, Any]) -> int | None:
         return int(spec["trace"]["param_tensors"])
+
+
+if __name__ == "__main__":
+    import sys
+
+    from gpuwise.core.resources import resource_path
+
+    write_known_traces(sys.argv[1] if len(sys.argv) > 1 else str(resource_path(KNOWN_TRACES)))
