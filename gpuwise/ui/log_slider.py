@@ -108,6 +108,9 @@ class LogSlider(QWidget):
         return min(range(len(self._stops)), key=lambda i: abs(math.log(self._stops[i]) - lv))
 
     def set_real_value(self, value: float) -> None:
+        if self._free_index is not None:  # showing a fixed value: this is where the slider returns to
+            self._free_index = self.index_of(value)
+            return
         self.slider.setValue(self.index_of(value))
 
     def text(self) -> str:

@@ -92,6 +92,16 @@ def test_an_error_in_your_code_is_a_plain_text_dialog(qtbot: Any, panel: Workloa
     box.close()
 
 
+def test_a_known_model_restored_from_settings_shows_its_own_size(qtbot: Any, settings: Settings) -> None:
+    settings.set("workload/family", "resnet50")
+    settings.set("workload/params", 20_000)
+    p = WorkloadPanel(settings)
+    qtbot.addWidget(p)
+    assert p.model_slider.text() == "25.6 M params (fixed)"
+    p.family_combo.setCurrentIndex(p.family_combo.findData("mlp"))
+    assert p.params() == 20_000  # the saved size of the sized families comes back
+
+
 def test_your_model_is_never_restored_from_settings(qtbot: Any, settings: Settings) -> None:
     settings.set("workload/family", "custom")
     p = WorkloadPanel(settings)
