@@ -2,12 +2,16 @@
 
 The model, per training step (forward, cross-entropy, backward, optimizer step), for one device:
 
-* The step is split into the kernels eager PyTorch runs: matrix products / convolutions (forward, grad-input,
-  grad-weight), and memory-bound element-wise kernels (ReLU, pooling, LayerNorm, residual adds, bias grads).
-  Matrix-product FLOPs are rescaled so their total equals ``FlopCounterMode``'s count when that is available.
-* Each matrix product takes ``max(FLOPs / (peak x efficiency), bytes / bandwidth)``: efficiency is a device's
-  large-matrix efficiency times ``d / (d + d0)``, where ``d`` is the product's smallest dimension (small
-  products cannot fill wide SIMD units or a GPU's many cores). Element-wise kernels take ``bytes / bandwidth``.
+* The step is split into the kernels eager PyTorch runs (``core.step_ops``): matrix products / convolutions
+  (forward, grad-input, grad-weight), and memory-bound element-wise kernels (activations, pooling, normalisation,
+  softmax, residual adds, bias grads). Matrix-product FLOPs are rescaled so their total equals
+  ``FlopCounterMode``'s count when that is available.
+* Each matrix product takes ``max(FLOPs / (peak x efficiency), bytes / bandwidth)``: efficiency is the device's
+  large-matrix efficiency at that precision times ``d / (d + d0)``, where ``d`` is the product's smallest
+  dimension (small products cannot fill wide SIMD units or a GPU's many cores). On a GPU ``d0`` is proportional to
+  its ridge point (achieved FLOP/s over bytes/s): an H100 needs larger products than an A100 to be busy, which is
+  why published H100/A100 training ratios (1.3-2x) follow bandwidth more than peak (3x). Element-wise kernels and
+  the optimizer take ``bytes / bandwidth``.
 * The optimizer streams its state: torch's default (foreach) Adam reads and writes about 72 bytes per fp32
   parameter (7 passes over parameters, gradients and two moments); plain SGD 12.
 * Every kernel costs a dispatch on the host (the Python/ATen overhead of eager mode). On a CPU it adds to the
@@ -19,8 +23,12 @@ The CPU is modelled from THIS machine's micro-benchmarks in a report (matmul GFL
 development VM (AMD EPYC, AVX2), in a quiet moment, ``benchmarks/estimator_fidelity.py`` measured a median error
 of 4 % over 9 points: MLPs 50k-20M parameters within 13 %, CNNs within 2 %, small transformers 17-32 % low (their
 many small layout copies are not all modelled). On a busy machine measurements swing far more than that.
-GPU constants are public-spec peaks with efficiency factors from common experience, not calibrated here: GPU
-estimates carry a wider uncertainty band and are always labeled.
+GPUs are modelled from the catalog: spec-sheet peaks times the share large products reach in published
+measurements (or the documented default of the card's class), measured or default streaming bandwidth, and a few
+global constants chosen on the calibration rows of published training throughput (resources/
+published_training.json). ``benchmarks/estimator_published.py`` prints the errors: held-out median 10.7 %
+absolute and 10.0 % on GPU-to-GPU ratios. Each estimate carries a band from its parts' own uncertainty
+(``StepEstimate.band``); GPU estimates are always labeled.
 """
 
 from __future__ import annotations
