@@ -205,14 +205,18 @@ def cpu_model(report: Report | None = None) -> DeviceModel:
 
 # GPU constants. Device side: each GPU's large-matrix-product efficiency per precision and its streaming bandwidth
 # come from the catalog: published third-party measurements where they exist (resources/gpus.json, "achieved", each
-# with source and date), else the documented default of the card's efficiency class. Calibrated on the published
-# training throughput in resources/published_training.json (the "calibration" sets only; benchmarks/
-# estimator_published.py prints the held-out error): products whose smallest dimension is ~d0 reach half their
-# large-matrix efficiency; cuDNN convolutions reach ``conv_rel`` of the matrix-product efficiency; a kernel takes at
-# least ~4 µs. Host side calibrated on a lent H200 with a 2.1 GHz Xeon host (2026-11-26, torch 2.11, 16 MLP points
-# 100k-50M params, fp32/tf32/bf16/fp16): eager PyTorch costs ~40 µs of host time per kernel with autograd, ~0.2 ms
-# per step for the batch gather and copy, ~0.5 ms for Adam's launch (median error there 6 %; it was 2.5x too
-# optimistic with the textbook 10 µs per kernel). Small models are bound by this host floor, not by the GPU.
+# with source and date), else the documented default of the card's efficiency class. Five global constants were
+# chosen on the calibration rows of resources/published_training.json (`benchmarks/estimator_published.py --fit`;
+# the held-out rows never): a product reaches half its large-matrix efficiency when its smallest dimension is
+# ``gemm_d0_ridge`` x the GPU's ridge point (convolutions: ``conv_d0_ridge`` x); tensor-core convolutions are as
+# efficient as products (``conv_rel``; the search prefers 1.2 by under 1.5 points, but no convolution is assumed
+# faster than a product), fp32 ones twice (``conv_rel_fp32``: cuDNN's Winograd/FFT algorithms do fewer
+# multiplications than the direct count); memory-bound kernels reach 60 % of the streaming rate (``bw_rel``: small,
+# strided and unfused kernels). A kernel takes at least ~4 µs. Host side calibrated on a lent H200 with a 2.1 GHz
+# Xeon host (2026-11-26, torch 2.11, 16 MLP points 100k-50M params, fp32/tf32/bf16/fp16): eager PyTorch costs
+# ~40 µs of host time per kernel with autograd, ~0.2 ms per step for the batch gather and copy, ~0.5 ms for Adam's
+# launch (median error there 4-6 %; it was 2.5x too optimistic with the textbook 10 µs per kernel). Small models
+# are bound by this host floor, not by the GPU.
 _GPU = {"gemm_d0": 128.0, "conv_d0": 64.0, "gemm_d0_ridge": 2.0, "conv_d0_ridge": 0.5, "conv_rel": 1.0,
         "conv_rel_fp32": 2.0, "bw_rel": 0.6,
         "dispatch": 40e-6, "floor": 4e-6, "base": 0.2e-3, "opt_base": 0.5e-3, "opt_tensor": 2e-6}  # fmt: skip
