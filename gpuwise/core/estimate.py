@@ -594,8 +594,10 @@ def estimate_point(
     epoch_s = spe * est.step_s
     weights_s = (4 * int(spec["params"]) / (model.host_link_gbs * 1e9)) if model.host_link_gbs else 0.0
     fixed = model.fixed_overhead_s + weights_s
-    lo, hi = est.step_s / model.spread, est.step_s * model.spread
-    basis = f"{est.basis}; ±{model.spread:g}× band; limited by {est.bound}"
+    # the same band the verdict uses (StepEstimate.band), so a chart point and the card's row agree
+    lo, hi = est.band if est.band[1] > 0 else (est.step_s / model.spread, est.step_s * model.spread)
+    lo, hi = min(lo, est.step_s), max(hi, est.step_s)
+    basis = f"{est.basis}; band {lo / est.step_s:.2g}–{hi / est.step_s:.2g}× the step; limited by {est.bound}"
     common: dict[str, Any] = dict(
         device=model.name, family=str(spec["family"]), params=int(spec["params"]), architecture=dict(spec),
         samples=samples, batch_size=batch_size, epochs=epochs, precision=precision, threads=model.threads,
