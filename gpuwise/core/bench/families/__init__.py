@@ -27,7 +27,7 @@ from gpuwise.core.errors import UserInputError
 if TYPE_CHECKING:
     import torch
 
-    from gpuwise.core.estimate import Op
+    from gpuwise.core.step_ops import Op
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from gpuwise.core.units import format_count
 if TYPE_CHECKING:
     import torch
 
-    from gpuwise.core.estimate import Op
+    from gpuwise.core.step_ops import Op
 
 _DTYPE_BYTES = {"float32": 4, "int64": 8}
 

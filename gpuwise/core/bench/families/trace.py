@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-    from gpuwise.core.estimate import Op
+    from gpuwise.core.step_ops import Op
 
 _B1, _B2 = 2, 4  # the two traced batch sizes (BatchNorm needs more than one sample)
 _CONV = ("convolution", "convolution_backward", "_convolution", "cudnn_convolution", "_slow_conv2d_forward",
@@ -143,7 +143,7 @@ def traced_flops(trace: dict[str, Any], batch_size: int) -> float:
 
 def traced_ops(trace: dict[str, Any], batch_size: int, precision: str, input_bytes: int) -> list[Op]:
     """The step's kernels at ``batch_size`` as the estimator's ``Op``s (activations at ``precision``)."""
-    from gpuwise.core.estimate import Op
+    from gpuwise.core.step_ops import Op
 
     act = {"bf16": 0.5, "fp16": 0.5}.get(precision, 1.0)  # traced in fp32; weights stay fp32
     b = batch_size
