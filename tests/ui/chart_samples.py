@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gpuwise.core.bench.workloads import build_spec
 from gpuwise.core.report import MicroResult, Point, Report, StepStats
 
 SAMPLES = (1_000, 10_000, 100_000, 1_000_000)
@@ -25,7 +26,7 @@ CROSSOVER_A10G = 15_000.0
 def point(device: str, samples: int, epoch_s: float | None, *, status: str = "ok", **kw: Any) -> Point:
     ok = status == "ok"
     fields: dict[str, Any] = dict(
-        device=device, family="mlp", params=PARAMS, architecture={"family": "mlp"}, samples=samples,
+        device=device, family="mlp", params=PARAMS, architecture=build_spec("mlp", PARAMS), samples=samples,
         batch_size=128, epochs=1, precision="fp32", threads=2 if device == "cpu" else 0, optimizer="adam",
         status=status, message="" if ok else "CUDA out of memory. Tried to allocate 2.00 GiB",
         device_name="Test CPU" if device == "cpu" else "Test GPU",
