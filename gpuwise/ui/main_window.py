@@ -32,6 +32,7 @@ from gpuwise.core.report import MicroResult, Point, Report, load_report, save_re
 from gpuwise.core.resources import resource_path
 from gpuwise.core.units import format_duration
 from gpuwise.ui.monitor_sampler import SamplerLike
+from gpuwise.ui.plain_text import plain_label, plain_message_box
 from gpuwise.ui.settings import Settings
 from gpuwise.ui.worker import BackgroundCall, RunSweep, SweepRunner
 from gpuwise.ui.workload_panel import WorkloadPanel
@@ -311,10 +312,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.status_label = QtWidgets.QLabel("Ready. Choose a workload on the left and press Run (Ctrl+R).")
+        ready = "Ready. Choose a workload on the left and press Run (Ctrl+R)."
+        self.status_label = plain_label(QtWidgets.QLabel(ready))  # quotes file names and report strings
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status_label.setMinimumWidth(120)
-        self.machine_label = QtWidgets.QLabel()
+        self.machine_label = plain_label(QtWidgets.QLabel())  # a report's machine: any text
         self.machine_label.setEnabled(False)
         self.progress = QtWidgets.QProgressBar()
         self.progress.setRange(0, 1000)
@@ -720,6 +722,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """A window-modal message that does not block the event loop (runs and the monitor go on)."""
         icon = QtWidgets.QMessageBox.Icon.Warning if warning else QtWidgets.QMessageBox.Icon.Information
         box = QtWidgets.QMessageBox(icon, title, text, QtWidgets.QMessageBox.StandardButton.Ok, self)
+        plain_message_box(box)  # messages quote files and devices: never render them as HTML
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         self.last_message_box = box

@@ -53,6 +53,7 @@ from gpuwise.core.verdict import (
     compute_verdict,
     format_usd,
 )
+from gpuwise.ui.plain_text import plain_label, plain_tooltip
 
 _log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ class VerdictCard(QWidget):
         title.setFont(f)
         outer.addWidget(title)
 
-        self.sentence_label = QLabel(self)
+        self.sentence_label = plain_label(QLabel(self))  # verdict texts quote report strings
         self.sentence_label.setObjectName("verdictSentence")
         self.sentence_label.setWordWrap(True)
         self.sentence_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -184,12 +185,12 @@ class VerdictCard(QWidget):
         self.sentence_label.setFont(sf)
         outer.addWidget(self.sentence_label)
 
-        self.estimate_label = QLabel(self)
+        self.estimate_label = plain_label(QLabel(self))
         self.estimate_label.setWordWrap(True)
         self.estimate_label.setStyleSheet("color: palette(mid);")
         outer.addWidget(self.estimate_label)
 
-        self.message_label = QLabel(self)
+        self.message_label = plain_label(QLabel(self))
         self.message_label.setObjectName("verdictMessage")
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("color: #c62828;")
@@ -226,7 +227,7 @@ class VerdictCard(QWidget):
         grid.addWidget(self.gpu_caption, 2, 0)
         grid.addWidget(self.gpu_spin, 2, 1)
         grid.addWidget(self.gpu_preset, 3, 0, 1, 2)
-        self.price_note = QLabel("List prices on a date: edit them to yours.", self)
+        self.price_note = plain_label(QLabel("List prices on a date: edit them to yours.", self))
         self.price_note.setWordWrap(True)
         self.price_note.setStyleSheet("color: palette(mid);")
         grid.addWidget(self.price_note, 4, 0, 1, 2)
@@ -288,7 +289,7 @@ class VerdictCard(QWidget):
         outer.insertWidget(self._table_slot, self.table)
         outer.insertWidget(self._table_slot + 1, self.legend_label)
 
-        self.details_label = QLabel(self)
+        self.details_label = plain_label(QLabel(self))
         self.details_label.setObjectName("verdictDetails")
         self.details_label.setWordWrap(True)
         self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -613,7 +614,7 @@ class VerdictCard(QWidget):
                    f"hour: {format_usd(d.cost_hourly_usd)}")  # fmt: skip
             for c, text in enumerate((name, time, speed, cost, pays)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(tip)
+                item.setToolTip(plain_tooltip(tip))
                 if c in NUMERIC_COLUMNS:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if d.estimated:
