@@ -10,9 +10,10 @@ import itertools
 import math
 import statistics
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from gpuwise.core.decide import PriceBook, billed_cost, cost_crossovers, decide_costs, format_ratio, format_usd
 from gpuwise.core.report import MicroResult, Point
 from gpuwise.core.units import format_bytes, format_count, format_duration, format_rate
 
@@ -63,6 +64,10 @@ class HLine:
     y: float
     label: str
     role: str  # "break-even" or "peak"
+    device: str | None = None  # a GPU's own break-even line is drawn in its colour
+    estimated: bool = False
+    variant: int = 0
+    short: str = ""  # the label on the line itself
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class Crossover:
     text: str  # e.g. "GPU pays above ~3.2M params"
     series_estimated: bool = False  # the curve is a catalog GPU's (its colour comes from the estimate hues)
     variant: int = 0
+    y: float = 0.0  # the GPU's own break-even price ratio, where the star sits
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ class ChartInputs:
     estimates: list[Point]
     micro: list[MicroResult]
     machine: dict[str, Any]
-    price_ratio: float = DEFAULT_PRICE_RATIO
+    pricing: PriceBook = field(default_factory=lambda: PriceBook.flat(DEFAULT_PRICE_RATIO))
     # What the person picked above the charts. None: the default (the largest size measured).
     model_size: int | None = None
     metric: Metric = "epoch"
@@ -559,7 +565,7 @@ def _cpu_partner(gpu: Point, cpus: list[Point]) -> Point | None:
 
 def speedup_model(inputs: ChartInputs) -> ChartModel:
     pts = inputs.all_points
-    k = inputs.price_ratio
+    book = inputs.pricing
     ok = [p for p in pts if p.status == "ok"]
     cpus = [p for p in ok if is_cpu(p.device)]
     pairs: list[tuple[Point, Point, tuple[str, float, float, str]]] = []
@@ -588,14 +594,27 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
     rows: list[dict[str, Any]] = []
     crossovers: list[Crossover] = []
     notes: list[Note] = []
+    hlines: dict[float, HLine] = {}
     for key, group in groups.items():
         g0 = group[0][0]
         name = _series_name(g0, dims)
+        gpu_price = book.gpu(split_device(g0.device)[0]) if not g0.estimated else book.gpu(g0.device)
+        k = gpu_price / book.cpu_per_hour
         by_x = {getattr(g, x_dim): (g, c, b) for g, c, b in group}
         marks = []
+        cpu_costs: list[float] = []
+        gpu_costs: list[float] = []
         for x in sorted(by_x):
             g, c, (basis, cv, gv, unit) = by_x[x]
             speedup = gv / cv if unit == "samples/s" else cv / gv
+            if unit == "s":  # what each job costs, billed as the verdict bills it
+                c_cost = billed_cost(cv, book.cpu_per_hour, book.billing)
+                g_cost = billed_cost(gv, gpu_price, book.billing)
+            else:  # a throughput alone has no job length: cost in proportion to time
+                c_cost, g_cost = book.cpu_per_hour / cv, gpu_price / gv
+            cpu_costs.append(c_cost)
+            gpu_costs.append(g_cost)
+            pays = decide_costs((c_cost, c_cost), (g_cost, g_cost)) == "pays"
             kind: Kind = "estimate" if (g.estimated or c.estimated) else "measured"
             extrapolated = g.epoch_time_extrapolated or c.epoch_time_extrapolated
             if kind == "measured" and basis != "throughput" and extrapolated:
@@ -604,7 +623,8 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             tip = (
                 f"{_point_header(g)}\nspeedup {speedup:.3g}× on {basis}: "
                 f"cpu {fmt(cv)} vs {g.device} {fmt(gv)}\n"
-                f"{'pays' if speedup >= k else 'does not pay'} at price ratio {k:g}×\n{_kind_line(g, kind)}"
+                f"{'pays' if pays else 'does not pay'}: job {format_usd(g_cost)} vs {format_usd(c_cost)} on the CPU "
+                f"(price ratio {format_ratio(k)})\n{_kind_line(g, kind)}"
             )
             marks.append(Mark(float(x), speedup, kind, tip))
             row = _blank_row(SPEEDUP_COLUMNS)
@@ -621,7 +641,12 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         )  # fmt: skip
         xs = [m.x for m in marks]
         ys = [m.y for m in marks]
-        found = find_crossovers(xs, ys, k)
+        found = cost_crossovers(xs, cpu_costs, gpu_costs)
+        paying = [decide_costs((c, c), (g, g)) == "pays" for c, g in zip(cpu_costs, gpu_costs, strict=True)]
+        if round(k, 6) not in hlines:
+            hlines[round(k, 6)] = HLine(k, "", "break-even", g0.device, g0.estimated, variants[key])
+        line = hlines[round(k, 6)]
+        hlines[round(k, 6)] = replace(line, label=(line.label + ", " if line.label else "") + name)
         prefix = f"{name}: " if multi else ""
         # The name already says "(estimate)" for a catalog GPU; say it wherever the name is not shown or silent.
         suffix = " (estimate)" if estimated and (not multi or not g0.estimated) else ""
@@ -629,7 +654,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             word = "above" if direction == "up" else "below"
             text = f"{prefix}GPU pays {word} ~{format_count(x_star)} {x_unit}{suffix}"
             crossovers.append(
-                Crossover(name, g0.device, x_star, direction, estimated, text, g0.estimated, variants[key])
+                Crossover(name, g0.device, x_star, direction, estimated, text, g0.estimated, variants[key], y=k)
             )
             notes.append(Note(text, g0.device, g0.estimated, variants[key], priority=1))
             row = _blank_row(SPEEDUP_COLUMNS)
@@ -637,10 +662,10 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
                        **{x_dim: x_star})  # fmt: skip
             rows.append(row)
         if not found and ys:
-            if min(ys) >= k:
-                text = f"{prefix}GPU pays at every size measured (≥ {min(ys):.2g}×){suffix}"
+            if all(paying):
+                text = f"{prefix}GPU pays at every size measured (≥ {format_ratio(min(ys))}){suffix}"
             else:
-                text = f"{prefix}GPU does not pay at any size measured (best {max(ys):.2g}×){suffix}"
+                text = f"{prefix}GPU does not pay at any size measured (best {format_ratio(max(ys))}){suffix}"
             notes.append(Note(text, g0.device, g0.estimated, variants[key]))
     failed = [p for p in pts if p.status != "ok" and chosen_samples in (None, p.samples)]
     for r in _failure_rows(failed, (*SPEEDUP_COLUMNS, "device")):
@@ -666,11 +691,22 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         rows=rows,
         series=series,
         failures=_failures(failed, lambda p: float(getattr(p, x_dim))),
-        hlines=[HLine(k, f"break-even: GPU price/hour = {k:g}× CPU's", "break-even")],
+        hlines=_break_even_lines(list(hlines.values())),
         crossovers=crossovers,
         notes=notes,
         placeholder=placeholder,
     )
+
+
+def _break_even_lines(lines: list[HLine]) -> list[HLine]:
+    """One break-even line per price ratio, named by the GPUs it is for (one line for all: no names needed)."""
+    out = []
+    for h in lines:
+        who = f" ({h.label})" if len(lines) > 1 else ""
+        out.append(replace(h, label=f"break-even: GPU price/hour = {format_ratio(h.y)} CPU's{who}",
+                           short=f"break-even {format_ratio(h.y)}{who}",
+                           device=h.device if len(lines) > 1 else None))  # fmt: skip
+    return out
 
 
 def find_crossovers(xs: list[float], ys: list[float], level: float) -> list[tuple[float, Literal["up", "down"]]]:
