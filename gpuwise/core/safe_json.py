@@ -252,7 +252,9 @@ def parse_json(data: bytes | str, *, what: str = "file", max_depth: int = MAX_DE
                           parse_constant=_constant)  # fmt: skip
     except _Refused as e:
         raise UserInputError(f"{what} is refused: {e}") from None
-    except (ValueError, RecursionError, MemoryError) as e:
+    except RecursionError:  # unbalanced brackets hide their depth from the check above
+        raise UserInputError(f"{what} nests arrays/objects too deeply and is not valid JSON") from None
+    except (ValueError, MemoryError) as e:
         # ValueError covers json.JSONDecodeError and Python's own integer-length limit
         raise UserInputError(f"{what} is not valid JSON ({_short(e)})") from None
 
