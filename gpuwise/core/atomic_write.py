@@ -52,16 +52,15 @@ def resolve_target(path: str | os.PathLike[str]) -> tuple[Path, os.stat_result |
     Raises UserInputError when the target exists and is not a regular file.
     """
     p = Path(path)
-    real = Path(os.path.realpath(p)) if p.is_symlink() else p
     try:
-        st = os.stat(real)
+        st = os.stat(p)  # follows every link, /dev/stdout's to a pipe or a terminal included
     except FileNotFoundError:
-        return real, None
+        st = None
     except OSError as e:
         raise UserInputError(f"cannot write {p}: {e.strerror or e}") from None
-    if not stat.S_ISREG(st.st_mode):
-        shown = f"{p} (a link to {real})" if real != p else str(p)
-        raise UserInputError(f"cannot write {shown}: it is {_kind(st.st_mode)}; gpuwise only replaces files")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise UserInputError(f"cannot write {p}: it is {_kind(st.st_mode)}; gpuwise only replaces files")
+    real = Path(os.path.realpath(p)) if p.is_symlink() else p
     return real, st
 
 
