@@ -204,11 +204,14 @@ def check_spec(spec: Any, family: str, where: str = "architecture") -> None:
         dims("channels", (3, 3))
     elif spec["d_model"] % spec["n_heads"]:
         raise UserInputError(f"{where}: d_model {spec['d_model']} is not a multiple of n_heads {spec['n_heads']}")
-    act = spec.get("activation", "ReLU")
+    act = spec.get("activation")
     if act not in ACTIVATIONS:
         raise UserInputError(f"{where}.activation {act!r:.40} is not one of {', '.join(ACTIVATIONS)}")
-    if count_params(spec) > MAX_PARAMS * 10:
-        raise UserInputError(f"{where} describes a model of {count_params(spec):,} parameters (absurd)")
+    counted = count_params(spec)
+    if counted > MAX_PARAMS * 10:
+        raise UserInputError(f"{where} describes a model of {counted:,} parameters (absurd)")
+    if spec.get("params") != counted:  # the verdict matches points by it: it must be the layers' count
+        raise UserInputError(f"{where}.params {spec.get('params')!r:.40} is not the count of its layers ({counted:,})")
 
 
 # ---------------------------------------------------------------- shape-only facts (pure Python)
