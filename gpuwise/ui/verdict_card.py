@@ -502,7 +502,7 @@ class VerdictCard(QWidget):
                 p.device != "cpu" and p.status == "ok" and not p.estimated for p in self._report.points)  # fmt: skip
             target = "the measured GPU" if measured else (self._gpu_name or "the first compared GPU")
         self.gpu_caption.setText(f"GPU price ({target})" if len(target) <= 16 else "GPU price")
-        self.gpu_spin.setToolTip(f"What the GPU machine costs per hour (this price is for the {target})")
+        self.gpu_spin.setToolTip(plain_tooltip(f"What the GPU machine costs per hour (this price is for the {target})"))
         self.price_note.setText(f"GPU price is for the {target}. List prices on a date: edit them to yours.")
 
     # -- comparison ----------------------------------------------------------------------------------------
