@@ -185,7 +185,7 @@ def load_report(path: str | os.PathLike[str], *, progress: LoadProgress | None =
         return parse_report(data, source=str(p), progress=progress, cancel=cancel)
 
 
-def parse_report(text: str | bytes, *, source: str = "report", progress: LoadProgress | None = None,
+def parse_report(text: str | bytes | bytearray, *, source: str = "report", progress: LoadProgress | None = None,
                  cancel: CancelToken | None = None) -> Report:  # fmt: skip
     try:
         data = parse_json(text, what=source)
