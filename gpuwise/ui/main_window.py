@@ -318,6 +318,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
         ready = "Ready. Choose a workload on the left and press Run (Ctrl+R)."
+        if self.settings.problem:  # a settings file that could not be read: say so once, where it is seen
+            ready = f"Settings not loaded: {self.settings.problem}."
         self.status_label = plain_label(QtWidgets.QLabel(ready))  # quotes file names and report strings
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status_label.setMinimumWidth(120)

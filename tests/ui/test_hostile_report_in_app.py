@@ -4,6 +4,7 @@ keeps working; a FIFO or a device never hangs the window."""
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -142,3 +143,33 @@ def test_closing_while_a_report_loads_cancels_it(qtbot: Any, window: MainWindow,
         window.close()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
     assert not window.is_loading()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs exist on POSIX only")
+@pytest.mark.timeout(60)
+def test_a_fifo_as_the_settings_file_does_not_hang_the_start(qtbot: Any, tmp_path: Path) -> None:
+    fifo = tmp_path / "gpuwise.ini"
+    os.mkfifo(fifo)  # Qt would read it whole and block for good before the window showed
+    settings = Settings.at_path(str(fifo))
+    assert "named pipe" in settings.problem
+    settings.set("files/last_dir", "/x")
+    assert settings.get_str("files/last_dir", "") == "/x"  # works, in a scratch file
+    w = MainWindow(settings, sampler=FakeSampler(), monitor_threaded=False, discover=fake_inventory,
+                   data_dir=tmp_path / "data")  # fmt: skip
+    qtbot.addWidget(w)
+    assert "Settings not loaded" in w.status_label.text() and "named pipe" in w.status_label.text()
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # left alone
+
+
+def test_the_default_settings_file_is_checked_too(tmp_path: Path) -> None:
+    from gpuwise.ui import settings as settings_mod
+
+    path = settings_mod._default_settings_file()
+    assert path is not None and path.name == "gpuwise.conf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b" " * (2 << 20))
+    try:
+        assert "too large" in Settings().problem
+    finally:
+        path.unlink()
+    assert Settings().problem == ""
