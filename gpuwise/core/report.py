@@ -377,6 +377,9 @@ def _point(raw: Any, where: str) -> Point:
             ci95=lo_hi,
             n=_int(st_raw, "n", w, hi=1e9) or 0,
         )
+    params = _int(raw, "params", where, lo=1, hi=_MAX_PARAMS) or 0
+    if arch.get("params") != params:  # gpuwise writes the spec's own count; the verdict pairs points by it
+        raise ReportError(f"{where}.params {params} is not its architecture's count ({arch.get('params')!r:.40})")
     mem = _int(raw, "peak_memory_bytes", where, optional=True, hi=_MAX_BYTES)
     est_mem = _int(raw, "estimated_memory_bytes", where, optional=True, hi=_MAX_BYTES)
     resident = _int(raw, "dataset_resident_samples", where, optional=True, hi=_MAX_SAMPLES)
@@ -386,7 +389,7 @@ def _point(raw: Any, where: str) -> Point:
     return Point(
         device=_get(raw, "device", str, where),
         family=family,
-        params=_int(raw, "params", where, lo=1, hi=_MAX_PARAMS) or 0,
+        params=params,
         architecture=arch,
         samples=_int(raw, "samples", where, lo=1, hi=_MAX_SAMPLES) or 0,
         batch_size=_int(raw, "batch_size", where, lo=1, hi=1e9) or 0,
