@@ -95,6 +95,7 @@ def _price(charts: Any, args: argparse.Namespace, report: Any, ratio: float | No
               f"{charts.price_ratio():g}×", file=sys.stderr)  # fmt: skip
         return
     charts.set_pricing(verdict.price_book())
+    charts.set_job_epochs(verdict.workload.epochs)
     charts.set_estimates(estimate_points_like(report, [g.device for g in verdict.gpus if g.estimated],
                                               flops_method="analytic"))  # fmt: skip
 

@@ -13,7 +13,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from gpuwise.core.decide import PriceBook, billed_cost, cost_crossovers, decide_costs, format_ratio, format_usd
+from gpuwise.core.decide import (
+    PAYS_WORDS,
+    Billing,
+    PriceBook,
+    cost_crossovers,
+    cost_range,
+    decide_costs,
+    format_ratio,
+    format_usd,
+)
 from gpuwise.core.report import MicroResult, Point
 from gpuwise.core.units import format_bytes, format_count, format_duration, format_rate
 
@@ -140,6 +149,8 @@ class ChartInputs:
     model_size: int | None = None
     metric: Metric = "epoch"
     speedup_samples: int | None = None
+    # The job the verdict prices: the speedup chart compares times to train this many epochs (None: as measured)
+    job_epochs: int | None = None
 
     @property
     def all_points(self) -> list[Point]:
@@ -431,12 +442,15 @@ def epoch_model(inputs: ChartInputs) -> ChartModel:
     )
 
 
-def _title(base: str, points: list[Point], varying: list[str], *, samples: int | None = None) -> str:
+def _title(base: str, points: list[Point], varying: list[str], *, samples: int | None = None,
+           epochs: int | None = None) -> str:  # fmt: skip
     """The chart title names what every curve shares (e.g. the model) so the legend can stay short."""
     if not points:
         return base
     p = points[0]
     parts = [] if samples is None else [f"{format_count(samples)} samples"]
+    if epochs is not None:
+        parts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
     if "family" not in varying and "params" not in varying and base.endswith("dataset size"):
         parts.append(f"{_FAMILY_LABEL.get(p.family, p.family)} {format_count(p.params)} params")
     elif "family" not in varying:
@@ -531,12 +545,19 @@ def _samples(p: Point) -> int:
 
 SPEEDUP_COLUMNS = (
     "series", "gpu", "cpu", "precision", "family", "params", "samples", "batch_size", "basis", "cpu_value",
-    "gpu_value", "unit", "speedup", "price_ratio", "kind", "status", "message",
+    "gpu_value", "unit", "speedup", "price_ratio", "kind", "status", "message", "pays",
 )  # fmt: skip
 
 
-def _basis(cpu: Point, gpu: Point) -> tuple[str, float, float, str] | None:
-    """Which numbers the speedup compares: time to train when both have it (what a bill pays for)."""
+def _basis(cpu: Point, gpu: Point, epochs: int | None = None) -> tuple[str, float, float, str] | None:
+    """Which numbers the speedup compares: time to train when both have it (what a bill pays for), for
+    ``epochs`` epochs when given (epochs × epoch time + fixed overhead, as the verdict computes it)."""
+    if epochs is not None and cpu.epoch_time_s and gpu.epoch_time_s:
+        def job(p: Point) -> float:
+            assert p.epoch_time_s is not None
+            return epochs * p.epoch_time_s + (p.fixed_overhead_s or 0.0)
+
+        return f"time to train {epochs} epoch{'s' if epochs != 1 else ''}", job(cpu), job(gpu), "s"
     if cpu.time_to_train_s and gpu.time_to_train_s:
         return "time to train", cpu.time_to_train_s, gpu.time_to_train_s, "s"
     if cpu.epoch_time_s and gpu.epoch_time_s:
@@ -573,7 +594,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         if is_cpu(g.device):
             continue
         c = _cpu_partner(g, cpus)
-        compared = _basis(c, g) if c is not None else None
+        compared = _basis(c, g, inputs.job_epochs) if c is not None else None
         if c is not None and compared is not None:
             pairs.append((g, c, compared))
     chosen_samples = selected_speedup_samples(inputs)
@@ -604,17 +625,16 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         marks = []
         cpu_costs: list[float] = []
         gpu_costs: list[float] = []
+        outcomes: list[str] = []
         for x in sorted(by_x):
             g, c, (basis, cv, gv, unit) = by_x[x]
             speedup = gv / cv if unit == "samples/s" else cv / gv
-            if unit == "s":  # what each job costs, billed as the verdict bills it
-                c_cost = billed_cost(cv, book.cpu_per_hour, book.billing)
-                g_cost = billed_cost(gv, gpu_price, book.billing)
-            else:  # a throughput alone has no job length: cost in proportion to time
-                c_cost, g_cost = book.cpu_per_hour / cv, gpu_price / gv
+            c_cost, c_range = _job_cost(c, cv, unit, book.cpu_per_hour, book.billing)
+            g_cost, g_range = _job_cost(g, gv, unit, gpu_price, book.billing)
             cpu_costs.append(c_cost)
             gpu_costs.append(g_cost)
-            pays = decide_costs((c_cost, c_cost), (g_cost, g_cost)) == "pays"
+            outcome = decide_costs(c_range, g_range)
+            outcomes.append(outcome)
             kind: Kind = "estimate" if (g.estimated or c.estimated) else "measured"
             extrapolated = g.epoch_time_extrapolated or c.epoch_time_extrapolated
             if kind == "measured" and basis != "throughput" and extrapolated:
@@ -623,7 +643,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             tip = (
                 f"{_point_header(g)}\nspeedup {speedup:.3g}× on {basis}: "
                 f"cpu {fmt(cv)} vs {g.device} {fmt(gv)}\n"
-                f"{'pays' if pays else 'does not pay'}: job {format_usd(g_cost)} vs {format_usd(c_cost)} on the CPU "
+                f"pays: {PAYS_WORDS[outcome]} — job {format_usd(g_cost)} vs {format_usd(c_cost)} on the CPU "
                 f"(price ratio {format_ratio(k)})\n{_kind_line(g, kind)}"
             )
             marks.append(Mark(float(x), speedup, kind, tip))
@@ -632,6 +652,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
                 series=name, gpu=g.device, cpu=c.device + (" (estimate)" if c.estimated else ""), precision=g.precision,
                 family=g.family, params=g.params, samples=g.samples, batch_size=g.batch_size, basis=basis,
                 cpu_value=cv, gpu_value=gv, unit=unit, speedup=speedup, price_ratio=k, kind=kind, status="ok",
+                pays=PAYS_WORDS[outcome],
             )  # fmt: skip
             rows.append(row)
         estimated = any(m.kind == "estimate" for m in marks)
@@ -642,7 +663,6 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         xs = [m.x for m in marks]
         ys = [m.y for m in marks]
         found = cost_crossovers(xs, cpu_costs, gpu_costs)
-        paying = [decide_costs((c, c), (g, g)) == "pays" for c, g in zip(cpu_costs, gpu_costs, strict=True)]
         if round(k, 6) not in hlines:
             hlines[round(k, 6)] = HLine(k, "", "break-even", g0.device, g0.estimated, variants[key])
         line = hlines[round(k, 6)]
@@ -652,9 +672,13 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         suffix = " (estimate)" if estimated and (not multi or not g0.estimated) else ""
         for x_star, direction in found:
             word = "above" if direction == "up" else "below"
-            text = f"{prefix}GPU pays {word} ~{format_count(x_star)} {x_unit}{suffix}"
+            # the star sits on the curve where the decision flips: on the line unless a billing minimum decides
+            y_star = _log_interp(xs, ys, x_star)
+            why = " (billing minimum)" if abs(math.log(y_star / k)) > math.log(1.05) else ""
+            text = f"{prefix}GPU pays {word} ~{format_count(x_star)} {x_unit}{suffix}{why}"
             crossovers.append(
-                Crossover(name, g0.device, x_star, direction, estimated, text, g0.estimated, variants[key], y=k)
+                Crossover(name, g0.device, x_star, direction, estimated, text, g0.estimated, variants[key],
+                          y=y_star)
             )
             notes.append(Note(text, g0.device, g0.estimated, variants[key], priority=1))
             row = _blank_row(SPEEDUP_COLUMNS)
@@ -662,10 +686,12 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
                        **{x_dim: x_star})  # fmt: skip
             rows.append(row)
         if not found and ys:
-            if all(paying):
+            if all(o == "pays" for o in outcomes):
                 text = f"{prefix}GPU pays at every size measured (≥ {format_ratio(min(ys))}){suffix}"
-            else:
+            elif all(o == "does_not_pay" for o in outcomes):
                 text = f"{prefix}GPU does not pay at any size measured (best {format_ratio(max(ys))}){suffix}"
+            else:
+                text = f"{prefix}can't tell at some sizes: the cost ranges overlap{suffix}"
             notes.append(Note(text, g0.device, g0.estimated, variants[key]))
     failed = [p for p in pts if p.status != "ok" and chosen_samples in (None, p.samples)]
     for r in _failure_rows(failed, (*SPEEDUP_COLUMNS, "device")):
@@ -682,6 +708,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             gpus,
             dims,
             samples=chosen_samples,
+            epochs=inputs.job_epochs,
         ),
         x_label=x_label,
         y_label="speedup, GPU vs CPU (×)",
@@ -696,6 +723,31 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         notes=notes,
         placeholder=placeholder,
     )
+
+
+def _job_cost(p: Point, value: float, unit: str, usd_per_hour: float,
+              billing: Billing) -> tuple[float, tuple[float, float]]:  # fmt: skip
+    """What the job costs on ``p``'s device and its range from the step time's CI, as the verdict computes them."""
+    r_lo, r_hi = 1.0, 1.0
+    st = p.step_time_s
+    if st is not None and st.median > 0:
+        r_lo, r_hi = min(st.ci95[0] / st.median, 1.0), max(st.ci95[1] / st.median, 1.0)
+    if unit != "s":  # a throughput alone has no job length: cost in proportion to time
+        t = 1.0 / value
+        return usd_per_hour * t, (usd_per_hour * t * r_lo, usd_per_hour * t * r_hi)
+    fixed = min(p.fixed_overhead_s or 0.0, value)
+    steps = value - fixed
+    return cost_range(value, (steps * r_lo + fixed, steps * r_hi + fixed), usd_per_hour, billing)
+
+
+def _log_interp(xs: list[float], ys: list[float], x: float) -> float:
+    """y at x on the curve (xs ascending), linear in log–log space; the nearest end outside the range."""
+    pts = [(math.log(a), math.log(b)) for a, b in zip(xs, ys, strict=True) if a > 0 and b > 0]
+    lx = math.log(x)
+    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+        if x0 <= lx <= x1 and x1 > x0:
+            return math.exp(y0 + (lx - x0) / (x1 - x0) * (y1 - y0))
+    return math.exp(min(pts, key=lambda p: abs(p[0] - lx))[1]) if pts else 1.0
 
 
 def _break_even_lines(lines: list[HLine]) -> list[HLine]:

@@ -74,6 +74,7 @@ class ChartsWidget(QtWidgets.QTabWidget):
         self._micro: list[MicroResult] = []
         self._machine: dict[str, Any] = {}
         self._pricing = PriceBook.flat(DEFAULT_PRICE_RATIO)
+        self._job_epochs: int | None = None
         self._models: dict[str, ChartModel] = {}
         self._dirty: set[str] = set(CHART_NAMES)  # models to recompute
         self._stale_views: set[str] = set(CHART_NAMES)  # views to redraw from their model
@@ -229,6 +230,12 @@ class ChartsWidget(QtWidgets.QTabWidget):
         self._speedup_samples = samples
         self._changed(("speedup",))
 
+    def set_job_epochs(self, epochs: int | None) -> None:
+        """Compare times to train ``epochs`` epochs on the speedup chart (the job the verdict prices)."""
+        if epochs != self._job_epochs:
+            self._job_epochs = epochs
+            self._changed(("speedup",))
+
     def clear(self) -> None:
         self._points, self._estimates, self._micro, self._machine = [], [], [], {}
         self.device_colors = DeviceColors()
@@ -280,7 +287,7 @@ class ChartsWidget(QtWidgets.QTabWidget):
         return ChartInputs(
             points=list(self._points), estimates=list(self._estimates), micro=list(self._micro),
             machine=dict(self._machine), pricing=self._pricing, model_size=self._model_size,
-            metric=self._metric, speedup_samples=self._speedup_samples,
+            metric=self._metric, speedup_samples=self._speedup_samples, job_epochs=self._job_epochs,
         )  # fmt: skip
 
     # ------------------------------------------------------------ internals

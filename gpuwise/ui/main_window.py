@@ -609,6 +609,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         w = self.workload
         self.verdict.set_workload(w.family(), w.params(), w.samples(), w.epochs(), w.batch_size(), w.precision())
+        self.charts.set_job_epochs(w.epochs())  # the speedup chart prices the same job as the verdict
 
     def _update_verdict(self, report: Report) -> None:
         if self.verdict is not None:

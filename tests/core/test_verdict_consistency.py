@@ -108,13 +108,14 @@ def check_chart_agrees(report: Report, v: Verdict) -> None:
     """The speedup chart, fed the verdict's prices, calls each GPU at the verdict's workload what the card calls it."""
     estimates = estimate_points_like(report, [g.device for g in v.gpus if g.estimated], flops_method="analytic")
     inputs = ChartInputs(points=list(report.points), estimates=estimates, micro=[], machine={},
-                         pricing=v.price_book(), speedup_samples=v.workload.samples)  # fmt: skip
+                         pricing=v.price_book(), speedup_samples=v.workload.samples,
+                         job_epochs=v.workload.epochs)  # fmt: skip
     model = speedup_model(inputs)
     w = v.workload
     for row in model.rows:
-        if (row["kind"] == "crossover" or row["status"] != "ok" or row["params"] != w.params
-                or row["samples"] != w.samples or w.epochs != 1):  # fmt: skip
-            continue  # the chart has the report's own workloads (one epoch each)
+        if row["kind"] == "crossover" or row["status"] != "ok" or (row["params"], row["samples"]) != (w.params,
+                                                                                                    w.samples):
+            continue  # the chart has the report's own model and dataset sizes
         g = next(x for x in v.gpus if x.device == row["gpu"])
         if g.outcome not in ("pays", "does_not_pay", "cant_tell") or g.time_s is None or g.usd_per_hour is None:
             continue
@@ -123,6 +124,7 @@ def check_chart_agrees(report: Report, v: Verdict) -> None:
         central = pays_at(v.cpu.time_s, g.time_s, v.cpu.usd_per_hour, g.usd_per_hour, v.billing)
         chart_pays = pays_at(row["cpu_value"], row["gpu_value"], v.cpu.usd_per_hour, g.usd_per_hour, v.billing)
         assert chart_pays == central
+        assert row["pays"] == PAYS_WORDS[g.outcome]  # the point's tooltip and CSV say what the card's row says
     ratios = sorted({round(h.y, 9) for h in model.hlines})
     priced = sorted({round(g.usd_per_hour / v.prices.cpu_per_hour, 9) for g in v.gpus
                      if g.usd_per_hour is not None and any(s.device == g.device for s in model.series)})  # fmt: skip
@@ -143,8 +145,8 @@ def test_every_surface_agrees_with_the_costs(cpu_step: float, gpu_speedup: float
                                               gpu_price: float, samples: int, epochs: int, billing: str,
                                               compare: list[str], params_index: int,
                                               at_measured: bool) -> None:  # fmt: skip
-    if at_measured:  # the workload the report measured: the chart has it too
-        samples, epochs = measured_samples, 1
+    if at_measured:  # the dataset the report measured: the chart has it too
+        samples = measured_samples
     gpu_step = cpu_step / gpu_speedup if gpu_speedup is not None else None
     report = _report(cpu_step, gpu_step, ci, measured_samples, fixed)
     params = build_spec("mlp", PARAMS[params_index])["params"]
