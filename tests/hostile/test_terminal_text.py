@@ -87,3 +87,19 @@ def test_devices_output_is_clean_bytes(monkeypatch: pytest.MonkeyPatch, capfdbin
     assert_terminal_safe(out + err)
     if as_json:
         assert json.loads(out)["gpus"][0]["name"] == f"GPU {HOSTILE}"  # the data itself is kept
+
+
+def test_monitor_prints_a_hostile_gpu_name_as_clean_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gpuwise.cli_monitor import monitor
+    from gpuwise.core.telemetry import nvml as nvml_mod
+    from tests.cli.test_monitor_cli import FakeTime, fake_sampler
+    from tests.core.fake_pynvml import FakeAtexit, FakeGpu, FakeNvml
+
+    monkeypatch.setattr(nvml_mod, "atexit", FakeAtexit())
+    sampler = fake_sampler(FakeNvml(gpus=[FakeGpu(name=f"GPU {ANSI}{C1}{BIDI}")]))
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+    t = FakeTime()
+    monitor(sampler, interval=1.0, count=1, as_json=False, out=out, sleep=t.sleep, clock=t.clock)
+    assert b"GPU \\x1b[2J" in raw.getvalue()
+    assert_terminal_safe(raw.getvalue())
