@@ -8,6 +8,7 @@ import time
 from typing import Any, TextIO
 
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.terminal_text import SafeWriter, terminal_safe
 from gpuwise.core.units import format_bytes, format_count, format_duration, parse_count, parse_count_list
 
 EPILOG = """examples:
@@ -92,12 +93,13 @@ class ProgressBar:
             width = 24
             filled = int(width * fraction)
             bar = "#" * filled + "-" * (width - filled)
-            line = f"\r[{bar}] {fraction * 100:3.0f}%  ETA {format_duration(eta_s):>8}  {phase:<9} {label}"
+            shown = terminal_safe(label, one_line=True)
+            line = f"\r[{bar}] {fraction * 100:3.0f}%  ETA {format_duration(eta_s):>8}  {phase:<9} {shown}"
             self.stream.write(line[:160].ljust(160))
             self.stream.flush()
         elif label != self._last_label:
             self._last_label = label
-            self.stream.write(f"[{fraction * 100:3.0f}%] {label}\n")
+            self.stream.write(f"[{fraction * 100:3.0f}%] {terminal_safe(label, one_line=True)}\n")
             self.stream.flush()
 
     def done(self) -> None:
@@ -158,14 +160,15 @@ def _write_outputs(report: Any, args: argparse.Namespace) -> None:
 
     if args.out:
         save_report(report, args.out)
-        print(f"report written to {args.out}", file=sys.stderr)
+        print(terminal_safe(f"report written to {args.out}", one_line=True), file=sys.stderr)
     if args.csv:
         atomic_write_text(args.csv, points_csv(report.points))
-        print(f"points written to {args.csv}", file=sys.stderr)
+        print(terminal_safe(f"points written to {args.csv}", one_line=True), file=sys.stderr)
 
 
 def print_table(report: Any, out: TextIO) -> None:
     """A readable table of the points and, when a GPU was measured, the speedups."""
+    out = SafeWriter(out)  # type: ignore[assignment]  # names and messages come from devices and reports
     cpu = report.machine.get("cpu", {})
     out.write(f"machine: {cpu.get('model', '?')}, {cpu.get('physical_cores', '?')} cores; "
               f"torch {report.machine.get('torch', '?')}\n")  # fmt: skip
