@@ -28,6 +28,8 @@ XCB_PACKAGES = {
     "libxcb-util.so.1": "libxcb-util1",
 }
 ALL_XCB_PACKAGES = " ".join(dict.fromkeys(XCB_PACKAGES.values()))
+# Set (to anything) by packaging/smoke.sh: the app closes its window as soon as it is fully built.
+SMOKE_ENV = "GPUWISE_SMOKE_QUIT"
 
 
 def _xcb_plugin() -> Path | None:
@@ -162,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         # After the first paint, so a large report never delays the window.
         QtCore.QTimer.singleShot(0, lambda: window.open_report(report))
     app.aboutToQuit.connect(window.shutdown)
+    if os.environ.get(SMOKE_ENV):
+        # packaging/smoke.sh: prove a bundle can build the whole window (charts, monitor), then leave.
+        window.readyChanged.connect(lambda ready: ready and QtCore.QTimer.singleShot(0, window.close))
 
     # Ctrl+C in the terminal closes the window like the close button (Python only sees signals between
     # Qt events, so a cheap timer lets it look every 200 ms).
