@@ -22,7 +22,7 @@ from gpuwise.core.report import atomic_write_bytes
 from gpuwise.ui.chart_view import ChartView
 from gpuwise.ui.charts import TAB_TITLES, ChartsWidget
 from gpuwise.ui.image_size import DEFAULT_SIZE, check_size, parse_size
-from gpuwise.ui.qt import QtCore, QtGui, QtSvg, QtWidgets, current_theme
+from gpuwise.ui.qt import ChartTheme, QtCore, QtGui, QtSvg, QtWidgets, current_theme
 from gpuwise.ui.svg_portable import make_portable
 
 FORMATS = {".png": "png", ".svg": "svg", ".csv": "csv"}
@@ -67,7 +67,7 @@ def _layout_scale(size: tuple[int, int]) -> float:
 
 @contextmanager
 def _offscreen_chart(
-    charts: ChartsWidget, name: str, size: tuple[float, float], *, item_scale: float
+    charts: ChartsWidget, name: str, size: tuple[float, float], *, item_scale: float, theme: ChartTheme | None = None
 ) -> Iterator[ChartView]:
     """A throwaway copy of chart ``name`` laid out at ``size`` (logical pixels), never shown on screen.
 
@@ -76,7 +76,7 @@ def _offscreen_chart(
     view = ChartView(name, charts.device_colors, scale=item_scale)
     try:
         view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        view.apply_theme(current_theme(charts))
+        view.apply_theme(theme or current_theme(charts))
         view.set_model(charts.model(name))
         view.resize(max(1, round(size[0])), max(1, round(size[1])))
         # pyqtgraph lays a chart out on its resize event, which Qt delivers only to a shown widget.
@@ -122,11 +122,13 @@ def png_bytes(charts: ChartsWidget, name: str, size: tuple[int, int] = DEFAULT_S
     return bytes(buffer.data().data())
 
 
-def svg_bytes(charts: ChartsWidget, name: str, size: tuple[int, int] = DEFAULT_SIZE) -> bytes:
+def svg_bytes(
+    charts: ChartsWidget, name: str, size: tuple[int, int] = DEFAULT_SIZE, *, theme: ChartTheme | None = None
+) -> bytes:
     """Chart ``name`` as SVG of ``size`` pixels: curves become polylines/paths, text stays text.
 
     The drawing is made at the layout size and the SVG's viewBox scales it to ``size`` in the viewer, so the
-    file looks like the PNG of the same size.
+    file looks like the PNG of the same size. ``theme``: colours other than the window's (a printable report).
     """
     size = _check_size(size)
     scale = _layout_scale(size)
@@ -142,7 +144,7 @@ def svg_bytes(charts: ChartsWidget, name: str, size: tuple[int, int] = DEFAULT_S
     generator.setViewBox(QtCore.QRect(0, 0, *layout))
     generator.setTitle(charts.model(name).title)
     generator.setDescription(f"gpuwise chart: {TAB_TITLES.get(name, name)}")
-    with _offscreen_chart(charts, name, layout, item_scale=1.0) as view, _vector_markers(view):
+    with _offscreen_chart(charts, name, layout, item_scale=1.0, theme=theme) as view, _vector_markers(view):
         painter = QtGui.QPainter()
         if not painter.begin(generator):
             raise ExportError(f"could not start drawing the {name} chart as SVG")
