@@ -114,7 +114,7 @@ def build_document(report: Report, verdict: Verdict | str, svgs: Mapping[str, st
         "<head>",
         '<meta charset="utf-8">',
         # Belt and braces for "needs no network, runs nothing": the browser refuses any fetch and any script.
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         'img-src data:">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f'<meta name="generator" content="gpuwise {esc(gpuwise.__version__)}">',
@@ -167,8 +167,10 @@ def _verdict_section(verdict: Verdict | str) -> list[str]:
     prices = d["prices"]
     cpu_from = f" ({esc(prices['cpu_preset'])})" if prices.get("cpu_preset") else " (your price)"
     gpu_from = f" ({esc(prices['gpu_preset'])})" if prices.get("gpu_preset") else " (your price)"
-    out.append(f"<p><strong>Prices:</strong> CPU ${prices['cpu_per_hour']:.4g}/h{cpu_from}, GPU "
-               f"${prices['gpu_per_hour']:.4g}/h{gpu_from}: the GPU costs k = {d['price_ratio']:.2f}× the CPU</p>")
+    out.append(
+        f"<p><strong>Prices:</strong> CPU ${prices['cpu_per_hour']:.4g}/h{cpu_from}, GPU "
+        f"${prices['gpu_per_hour']:.4g}/h{gpu_from}: the GPU costs k = {d['price_ratio']:.2f}× the CPU</p>"
+    )
     rows = [[esc(c) for c in row] for row in verdict.table_rows()]
     kinds = ["estimate" if g.estimated or g.source != "measured" else "" for g in (verdict.cpu, *verdict.gpus)]
     out += ['<div class="scroll">', *_table(VERDICT_COLUMNS, rows, classes=kinds), "</div>"]
@@ -314,12 +316,14 @@ def _method_section(report: Report, verdict: Verdict | str) -> list[str]:
     lines = [
         "A real training loop on each device: batches from a seeded synthetic dataset in host memory, copied to "
         "the device every step, forward, cross-entropy, backward and an optimizer step"
-        + (f" ({esc(s['optimizer'])})" if isinstance(s.get("optimizer"), str) else "") + ".",
+        + (f" ({esc(s['optimizer'])})" if isinstance(s.get("optimizer"), str) else "")
+        + ".",
         "Timing is synchronised: every timed window ends with a device synchronisation (CUDA events on CUDA).",
         "Warm-up is excluded from step times and reported as the fixed overhead (device start, model transfer, "
         "warm-up): the reason small jobs can be faster on a CPU.",
         "The CPU gets a fair chance: torch runs on its physical cores"
-        + (f" ({esc(threads)} threads here)" if isinstance(threads, int) else "") + ".",
+        + (f" ({esc(threads)} threads here)" if isinstance(threads, int) else "")
+        + ".",
         f"Step time is the median over measurement windows with its IQR and a bootstrap 95 % CI; a point is "
         f"unstable when IQR/median > {UNSTABLE_IQR_RATIO:.0%}.",
         "An epoch that does not fit the time budget"
