@@ -28,7 +28,7 @@ XCB_PACKAGES = {
     "libxcb-util.so.1": "libxcb-util1",
 }
 ALL_XCB_PACKAGES = " ".join(dict.fromkeys(XCB_PACKAGES.values()))
-# Set (to anything) by packaging/smoke.sh: the app closes its window as soon as it is fully built.
+# Set (to anything) by packaging/smoke.sh: the app closes its window as soon as it has fully started.
 SMOKE_ENV = "GPUWISE_SMOKE_QUIT"
 
 
@@ -165,8 +165,15 @@ def main(argv: list[str] | None = None) -> int:
         QtCore.QTimer.singleShot(0, lambda: window.open_report(report))
     app.aboutToQuit.connect(window.shutdown)
     if os.environ.get(SMOKE_ENV):
-        # packaging/smoke.sh: prove a bundle can build the whole window (charts, monitor), then leave.
-        window.readyChanged.connect(lambda ready: ready and QtCore.QTimer.singleShot(0, window.close))
+        # packaging/smoke.sh: prove a bundle starts completely (charts, monitor, torch loaded and the devices
+        # found), then leave. A start that never completes is ended by the script's timeout: a failure.
+        def close_when_started() -> None:
+            if window.is_ready() and window.inventory() is not None and not window.is_busy():
+                window.close()
+            else:
+                QtCore.QTimer.singleShot(50, close_when_started)
+
+        QtCore.QTimer.singleShot(0, close_when_started)
 
     # Ctrl+C in the terminal closes the window like the close button (Python only sees signals between
     # Qt events, so a cheap timer lets it look every 200 ms).

@@ -414,8 +414,8 @@ class MainWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(150, self._start_discovery)
 
     def _start_discovery(self) -> None:
-        if self._discovery is not None or self._inventory is not None or self._close_pending:
-            return
+        if self._discovery is not None or self._inventory is not None or self._close_pending or not self.isVisible():
+            return  # (a window closed before this timer fired must not start a thread nobody waits for)
         discover = self._discover
         if discover is None:
             from gpuwise.core.devices import discover_devices
