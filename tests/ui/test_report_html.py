@@ -47,7 +47,9 @@ def _hostile(report: Report) -> Report:
     failed = dataclasses.replace(report.points[-1], status="failed", message=f"crashed: {EVIL}\x1b[31m",
                                  samples_per_s=None, step_time_s=None, epoch_time_s=None,
                                  time_to_train_s=None)  # fmt: skip
-    return dataclasses.replace(report, machine=machine, points=[*report.points, failed])
+    # a device name that reaches the charts' legends (inline SVG) and the tables
+    renamed = [dataclasses.replace(p, device=f"cuda:0{EVIL}") if p.device == "cuda:0" else p for p in report.points]
+    return dataclasses.replace(report, machine=machine, points=[*renamed, failed])
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +70,8 @@ def test_report_strings_are_escaped_everywhere(hostile_doc: str) -> None:
     text = "".join(parsed.text)
     assert f"hostname{EVIL}" in text.replace("\n", "")  # the machine table row: key, value
     assert f"crashed: {EVIL}\ufffd[31m" in text  # the failed point's message; the terminal escape defused
+    charts = hostile_doc.split("<h2>Charts</h2>")[1].split("</section>")[0]
+    assert "cuda:0&lt;script&gt;" in charts  # the legends of the inline SVG charts, as text
 
 
 def test_the_file_is_self_contained(hostile_doc: str) -> None:
