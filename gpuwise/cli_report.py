@@ -27,12 +27,26 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("report", metavar="REPORT.json", help="a report saved by `gpuwise bench --out` or the app")
     p.add_argument("--out", required=True, metavar="FILE.html", help="where to write the HTML file")
+    from gpuwise.cli_advise import add_price_arguments
+
+    add_price_arguments(p)  # the verdict and the charts priced as `gpuwise advise` and `gpuwise plot` price them
     p.set_defaults(func=run)
 
 
 def load_source(source: str) -> Report:
     """The report that ``source`` names (a report file today; a run id of the history later)."""
     return load_report(source)
+
+
+def _verdict(args: argparse.Namespace, report: Report) -> Any:
+    """The verdict `gpuwise advise` gives with the same price options, or why there is none."""
+    from gpuwise.cli_advise import prices_for_report
+    from gpuwise.ui.report_html import verdict_or_reason
+
+    prices, note, compare = prices_for_report(args, report)  # a bad price option exits 2, like advise
+    if note:
+        print(f"gpuwise: note: {note}", file=sys.stderr)
+    return verdict_or_reason(report, prices=prices, compare=compare)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserInputError(f"--out {out.name}: {what} (example: --out report.html)")
     check_writable(out)
     report = load_source(args.report)
+    verdict = _verdict(args, report)  # before any window system: a bad price option exits 2 at once
 
     from gpuwise.cli_plot import _use_offscreen_without_display
 
@@ -53,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if QtWidgets.QApplication.instance() is None:
         # Kept at module level: a QApplication destroyed before the widgets it made crashes on exit.
         _APP = QtWidgets.QApplication([sys.argv[0] if sys.argv else "gpuwise"])
-    text = report_html(report, source=Path(args.report).name)
+    text = report_html(report, verdict=verdict, source=Path(args.report).name)
     try:
         atomic_write_text(out, text)
     except OSError as e:

@@ -62,18 +62,24 @@ def chart_svgs(charts: ChartsWidget) -> dict[str, str]:
 
 
 def charts_for(report: Report, verdict: Verdict | None) -> ChartsWidget:
-    """A ChartsWidget holding ``report``, its break-even line at the verdict's price ratio. Caller deletes it."""
+    """A ChartsWidget holding ``report`` priced as ``verdict`` prices it: each GPU's break-even line, the job's
+    epochs, and the verdict's estimated GPUs drawn (as ``gpuwise plot`` does). The caller deletes it."""
     charts = ChartsWidget()
     charts.set_report(report)
     if verdict is not None:
-        charts.set_price_ratio(verdict.prices.ratio)
+        from gpuwise.core.estimate import estimate_points_like
+
+        charts.set_pricing(verdict.price_book())
+        charts.set_job_epochs(verdict.workload.epochs)
+        estimated = [g.device for g in verdict.gpus if g.estimated]
+        charts.set_estimates(estimate_points_like(report, estimated, flops_method="analytic"))
     return charts
 
 
-def verdict_or_reason(report: Report) -> Verdict | str:
-    """The report's verdict, or why there is none: the rest of the report is worth sharing either way."""
+def verdict_or_reason(report: Report, **options: Any) -> Verdict | str:
+    """``compute_verdict(report, **options)``, or why there is none: the rest of the report is worth sharing."""
     try:
-        return compute_verdict(report)
+        return compute_verdict(report, **options)
     except UserInputError as e:
         return str(e)
     except (KeyError, ValueError, TypeError) as e:
@@ -167,9 +173,11 @@ def _verdict_section(verdict: Verdict | str) -> list[str]:
     prices = d["prices"]
     cpu_from = f" ({esc(prices['cpu_preset'])})" if prices.get("cpu_preset") else " (your price)"
     gpu_from = f" ({esc(prices['gpu_preset'])})" if prices.get("gpu_preset") else " (your price)"
+    gpu = verdict.primary_gpu
     out.append(
         f"<p><strong>Prices:</strong> CPU ${prices['cpu_per_hour']:.4g}/h{cpu_from}, GPU "
-        f"${prices['gpu_per_hour']:.4g}/h{gpu_from}: the GPU costs k = {d['price_ratio']:.2f}× the CPU</p>"
+        f"${prices['gpu_per_hour']:.4g}/h{gpu_from}{' for the ' + esc(gpu.label) if gpu else ''}: the GPU costs "
+        f"k = {d['price_ratio']:.2f}× the CPU; billed {esc(verdict.billing_label)}</p>"
     )
     rows = [[esc(c) for c in row] for row in verdict.table_rows()]
     kinds = ["estimate" if g.estimated or g.source != "measured" else "" for g in (verdict.cpu, *verdict.gpus)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
@@ -36,11 +37,22 @@ def test_report_writes_html_without_a_display_or_torch(tmp_path: Path) -> None:
     assert "A GPU pays" in doc  # the verdict of the shipped H200 example
 
 
+def test_price_options_are_those_of_advise(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    done = _gpuwise("report", EXAMPLE, "--out", str(out), "--cpu-price", "0.5", "--gpu-price", "10")
+    assert done.returncode == 0, done.stderr
+    advise = _gpuwise("advise", EXAMPLE, "--cpu-price", "0.5", "--gpu-price", "10")
+    sentence = advise.stdout.splitlines()[0]
+    doc = out.read_text(encoding="utf-8")
+    assert html.escape(sentence) in doc and "CPU $0.5/h (your price), GPU $10/h (your price)" in doc
+
+
 def test_bad_input_exits_2_with_one_line_and_no_file(tmp_path: Path) -> None:
     cases = [
         ([EXAMPLE, "--out", str(tmp_path / "r.pdf")], "is not .html"),
         ([str(tmp_path / "missing.json"), "--out", str(tmp_path / "r.html")], "no such file"),
         ([EXAMPLE, "--out", str(tmp_path / "no-folder" / "r.html")], "does not exist"),
+        ([EXAMPLE, "--out", str(tmp_path / "r.html"), "--cpu-price", "cheap"], "is not a number"),
     ]
     for args, why in cases:
         done = _gpuwise("report", *args)
