@@ -171,10 +171,13 @@ def print_table(report: Any, out: TextIO) -> None:
               f"torch {report.machine.get('torch', '?')}\n")  # fmt: skip
     mm = [m for m in report.micro if m.kind == "matmul" and m.device == "cpu" and m.precision == "fp32"]
     if mm:
+        from gpuwise.core.devices import describe_cpu_peak
+
         best = max(mm, key=lambda m: m.value)
-        peak = cpu.get("peak_fp32_gflops")
+        peak = describe_cpu_peak(cpu, best.value)
         out.write(f"cpu matmul: {best.value:.0f} GFLOP/s measured (n={best.size})"
-                  + (f" vs {peak:g} GFLOP/s theoretical" if peak else "") + "\n")  # fmt: skip
+                  + (f" vs {peak.formula_gflops:g} GFLOP/s {peak.formula_label}" if peak.formula_gflops else "")
+                  + "\n" + "".join(f"note: {n}\n" for n in peak.notes))  # fmt: skip
     header = (f"{'device':<8} {'params':>7} {'samples':>8} {'prec':<5} {'step time':>17} {'samples/s':>10} "
               f"{'epoch':>10} {'overhead':>9} {'memory':>10}  note")  # fmt: skip
     out.write(header + "\n" + "-" * len(header) + "\n")

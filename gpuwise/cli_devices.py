@@ -11,25 +11,35 @@ from gpuwise.core.units import format_bytes
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("devices", help="list the CPU and GPUs gpuwise can measure",
-                       description="List every compute device: the CPU with its theoretical peak, CUDA/ROCm "
+                       description="List every compute device: the CPU with its peak (the formula, called "
+                       "theoretical only when the maximum clock is known, beside a short measured matmul), CUDA/ROCm "
                        "GPUs and Apple MPS, and why a GPU is not usable when it is not.")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--no-probe", action="store_true", help="skip the ~1 s CPU matmul measurement")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from gpuwise.core.devices import discover_devices
+    from gpuwise.core import devices
 
-    inv = discover_devices()
+    inv = devices.discover_devices()
+    measured, how = (None, "") if args.no_probe else devices.probe_cpu_matmul_gflops()
+    peak = devices.describe_cpu_peak(inv.cpu, measured, how)
     if args.json:
-        print(json.dumps(inv.to_dict(), indent=2))
+        out = inv.to_dict()
+        out["cpu_peak"] = peak.to_dict()
+        print(json.dumps(out, indent=2))
         return 0
     c = inv.cpu
-    peak = f"{c.peak_fp32_gflops:g} GFLOP/s fp32 theoretical" if c.peak_fp32_gflops else "peak unknown"
+    label = "theoretical" if peak.formula_label == "theoretical peak" else "formula (not a theoretical peak)"
+    formula = f"{c.peak_fp32_gflops:g} GFLOP/s fp32 {label}" if c.peak_fp32_gflops else "peak unknown"
+    clock_from = devices.CLOCK_SOURCES.get(c.clock_source, "origin unknown")
     print(f"cpu      {c.model}")
     print(f"         {c.physical_cores} physical / {c.logical_cores} logical cores, {c.arch}, SIMD {c.simd}, "
-          f"clock {c.clock_ghz or '?'} GHz")  # fmt: skip
-    print(f"         {peak} = {c.peak_formula}")
+          f"clock {c.clock_ghz or '?'} GHz ({clock_from})")  # fmt: skip
+    print(f"         {formula} = {c.peak_formula}")
+    if measured:
+        print(f"         {measured:.0f} GFLOP/s measured ({how})")
     print(f"         RAM {format_bytes(c.ram_total)} total, {format_bytes(c.ram_available)} available")
     for g in inv.gpus:
         mem = format_bytes(g.memory_total) if g.memory_total else "shared memory"
@@ -41,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         if g.runtime_version:
             extra.append(f"{'ROCm/HIP' if g.backend == 'rocm' else 'CUDA'} {g.runtime_version}")
         print(f"{g.id:<8} {g.name}, {mem}" + (f" ({', '.join(extra)})" if extra else ""))
-    for note in inv.notes:
+    for note in (*peak.notes, *inv.notes):
         print(f"note     {note}")
     print(f"torch    {inv.torch_version}")
     return 0
