@@ -14,6 +14,7 @@ EPILOG = """examples:
   gpuwise bench                                   # ~20 s: MLP 100k/1M/10M params x 10k/100k samples
   gpuwise bench --params 1M,25M --samples 1e5,1e6 --devices all --out report.json
   gpuwise bench --family cnn --params 100k,1M --precision fp32,bf16 --budget 60 --csv points.csv
+  gpuwise bench --params 1e6 --samples 4000 --devices cpu --ddp 2 --out r.json   # data-parallel scaling
 Ctrl-C stops early: completed points are kept and the report is still written."""
 
 
@@ -40,6 +41,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--preload", action="store_true", help="keep the dataset on the GPU (no per-step copy)")
     p.add_argument("--breakdown", action="store_true", help="also time data/copy/forward/backward/optimizer")
     p.add_argument("--seed", default="0", help="dataset and model seed (default 0)")
+    d = p.add_argument_group("data-parallel scaling (DistributedDataParallel: gloo on the CPU, NCCL on GPUs)")
+    d.add_argument("--ddp", default=None, metavar="N",
+                   help="train across 1, 2, 4, ... N processes on this machine and report the scaling")
+    d.add_argument("--nnodes", default="1", metavar="M", help="machines taking part (default 1)")
+    d.add_argument("--node-rank", default="0", metavar="R", help="this machine's number, 0 to M-1 (default 0)")
+    d.add_argument("--master", default="", metavar="HOST:PORT",
+                   help="where machine 0 hosts the rendezvous (needed with --nnodes > 1)")  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -71,7 +79,27 @@ def plan_from_args(args: argparse.Namespace) -> Any:
         preload=args.preload,
         breakdown=args.breakdown,
         seed=parse_count(args.seed, what="seed"),
+        **_ddp_args(args),
     )
+
+
+def _ddp_args(args: argparse.Namespace) -> dict[str, Any]:
+    if args.ddp is None:
+        if args.nnodes != "1" or args.node_rank != "0" or args.master:
+            raise UserInputError("--nnodes, --node-rank and --master go with --ddp N")
+        return {}
+    return {
+        "ddp": parse_count(args.ddp, what="--ddp"),
+        "nnodes": parse_count(args.nnodes, what="--nnodes"),
+        "node_rank": _non_negative(args.node_rank, "--node-rank"),
+        "master": args.master.strip(),
+    }
+
+
+def _non_negative(text: str, what: str) -> int:
+    if not text.strip().isdigit():
+        raise UserInputError(f"{what} {text!r} must be a whole number, 0 or more")
+    return int(text)
 
 
 class ProgressBar:
