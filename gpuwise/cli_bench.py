@@ -157,9 +157,19 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
     micro = []
     report = None
     cancel = CancelToken()
-    print(f"gpuwise bench: {len(plan.params) * len(plan.samples) * len(plan.devices) * len(plan.precisions)} "
-          f"points on {', '.join(plan.devices)} within ~{plan.budget_s:g} s (Ctrl-C keeps what is done)",
-          file=sys.stderr)  # fmt: skip
+    if plan.ddp:
+        from gpuwise.core.bench.ddp import world_sizes
+
+        sizes = ", ".join(str(w) for w in world_sizes(plan.ddp * plan.nnodes))
+        print(f"gpuwise bench: data-parallel scaling over {sizes} processes on {', '.join(plan.devices)} within "
+              f"~{plan.budget_s:g} s plus start-up (Ctrl-C keeps what is done)", file=sys.stderr)  # fmt: skip
+    else:
+        print(f"gpuwise bench: {len(plan.params) * len(plan.samples) * len(plan.devices) * len(plan.precisions)} "
+              f"points on {', '.join(plan.devices)} within ~{plan.budget_s:g} s (Ctrl-C keeps what is done)",
+              file=sys.stderr)  # fmt: skip
+    from gpuwise.core.bench.ddp import DdpFailed
+
+    failure = ""
     try:
         for ev in run_sweep(plan, cancel):
             if isinstance(ev, Progress):
@@ -174,10 +184,18 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
         bar.done()
         print("gpuwise: interrupted: keeping the completed points", file=sys.stderr)
         report = make_report(plan, machine_info(plan.devices), points, micro, cancelled=True)
+    except DdpFailed as e:
+        # every rank is already stopped; keep what was measured, the failed point included
+        bar.done()
+        failure = str(e)
+        report = make_report(plan, machine_info(plan.devices), e.points, micro, cancelled=False)
     bar.done()
     assert report is not None
     print_table(report, sys.stdout)
     _write_outputs(report, args)
+    if failure:
+        print(f"gpuwise: error: data-parallel run stopped: {failure}", file=sys.stderr)
+        return 1
     return 130 if report.cancelled else 0
 
 
@@ -207,8 +225,9 @@ def print_table(report: Any, out: TextIO) -> None:
               f"{'epoch':>10} {'overhead':>9} {'memory':>10}  note")  # fmt: skip
     out.write(header + "\n" + "-" * len(header) + "\n")
     for p in report.points:
+        dev = p.device if p.world_size <= 1 else f"{p.device}×{p.world_size}"
         if p.status != "ok" or p.step_time_s is None:
-            out.write(f"{p.device:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
+            out.write(f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
                       f"{p.status.upper():>17}  {p.message}\n")  # fmt: skip
             continue
         st = p.step_time_s
@@ -216,15 +235,38 @@ def print_table(report: Any, out: TextIO) -> None:
         epoch = ("~" if p.epoch_time_extrapolated else "") + format_duration(p.epoch_time_s or 0)
         mem = format_bytes(p.peak_memory_bytes) if p.peak_memory_bytes is not None else "n/a"
         note = "unstable" if p.unstable else ""
-        out.write(f"{p.device:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
+        out.write(f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
                   f"{step:>17} {format_count(p.samples_per_s or 0):>10} {epoch:>10} "
                   f"{format_duration(p.fixed_overhead_s or 0):>9} {mem:>10}  {note}\n")  # fmt: skip
     out.write("~ = extrapolated from the measured steps; ± = IQR of step time over measurement windows\n")
+    _print_scaling(report, out)
     _print_speedups(report, out)
 
 
+def _print_scaling(report: Any, out: TextIO) -> None:
+    """The data-parallel curves: throughput, efficiency and communication per number of processes."""
+    from gpuwise.core.scaling import baseline_text, scaling_curves
+
+    for c in scaling_curves(report.points):
+        out.write(f"data-parallel scaling, {c.label()} ({baseline_text(c)}):\n")
+        out.write(f"  {'procs':>5} {'threads/rank':>12} {'samples/s':>10} {'per rank':>17} {'efficiency':>10} "
+                  f"{'comm/step':>10} {'all-reduce':>10}\n")  # fmt: skip
+        for p in c.points:
+            if p.status != "ok":
+                out.write(f"  {p.world_size:>5} {p.status.upper():>12}  {p.message}\n")
+                continue
+            ranks = "/".join(format_count(s) for s in p.rank_samples_per_s)
+            eff = f"{p.scaling_efficiency:.0%}" if p.scaling_efficiency is not None else "n/a"
+            comm = format_duration(p.comm_time_s) if p.comm_time_s is not None else "-"
+            ar = format_duration(p.allreduce_time_s) if p.allreduce_time_s is not None else "-"
+            out.write(f"  {p.world_size:>5} {p.threads:>12} {format_count(p.samples_per_s or 0):>10} "
+                      f"{ranks[:17]:>17} {eff:>10} {comm:>10} {ar:>10}\n")  # fmt: skip
+        out.write("  efficiency = total samples/s ÷ (processes × the baseline); comm/step = exposed communication "
+                  "(a synced step minus a no_sync step)\n")  # fmt: skip
+
+
 def _print_speedups(report: Any, out: TextIO) -> None:
-    ok = [p for p in report.points if p.status == "ok" and p.step_time_s]
+    ok = [p for p in report.points if p.status == "ok" and p.step_time_s and p.world_size <= 1]
     cpu = {(p.params, p.samples, p.precision): p for p in ok if p.device == "cpu"}
     rows = []
     for p in ok:
