@@ -88,8 +88,13 @@ def _ddp_args(args: argparse.Namespace) -> dict[str, Any]:
         if args.nnodes != "1" or args.node_rank != "0" or args.master:
             raise UserInputError("--nnodes, --node-rank and --master go with --ddp N")
         return {}
+    from gpuwise.core.bench.ddp import MAX_PROCESSES
+
+    ddp = parse_count(args.ddp, what="--ddp")
+    if not 1 <= ddp <= MAX_PROCESSES:  # 0 would silently mean "no data-parallel run"
+        raise UserInputError(f"--ddp {ddp} is out of range (1 to {MAX_PROCESSES} processes)")
     return {
-        "ddp": parse_count(args.ddp, what="--ddp"),
+        "ddp": ddp,
         "nnodes": parse_count(args.nnodes, what="--nnodes"),
         "node_rank": _non_negative(args.node_rank, "--node-rank"),
         "master": args.master.strip(),
