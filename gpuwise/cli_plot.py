@@ -17,7 +17,7 @@ from gpuwise.core.errors import UserInputError
 from gpuwise.core.report import check_writable, load_report
 from gpuwise.ui.image_size import parse_size
 
-CHARTS = ("epoch-time", "throughput", "speedup", "matmul")
+CHARTS = ("epoch-time", "throughput", "speedup", "matmul", "scaling")
 IMAGE_FORMATS = (".png", ".svg")
 _APP: Any = None
 

@@ -138,6 +138,13 @@ def test_efficiency_is_total_over_world_times_the_baseline(base: float, per_rank
     assert ideal.scaling_efficiency is not None and math.isclose(ideal.scaling_efficiency, 1.0)
 
 
+def test_superlinear_efficiency_is_flagged() -> None:
+    p = with_efficiency(_point(300.0, world_size=2, message="x"), _point(100.0))
+    assert p.scaling_efficiency == 1.5
+    assert p.message.startswith("x; efficiency 150% is above ideal")
+    assert "above ideal" not in (with_efficiency(_point(190.0, world_size=2), _point(100.0)).message)
+
+
 def test_no_efficiency_without_a_measured_baseline() -> None:
     p = with_efficiency(_point(100.0, world_size=2), _point(0.0, status="failed", samples_per_s=None))
     assert p.scaling_efficiency is None and p.scaling_baseline_samples_per_s is None

@@ -41,6 +41,7 @@ TERMINATE_GRACE_S = 3.0
 COMM_REPEATS = 5  # windows of synced and no_sync steps, interleaved
 COMM_STEPS = 2  # steps per window
 _TICK_EVERY_S = 0.1
+SUPERLINEAR = 1.15  # efficiency above this is flagged
 
 
 class DdpFailed(RuntimeError):
@@ -178,7 +179,14 @@ def with_efficiency(point: Point, baseline: Point | None) -> Point:
     if point.status != "ok" or not base or point.samples_per_s is None:
         return replace(point, scaling_baseline_samples_per_s=base)
     eff = point.samples_per_s / (point.world_size * base)
-    return replace(point, scaling_efficiency=eff, scaling_baseline_samples_per_s=base)
+    message = point.message
+    if eff > SUPERLINEAR:
+        # N ranks cannot do more than N times the work; a slowed baseline (a busy machine hits many threads
+        # harder than one) or caches that fit a smaller shard can make it look so
+        message = "; ".join(m for m in (message, f"efficiency {eff:.0%} is above ideal: the single-process "
+                                        f"baseline was probably slowed (see its notes), so compare with care")
+                            if m)  # fmt: skip
+    return replace(point, scaling_efficiency=eff, scaling_baseline_samples_per_s=base, message=message)
 
 
 # ---------------------------------------------------------------- inside a rank
