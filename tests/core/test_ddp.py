@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from dataclasses import replace
 from typing import Any
 
 import psutil
@@ -285,3 +286,25 @@ def test_cancel_stops_every_rank() -> None:
     assert len(pids) >= 2
     assert _Children.alive(pids) == []
 
+
+
+@pytest.mark.gpu
+@pytest.mark.timeout(300)
+def test_nccl_ranks_one_gpu_each() -> None:
+    """NCCL across the GPUs there are (a machine with one GPU runs the NCCL path with one rank)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    n = min(2, torch.cuda.device_count())
+    children = _Children()
+    job = replace(TINY, device="cuda:0", params=100_000, samples=4096, batch_size=128, budget_s=1.0)
+    _events, points = _drive(run_ddp(_plan(jobs=[job], world_sizes=world_sizes(n), nproc=n, backend="nccl",
+                                           cores=os.cpu_count() or 1)))  # fmt: skip
+    pids = children.close()
+    assert [p.world_size for p in points] == world_sizes(n)
+    assert all(p.status == "ok" and p.backend == "nccl" for p in points), [p.message for p in points]
+    assert points[0].device_name and points[0].scaling_efficiency == 1.0
+    if n > 1:
+        assert points[-1].allreduce_time_s is not None and points[-1].scaling_efficiency is not None
+    assert _Children.alive(pids) == []

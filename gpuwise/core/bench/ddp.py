@@ -294,7 +294,8 @@ def rank_work(local_rank: int, plan: DdpPlan, conn: Any) -> None:
     timeout = timedelta(seconds=plan.timeout_s)
     store = dist.TCPStore(  # type: ignore[attr-defined]
         plan.master_addr, plan.master_port, plan.world, is_master=False, timeout=timeout)
-    dist.init_process_group(plan.backend, store=store, rank=rank, world_size=plan.world, timeout=timeout)
+    bind: dict[str, Any] = {"device_id": torch.device(device)} if cuda else {}  # NCCL: one GPU per rank
+    dist.init_process_group(plan.backend, store=store, rank=rank, world_size=plan.world, timeout=timeout, **bind)
     where: list[Any] = [None] * plan.world
     dist.all_gather_object(where, (socket.gethostname(), os.getpid(), plan.node_rank))
     # every rank must take part in creating every group, members or not
