@@ -308,3 +308,37 @@ def test_nccl_ranks_one_gpu_each() -> None:
     if n > 1:
         assert points[-1].allreduce_time_s is not None and points[-1].scaling_efficiency is not None
     assert _Children.alive(pids) == []
+
+
+@pytest.mark.timeout(180)
+def test_ranks_end_themselves_when_their_parent_is_killed() -> None:
+    """SIGKILL leaves no chance to clean up: the ranks notice that their parent is gone and leave."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    script = (
+        "import threading, psutil\n"
+        "from tests.core.test_ddp import _plan, hang\n"
+        "from gpuwise.core.bench.ddp import run_ddp\n"
+        "gen = run_ddp(_plan(), work=hang)\n"
+        "next(gen)\n"
+        "kids = [c.pid for c in psutil.Process().children() if 'spawn_main' in ' '.join(c.cmdline())]\n"
+        "print(*kids, flush=True)\n"
+        "threading.Event().wait()\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], cwd=repo, stdout=subprocess.PIPE, text=True) as parent:
+        try:
+            assert parent.stdout is not None
+            pids = [int(x) for x in parent.stdout.readline().split()]
+            assert len(pids) == 2
+            ranks = [psutil.Process(pid) for pid in pids]
+            parent.send_signal(signal.SIGKILL)
+            parent.wait()
+            _gone, alive = psutil.wait_procs(ranks, timeout=60)
+            assert alive == []
+        finally:
+            if parent.poll() is None:
+                parent.kill()
