@@ -85,3 +85,31 @@ def test_two_machines_over_localhost_share_one_report(tmp_path: Path) -> None:
         assert two.status == "ok" and len(two.rank_samples_per_s) == 2  # both machines' ranks, merged
         assert two.scaling_efficiency is not None
         assert report.settings["nnodes"] == 2 and report.settings["node_rank"] == r
+
+
+def test_a_failed_rank_keeps_the_measured_points_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gpuwise import cli
+    from gpuwise.core.bench import sweep
+    from gpuwise.core.bench.ddp import DdpFailed
+    from gpuwise.core.bench.events import PointMeasured
+    from tests.core.test_report import make_point
+
+    measured = make_point(world_size=1, backend="gloo", scaling_efficiency=1.0)
+    failed = make_point(world_size=2, backend="gloo", status="failed", message="rank 1 of 2: RuntimeError: boom",
+                        samples_per_s=None, step_time_s=None)  # fmt: skip
+
+    def fake_run_sweep(plan: object, cancel: object) -> object:
+        yield PointMeasured(0, measured)
+        raise DdpFailed("rank 1 of 2 failed (failed): RuntimeError: boom; all ranks were stopped", [measured, failed])
+
+    monkeypatch.setattr(sweep, "run_sweep", fake_run_sweep)
+    monkeypatch.setattr(sweep, "machine_info", lambda devices: {"cpu": {"model": "test", "physical_cores": 2}})
+    out = tmp_path / "r.json"
+    code = cli.main(["bench", *SMALL, "--ddp", "2", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "gpuwise: error: data-parallel run stopped: rank 1 of 2 failed" in err
+    report = load_report(out)
+    assert [(p.world_size, p.status) for p in report.points] == [(1, "ok"), (2, "failed")]

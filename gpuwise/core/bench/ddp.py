@@ -545,8 +545,10 @@ def run_scaling_sweep(plan: Any, cancel: CancelToken | None, machine: dict[str, 
 
     host, port = parse_master(plan.master) if plan.master else ("127.0.0.1", 0)
     cancelled = False
+    before = 0
     try:
         for kind in kinds:
+            before = len(points)
             kind_jobs = [replace(j, budget_s=per_point) for j in jobs if j.device == kind]
             dplan = DdpPlan(jobs=kind_jobs, world_sizes=sizes, nproc=plan.ddp, backend=backend_for(kind),
                             cores=threads, nnodes=plan.nnodes, node_rank=plan.node_rank, master_addr=host,
@@ -568,6 +570,6 @@ def run_scaling_sweep(plan: Any, cancel: CancelToken | None, machine: dict[str, 
     except Cancelled:
         cancelled = True
     except DdpFailed as e:
-        e.points = list(points)
+        e.points = points[:before] + e.points  # other device kinds' points, then this run's (the failed one last)
         raise
     yield SweepFinished(make_report(plan, machine, points, [], cancelled), cancelled)
