@@ -386,7 +386,7 @@ def _measure(
     peak_rss = _rss()
     done = 0
     last_tick = 0.0
-    load_meter = BackgroundLoad(coll.sibling_pids if coll is not None else ())
+    load_meter = BackgroundLoad(coll.sibling_pids) if coll is not None else BackgroundLoad()
     for epoch_windows in windows:
         epoch_t = 0.0
         for n_steps in epoch_windows:
