@@ -238,10 +238,10 @@ class ScalingVerdict:
         return "\n".join(lines)
 
 
-def _job_cost(seconds: float, usd_per_hour: float) -> float:
-    from gpuwise.core.verdict import job_cost  # the one billing rule (per second, 60 s minimum)
+def _job_cost(seconds: float, usd_per_hour: float, billing: str) -> float:
+    from gpuwise.core.decide.rule import billed_cost, check_billing  # the one billing rule
 
-    return job_cost(seconds, usd_per_hour)[0]
+    return billed_cost(seconds, usd_per_hour, check_billing(billing))
 
 
 def _nearest_curve(curves: Sequence[ScalingCurve], backend: str, job: JobLike, n: int) -> ScalingCurve | None:
@@ -256,11 +256,12 @@ def _machines(report: Report, n: int) -> int:
     return max(1, math.ceil(n / per_node)) if isinstance(per_node, int) and per_node > 0 else 1
 
 
-def _from_curve(row: DeviceRow, curve: ScalingCurve, n: int, machines: int, label: str) -> ScaleOption:
+def _from_curve(row: DeviceRow, curve: ScalingCurve, n: int, machines: int, label: str,
+                billing: str) -> ScaleOption:  # fmt: skip
     ratio = curve.ratio(n) or 1.0
     time_s = row.time_s / ratio if row.time_s is not None else None
     price = row.usd_per_hour * machines if row.usd_per_hour is not None else None
-    cost = _job_cost(time_s, price) if time_s is not None and price is not None else None
+    cost = _job_cost(time_s, price, billing) if time_s is not None and price is not None else None
     return ScaleOption(label, row.kind, n, "measured scaling", time_s, price, cost, speedup_vs_one=ratio,
                        basis=f"one-device time ÷ the measured {n}-process throughput ratio {ratio:.2f}× "
                              f"({curve.label()})")  # fmt: skip
@@ -273,7 +274,7 @@ def _catalog_gpu(row: DeviceRow) -> GpuSpec | None:
         return match_device_name(row.label)
 
 
-def _estimate_gpus(row: DeviceRow, gpu: GpuSpec, job: JobLike, n: int) -> ScaleOption:
+def _estimate_gpus(row: DeviceRow, gpu: GpuSpec, job: JobLike, n: int, billing: str) -> ScaleOption:
     label = f"{n} × {gpu.name}"
     link = interconnect_for(gpu)
     if link is None or row.step_s is None or row.time_s is None:
@@ -291,7 +292,7 @@ def _estimate_gpus(row: DeviceRow, gpu: GpuSpec, job: JobLike, n: int) -> ScaleO
     overhead = max(0.0, row.time_s - job.epochs * steps_one * row.step_s)
     time_s = overhead + job.epochs * steps_n * step_n
     price = row.usd_per_hour * n if row.usd_per_hour is not None else None
-    cost = _job_cost(time_s, price) if price is not None else None
+    cost = _job_cost(time_s, price, billing) if price is not None else None
     where = "NVLink" if link.nvlink else "PCIe"
     basis = (f"1-GPU step {format_duration(row.step_s)} + exposed ring all-reduce of {format_count(grad_bytes)}B "
              f"of gradients over {link.link} ({where}, {link.gbs_per_direction:g} GB/s a direction × "
@@ -302,14 +303,14 @@ def _estimate_gpus(row: DeviceRow, gpu: GpuSpec, job: JobLike, n: int) -> ScaleO
                        basis=basis)  # fmt: skip
 
 
-def _one(row: DeviceRow, label: str) -> ScaleOption:
-    cost = _job_cost(row.time_s, row.usd_per_hour) if row.time_s is not None and row.usd_per_hour else None
+def _one(row: DeviceRow, label: str, billing: str) -> ScaleOption:
+    cost = _job_cost(row.time_s, row.usd_per_hour, billing) if row.time_s is not None and row.usd_per_hour else None
     return ScaleOption(label, row.kind, 1, "estimate" if row.estimated else "measured", row.time_s,
                        row.usd_per_hour, cost, 1.0)  # fmt: skip
 
 
 def scaling_verdict(report: Report, job: JobLike, cpu: DeviceRow, gpus: Sequence[DeviceRow],
-                    n: int | None = None) -> ScalingVerdict:  # fmt: skip
+                    n: int | None = None, billing: str = "per_second") -> ScalingVerdict:  # fmt: skip
     """N GPUs vs 1 GPU vs the CPU (1 and N processes) for ``job``, from a one-device verdict's rows.
 
     ``n`` defaults to the report's largest measured world size (else 8, a common multi-GPU machine).
@@ -317,24 +318,24 @@ def scaling_verdict(report: Report, job: JobLike, cpu: DeviceRow, gpus: Sequence
     curves = scaling_curves(report.points)
     measured_n = max((p.world_size for c in curves for p in c.points if p.status == "ok"), default=1)
     n = n or (measured_n if measured_n > 1 else 8)
-    options: list[ScaleOption] = [_one(cpu, "CPU, 1 process")]
+    options: list[ScaleOption] = [_one(cpu, "CPU, 1 process", billing)]
     notes: list[str] = []
     cpu_curve = _nearest_curve(curves, "gloo", job, n)
     if cpu_curve is not None:
         machines = _machines(report, n)
         where = f" on {machines} machines" if machines > 1 else ""
-        options.append(_from_curve(cpu, cpu_curve, n, machines, f"CPU, {n} processes{where}"))
+        options.append(_from_curve(cpu, cpu_curve, n, machines, f"CPU, {n} processes{where}", billing))
     else:
         notes.append(f"No {n}-process CPU run in this report: 'gpuwise bench --devices cpu --ddp {n}' measures it.")
     gpu_curve = _nearest_curve(curves, "nccl", job, n)
     for row in gpus:
         gpu = _catalog_gpu(row)
         name = gpu.name if gpu is not None else row.label
-        options.append(_one(row, f"1 × {name}"))
+        options.append(_one(row, f"1 × {name}", billing))
         if not row.estimated and gpu_curve is not None:
-            options.append(_from_curve(row, gpu_curve, n, 1, f"{n} × {name}"))
+            options.append(_from_curve(row, gpu_curve, n, 1, f"{n} × {name}", billing))
         elif gpu is not None:
-            options.append(_estimate_gpus(row, gpu, job, n))
+            options.append(_estimate_gpus(row, gpu, job, n, billing))
     return ScalingVerdict(n, tuple(options), _sentence(options, n), tuple(f"{c.label()}: " + _curve_text(c)
                                                                           for c in curves), tuple(notes))  # fmt: skip
 
