@@ -410,7 +410,8 @@ def run_ddp(plan: DdpPlan, cancel: CancelToken | None = None, *,
         while len(done) < plan.nproc:
             if cancel is not None and cancel.cancelled:
                 raise Cancelled()
-            ready = mpc.wait(open_readers + [p.sentinel for p in procs], timeout=0.1)
+            running = [p.sentinel for i, p in enumerate(procs) if plan.node_rank * plan.nproc + i not in done]
+            ready = mpc.wait(open_readers + running, timeout=0.1)  # a finished rank's sentinel stays ready
             for r in ready:
                 if r not in open_readers:
                     continue
