@@ -57,7 +57,7 @@ def test_the_window_opens_with_its_panels(make_window: WindowFactory) -> None:
     assert w.windowTitle() == "gpuwise"
     assert not w.windowIcon().isNull()
     assert w.workload_dock.isVisible() and w.monitor_dock.isVisible()
-    assert w.charts.isVisible() and w.charts.count() == 4
+    assert w.charts.isVisible() and w.charts.count() == 5  # epoch time, throughput, speedup, micro, scaling
     assert w.width() <= 1360 and w.height() <= 860
     assert w.run_button.isVisible() and w.cancel_button.isVisible() and w.progress.isVisible()
     assert w.run_action.isEnabled() and not w.cancel_action.isEnabled()
