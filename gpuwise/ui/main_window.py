@@ -619,7 +619,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_verdict(self, report: Report) -> None:
         if self.verdict is not None:
-            self.verdict.set_report(report)
+            from gpuwise.core.scaling import single_process_report
+
+            # N-process points are one job on N processes, not another CPU: the scaling chart shows them
+            self.verdict.set_report(single_process_report(report))
 
     def _connect_verdict(self, card: VerdictCard) -> None:
         card.pricesChanged.connect(self._on_prices)
