@@ -1,4 +1,4 @@
-"""The command line: ``gpuwise [gui|bench|devices|monitor|plot|advise]``.
+"""The command line: ``gpuwise [gui|bench|devices|monitor|plot|advise|estimate|report|install-desktop]``.
 
 Imports stay lazy so that ``gpuwise --help`` is instant: torch loads only when measuring starts, Qt only when a
 window or a chart is asked for. Bad input exits with status 2 and one line on stderr, never a traceback.
@@ -15,10 +15,12 @@ from types import ModuleType
 
 import gpuwise
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.terminal_text import terminal_safe
 
 # Feature modules that add their own subcommand: each has add_parser(subparsers) and run(args) -> int.
 _FEATURE_MODULES = ("gpuwise.cli_bench", "gpuwise.cli_devices", "gpuwise.cli_monitor", "gpuwise.cli_plot",
-                    "gpuwise.cli_advise", "gpuwise.cli_estimate")  # fmt: skip
+                    "gpuwise.cli_advise", "gpuwise.cli_estimate", "gpuwise.cli_report",
+                    "gpuwise.cli_desktop")  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UserInputError as e:
-        print(f"gpuwise: error: {e}", file=sys.stderr)
+        print(f"gpuwise: error: {terminal_safe(e, one_line=True)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gpuwise: interrupted", file=sys.stderr)

@@ -8,6 +8,7 @@ import time
 from typing import Any, TextIO
 
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.terminal_text import SafeWriter, terminal_safe
 from gpuwise.core.units import format_bytes, format_count, format_duration, parse_count, parse_count_list
 
 EPILOG = """examples:
@@ -16,6 +17,7 @@ EPILOG = """examples:
   gpuwise bench --family cnn --params 100k,1M --precision fp32,bf16 --budget 60 --csv points.csv
   gpuwise bench --model resnet50 --image-size 160 --samples 10k --devices all --out resnet50.json
   gpuwise bench --model my_model.py:build --samples 10k      # your own: build() -> (module, example input)
+  gpuwise bench --params 1e6 --samples 4000 --devices cpu --ddp 2 --out r.json   # data-parallel scaling
 Ctrl-C stops early: completed points are kept and the report is still written."""
 
 
@@ -46,6 +48,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--preload", action="store_true", help="keep the dataset on the GPU (no per-step copy)")
     p.add_argument("--breakdown", action="store_true", help="also time data/copy/forward/backward/optimizer")
     p.add_argument("--seed", default="0", help="dataset and model seed (default 0)")
+    d = p.add_argument_group("data-parallel scaling (DistributedDataParallel: gloo on the CPU, NCCL on GPUs)")
+    d.add_argument("--ddp", default=None, metavar="N",
+                   help="train across 1, 2, 4, ... N processes on this machine and report the scaling")
+    d.add_argument("--nnodes", default="1", metavar="M", help="machines taking part (default 1)")
+    d.add_argument("--node-rank", default="0", metavar="R", help="this machine's number, 0 to M-1 (default 0)")
+    d.add_argument("--master", default="", metavar="HOST:PORT",
+                   help="where machine 0 hosts the rendezvous (needed with --nnodes > 1)")  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -115,7 +124,32 @@ def plan_from_args(args: argparse.Namespace) -> Any:
         preload=args.preload,
         breakdown=args.breakdown,
         seed=parse_count(args.seed, what="seed"),
+        **_ddp_args(args),
     )
+
+
+def _ddp_args(args: argparse.Namespace) -> dict[str, Any]:
+    if args.ddp is None:
+        if args.nnodes != "1" or args.node_rank != "0" or args.master:
+            raise UserInputError("--nnodes, --node-rank and --master go with --ddp N")
+        return {}
+    from gpuwise.core.bench.ddp import MAX_PROCESSES
+
+    ddp = parse_count(args.ddp, what="--ddp")
+    if not 1 <= ddp <= MAX_PROCESSES:  # 0 would silently mean "no data-parallel run"
+        raise UserInputError(f"--ddp {ddp} is out of range (1 to {MAX_PROCESSES} processes)")
+    return {
+        "ddp": ddp,
+        "nnodes": parse_count(args.nnodes, what="--nnodes"),
+        "node_rank": _non_negative(args.node_rank, "--node-rank"),
+        "master": args.master.strip(),
+    }
+
+
+def _non_negative(text: str, what: str) -> int:
+    if not text.strip().isdigit():
+        raise UserInputError(f"{what} {text!r} must be a whole number, 0 or more")
+    return int(text)
 
 
 class ProgressBar:
@@ -136,12 +170,13 @@ class ProgressBar:
             width = 24
             filled = int(width * fraction)
             bar = "#" * filled + "-" * (width - filled)
-            line = f"\r[{bar}] {fraction * 100:3.0f}%  ETA {format_duration(eta_s):>8}  {phase:<9} {label}"
+            shown = terminal_safe(label, one_line=True)
+            line = f"\r[{bar}] {fraction * 100:3.0f}%  ETA {format_duration(eta_s):>8}  {phase:<9} {shown}"
             self.stream.write(line[:160].ljust(160))
             self.stream.flush()
         elif label != self._last_label:
             self._last_label = label
-            self.stream.write(f"[{fraction * 100:3.0f}%] {label}\n")
+            self.stream.write(f"[{fraction * 100:3.0f}%] {terminal_safe(label, one_line=True)}\n")
             self.stream.flush()
 
     def done(self) -> None:
@@ -173,9 +208,19 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
     micro = []
     report = None
     cancel = CancelToken()
-    print(f"gpuwise bench: {len(plan.params) * len(plan.samples) * len(plan.devices) * len(plan.precisions)} "
-          f"points on {', '.join(plan.devices)} within ~{plan.budget_s:g} s (Ctrl-C keeps what is done)",
-          file=sys.stderr)  # fmt: skip
+    if plan.ddp:
+        from gpuwise.core.bench.ddp import world_sizes
+
+        sizes = ", ".join(str(w) for w in world_sizes(plan.ddp * plan.nnodes))
+        print(f"gpuwise bench: data-parallel scaling over {sizes} processes on {', '.join(plan.devices)} within "
+              f"~{plan.budget_s:g} s plus start-up (Ctrl-C keeps what is done)", file=sys.stderr)  # fmt: skip
+    else:
+        print(f"gpuwise bench: {len(plan.params) * len(plan.samples) * len(plan.devices) * len(plan.precisions)} "
+              f"points on {', '.join(plan.devices)} within ~{plan.budget_s:g} s (Ctrl-C keeps what is done)",
+              file=sys.stderr)  # fmt: skip
+    from gpuwise.core.bench.ddp import DdpFailed
+
+    failure = ""
     try:
         for ev in run_sweep(plan, cancel):
             if isinstance(ev, Progress):
@@ -190,10 +235,18 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
         bar.done()
         print("gpuwise: interrupted: keeping the completed points", file=sys.stderr)
         report = make_report(plan, machine_info(plan.devices), points, micro, cancelled=True)
+    except DdpFailed as e:
+        # every rank is already stopped; keep what was measured, the failed point included
+        bar.done()
+        failure = str(e)
+        report = make_report(plan, machine_info(plan.devices), e.points, micro, cancelled=False)
     bar.done()
     assert report is not None
     print_table(report, sys.stdout)
     _write_outputs(report, args)
+    if failure:
+        print(f"gpuwise: error: data-parallel run stopped: {failure}", file=sys.stderr)
+        return 1
     return 130 if report.cancelled else 0
 
 
@@ -202,14 +255,15 @@ def _write_outputs(report: Any, args: argparse.Namespace) -> None:
 
     if args.out:
         save_report(report, args.out)
-        print(f"report written to {args.out}", file=sys.stderr)
+        print(terminal_safe(f"report written to {args.out}", one_line=True), file=sys.stderr)
     if args.csv:
         atomic_write_text(args.csv, points_csv(report.points))
-        print(f"points written to {args.csv}", file=sys.stderr)
+        print(terminal_safe(f"points written to {args.csv}", one_line=True), file=sys.stderr)
 
 
 def print_table(report: Any, out: TextIO) -> None:
     """A readable table of the points and, when a GPU was measured, the speedups."""
+    out = SafeWriter(out)  # type: ignore[assignment]  # names and messages come from devices and reports
     cpu = report.machine.get("cpu", {})
     out.write(f"machine: {cpu.get('model', '?')}, {cpu.get('physical_cores', '?')} cores; "
               f"torch {report.machine.get('torch', '?')}\n")  # fmt: skip
@@ -226,8 +280,9 @@ def print_table(report: Any, out: TextIO) -> None:
               f"{'epoch':>10} {'overhead':>9} {'memory':>10}  note")  # fmt: skip
     out.write(header + "\n" + "-" * len(header) + "\n")
     for p in report.points:
+        dev = p.device if p.world_size <= 1 else f"{p.device}×{p.world_size}"
         if p.status != "ok" or p.step_time_s is None:
-            out.write(f"{p.device:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
+            out.write(f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
                       f"{p.status.upper():>17}  {p.message}\n")  # fmt: skip
             continue
         st = p.step_time_s
@@ -235,15 +290,38 @@ def print_table(report: Any, out: TextIO) -> None:
         epoch = ("~" if p.epoch_time_extrapolated else "") + format_duration(p.epoch_time_s or 0)
         mem = format_bytes(p.peak_memory_bytes) if p.peak_memory_bytes is not None else "n/a"
         note = "unstable" if p.unstable else ""
-        out.write(f"{p.device:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
+        out.write(f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
                   f"{step:>17} {format_count(p.samples_per_s or 0):>10} {epoch:>10} "
                   f"{format_duration(p.fixed_overhead_s or 0):>9} {mem:>10}  {note}\n")  # fmt: skip
     out.write("~ = extrapolated from the measured steps; ± = IQR of step time over measurement windows\n")
+    _print_scaling(report, out)
     _print_speedups(report, out)
 
 
+def _print_scaling(report: Any, out: TextIO) -> None:
+    """The data-parallel curves: throughput, efficiency and communication per number of processes."""
+    from gpuwise.core.scaling import baseline_text, scaling_curves
+
+    for c in scaling_curves(report.points):
+        out.write(f"data-parallel scaling, {c.label()} ({baseline_text(c)}):\n")
+        out.write(f"  {'procs':>5} {'threads/rank':>12} {'samples/s':>10} {'per rank':>17} {'efficiency':>10} "
+                  f"{'comm/step':>10} {'all-reduce':>10}\n")  # fmt: skip
+        for p in c.points:
+            if p.status != "ok":
+                out.write(f"  {p.world_size:>5} {p.status.upper():>12}  {p.message}\n")
+                continue
+            ranks = "/".join(format_count(s) for s in p.rank_samples_per_s)
+            eff = f"{p.scaling_efficiency:.0%}" if p.scaling_efficiency is not None else "n/a"
+            comm = format_duration(p.comm_time_s) if p.comm_time_s is not None else "-"
+            ar = format_duration(p.allreduce_time_s) if p.allreduce_time_s is not None else "-"
+            out.write(f"  {p.world_size:>5} {p.threads:>12} {format_count(p.samples_per_s or 0):>10} "
+                      f"{ranks[:17]:>17} {eff:>10} {comm:>10} {ar:>10}\n")  # fmt: skip
+        out.write("  efficiency = total samples/s ÷ (processes × the baseline); comm/step = exposed communication "
+                  "(a synced step minus a no_sync step)\n")  # fmt: skip
+
+
 def _print_speedups(report: Any, out: TextIO) -> None:
-    ok = [p for p in report.points if p.status == "ok" and p.step_time_s]
+    ok = [p for p in report.points if p.status == "ok" and p.step_time_s and p.world_size <= 1]
     cpu = {(p.params, p.samples, p.precision): p for p in ok if p.device == "cpu"}
     rows = []
     for p in ok:

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from gpuwise.core.terminal_text import json_terminal_safe, terminal_safe
 from gpuwise.core.units import format_bytes
 
 
@@ -19,6 +20,10 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _print(text: str) -> None:
+    print(terminal_safe(text))  # names and notes come from drivers and /proc
+
+
 def run(args: argparse.Namespace) -> int:
     from gpuwise.core import devices
 
@@ -28,19 +33,19 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         out = inv.to_dict()
         out["cpu_peak"] = peak.to_dict()
-        print(json.dumps(out, indent=2))
+        print(json_terminal_safe(json.dumps(out, indent=2)))
         return 0
     c = inv.cpu
     label = "theoretical" if peak.formula_label == "theoretical peak" else "formula (not a theoretical peak)"
     formula = f"{c.peak_fp32_gflops:g} GFLOP/s fp32 {label}" if c.peak_fp32_gflops else "peak unknown"
     clock_from = devices.CLOCK_SOURCES.get(c.clock_source, "origin unknown")
-    print(f"cpu      {c.model}")
-    print(f"         {c.physical_cores} physical / {c.logical_cores} logical cores, {c.arch}, SIMD {c.simd}, "
+    _print(f"cpu      {c.model}")
+    _print(f"         {c.physical_cores} physical / {c.logical_cores} logical cores, {c.arch}, SIMD {c.simd}, "
           f"clock {c.clock_ghz or '?'} GHz ({clock_from})")  # fmt: skip
-    print(f"         {formula} = {c.peak_formula}")
+    _print(f"         {formula} = {c.peak_formula}")
     if measured:
-        print(f"         {measured:.0f} GFLOP/s measured ({how})")
-    print(f"         RAM {format_bytes(c.ram_total)} total, {format_bytes(c.ram_available)} available")
+        _print(f"         {measured:.0f} GFLOP/s measured ({how})")
+    _print(f"         RAM {format_bytes(c.ram_total)} total, {format_bytes(c.ram_available)} available")
     for g in inv.gpus:
         mem = format_bytes(g.memory_total) if g.memory_total else "shared memory"
         extra = []
@@ -50,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
             extra.append(f"driver {g.driver_version}")
         if g.runtime_version:
             extra.append(f"{'ROCm/HIP' if g.backend == 'rocm' else 'CUDA'} {g.runtime_version}")
-        print(f"{g.id:<8} {g.name}, {mem}" + (f" ({', '.join(extra)})" if extra else ""))
+        _print(f"{g.id:<8} {g.name}, {mem}" + (f" ({', '.join(extra)})" if extra else ""))
     for note in (*peak.notes, *inv.notes):
-        print(f"note     {note}")
-    print(f"torch    {inv.torch_version}")
+        _print(f"note     {note}")
+    _print(f"torch    {inv.torch_version}")
     return 0

@@ -29,10 +29,12 @@ from gpuwise.core.bench.sweep import SweepPlan
 from gpuwise.core.decide import PriceBook, Verdict
 from gpuwise.core.devices import DeviceInventory, cpu_info
 from gpuwise.core.errors import UserInputError
-from gpuwise.core.report import MicroResult, Point, Report, load_report, save_report
+from gpuwise.core.report import MicroResult, Point, Report, atomic_write_text, save_report
 from gpuwise.core.resources import resource_path
 from gpuwise.core.units import format_duration
 from gpuwise.ui.monitor_sampler import SamplerLike
+from gpuwise.ui.plain_text import plain_label, plain_message_box
+from gpuwise.ui.report_loader import ReportLoad
 from gpuwise.ui.settings import Settings
 from gpuwise.ui.worker import BackgroundCall, RunSweep, SweepRunner
 from gpuwise.ui.workload_panel import WorkloadPanel
@@ -55,6 +57,7 @@ PHASE_WORDS = {
 AUTOSAVE_NAME = "last-run.json"
 VERDICT_INTERVAL_MS = 1000
 REPORT_FILTER = "gpuwise reports (*.json);;All files (*)"
+HTML_FILTER = "HTML page (*.html);;All files (*)"
 
 
 def default_data_dir() -> Path:
@@ -89,6 +92,8 @@ class MainWindow(QtWidgets.QMainWindow):
     runStateChanged = QtCore.Signal(bool)
     readyChanged = QtCore.Signal(bool)  # the charts and the monitor exist (see ``deferred``)
     reportShown = QtCore.Signal(object)  # the Report now on the charts
+    reportCompared = QtCore.Signal(object)  # a Report overlaid on the charts
+    reportLoadStopped = QtCore.Signal()  # a report load ended (shown, refused or cancelled)
 
     def __init__(
         self,
@@ -127,6 +132,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._verdict_timer.timeout.connect(lambda: self._update_verdict(self._partial_report()))
         self._shown_once = False
         self._discovery: BackgroundCall | None = None
+        self._loading: ReportLoad | None = None
         self.last_message_box: QtWidgets.QMessageBox | None = None
 
         self.setWindowTitle("gpuwise")
@@ -277,6 +283,10 @@ class MainWindow(QtWidgets.QMainWindow):
             "Co&mpare with report…", lambda: self.compare_report(), None,
             "Overlay the points of another report (another machine, another day)",
         )  # fmt: skip
+        self.export_report_action = self._action(
+            "Export &report (HTML)…", lambda: self.export_report_html(), None,
+            "Write one HTML file to share: the verdict, the charts, the machine and every point (no network needed)",
+        )  # fmt: skip
         self.quit_action = self._action("&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit, "Quit gpuwise")
         self.quit_action.setMenuRole(QtGui.QAction.MenuRole.QuitRole)
 
@@ -286,6 +296,7 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.compare_action)
+        file_menu.addAction(self.export_report_action)
         self.file_menu = file_menu
         self.file_separator = file_menu.addSeparator()  # the Export submenu goes above it (_finish_ui)
         file_menu.addAction(self.quit_action)
@@ -312,10 +323,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.status_label = QtWidgets.QLabel("Ready. Choose a workload on the left and press Run (Ctrl+R).")
+        ready = "Ready. Choose a workload on the left and press Run (Ctrl+R)."
+        if self.settings.problem:  # a settings file that could not be read: say so once, where it is seen
+            ready = f"Settings not loaded: {self.settings.problem}."
+        self.status_label = plain_label(QtWidgets.QLabel(ready))  # quotes file names and report strings
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status_label.setMinimumWidth(120)
-        self.machine_label = QtWidgets.QLabel()
+        self.machine_label = plain_label(QtWidgets.QLabel())  # a report's machine: any text
         self.machine_label.setEnabled(False)
         self.progress = QtWidgets.QProgressBar()
         self.progress.setRange(0, 1000)
@@ -409,8 +423,8 @@ class MainWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(150, self._start_discovery)
 
     def _start_discovery(self) -> None:
-        if self._discovery is not None or self._inventory is not None or self._close_pending:
-            return
+        if self._discovery is not None or self._inventory is not None or self._close_pending or not self.isVisible():
+            return  # (a window closed before this timer fired must not start a thread nobody waits for)
         discover = self._discover
         if discover is None:
             from gpuwise.core.devices import discover_devices
@@ -443,8 +457,8 @@ class MainWindow(QtWidgets.QMainWindow):
         return self._inventory
 
     def is_busy(self) -> bool:
-        """A run or the background device discovery is in flight (closing waits for them)."""
-        return self.runner.is_running() or self._discovery is not None
+        """A run, a report load or the background device discovery is in flight (closing waits for them)."""
+        return self.runner.is_running() or self._discovery is not None or self._loading is not None
 
     # -- running -------------------------------------------------------------------------------------------
 
@@ -453,7 +467,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def start_run(self, plan: SweepPlan | None = None) -> bool:
         """Start measuring ``plan`` (default: the workload panel's). False when a run is already going."""
-        if self.runner.is_running() or self._close_pending or not self._ready:
+        if self.runner.is_running() or self._close_pending or not self._ready or self._loading is not None:
             return False
         if plan is None:
             self.workload.refresh_estimates()
@@ -493,11 +507,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_run_state(self) -> None:
         running = self.runner.is_running()
-        self.run_action.setEnabled(self._ready and not running and self.workload.is_valid() and not self._close_pending)
+        loading = self._loading is not None
+        self.run_action.setEnabled(
+            self._ready and not running and not loading and self.workload.is_valid() and not self._close_pending
+        )
         self.cancel_action.setEnabled(running and not self.runner.cancel_requested)
         self.workload.set_running(running)
-        self.open_action.setEnabled(not running)
-        self.compare_action.setEnabled(not running)
+        self.open_action.setEnabled(not running and not loading)
+        self.compare_action.setEnabled(not running and not loading)
         self.runStateChanged.emit(running)
 
     def _on_started(self) -> None:
@@ -602,7 +619,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_verdict(self, report: Report) -> None:
         if self.verdict is not None:
-            self.verdict.set_report(report)
+            from gpuwise.core.scaling import single_process_report
+
+            # N-process points are one job on N processes, not another CPU: the scaling chart shows them
+            self.verdict.set_report(single_process_report(report))
 
     def _connect_verdict(self, card: VerdictCard) -> None:
         card.pricesChanged.connect(self._on_prices)
@@ -639,17 +659,46 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.set("files/last_dir", str(Path(path).parent))
         return Path(path)
 
-    def _load_or_explain(self, path: Path) -> Report | None:
-        """The report at ``path``, or None after a dialog that says why it cannot be read."""
-        try:
-            return load_report(path)
-        except UserInputError as e:
-            self.show_message("Cannot open the report", str(e), warning=True)
-            return None
+    def is_loading(self) -> bool:
+        return self._loading is not None
+
+    def _load(self, path: Path, then: Callable[[Path, Report], None]) -> None:
+        """Load ``path`` in the background (progress in the status bar), then ``then(path, report)``; a file that
+        cannot be read is explained in a dialog and what is shown stays as it was."""
+        load = ReportLoad(path, self)
+        load.progressed.connect(self._on_load_progress)
+        load.loaded.connect(lambda report: then(path, report))
+        load.failed.connect(lambda message: self._on_load_failed(path, message))
+        load.stopped.connect(self._on_load_stopped)
+        self._loading = load
+        self.status_label.setText(f"Opening {path.name}…")
+        self.progress.setValue(0)
+        self.progress.setFormat("Opening… %p%")
+        self._update_run_state()
+        load.start()
+
+    def _on_load_progress(self, fraction: float, phase: str) -> None:
+        if self._loading is not None:
+            self.progress.setValue(round(fraction * 1000))
+            self.progress.setFormat(f"{phase} {self._loading.path.name}… %p%")
+
+    def _on_load_failed(self, path: Path, message: str) -> None:
+        self.status_label.setText(f"Could not open {path.name}.")
+        self.show_message("Cannot open the report", message, warning=True)
+
+    def _on_load_stopped(self) -> None:
+        self._loading = None
+        self.progress.setValue(0)
+        self.progress.setFormat("Idle")
+        self._update_run_state()
+        self.reportLoadStopped.emit()
+        if self._close_pending:
+            self.close()
 
     def open_report(self, path: str | Path | None = None) -> bool:
-        """Show a saved report. A bad file leaves what is shown untouched and explains itself in a dialog."""
-        if self.runner.is_running():
+        """Start showing a saved report; True when it is being loaded (``reportShown`` follows, or a dialog that
+        says why it cannot be read: what is shown then stays untouched)."""
+        if self.runner.is_running() or self._loading is not None or self._close_pending:
             return False
         p = Path(path) if path is not None else self._ask_path("Open gpuwise report", save=False)
         if p is None:
@@ -657,9 +706,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._ready:
             self._pending_open = p  # opened as soon as the charts exist
             return True
-        report = self._load_or_explain(p)
-        if report is None:
-            return False
+        self._load(p, self._show_opened)
+        return True
+
+    def _show_opened(self, p: Path, report: Report) -> None:
         self._report, self._report_path = report, p
         self.charts.clear()
         self.charts.set_report(report)
@@ -669,7 +719,6 @@ class MainWindow(QtWidgets.QMainWindow):
         when = report.created[:16].replace("T", " ")  # ISO 8601: "2026-01-31 14:05"
         self.status_label.setText(f"Opened {p.name}: {n} point{'s' if n != 1 else ''}, measured {when}.")
         self.reportShown.emit(report)
-        return True
 
     def save_report_as(self, path: str | Path | None = None) -> bool:
         report = self._report
@@ -691,23 +740,58 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_label.setText(f"Saved {len(report.points)} points to {p}.")
         return True
 
+    def export_report_html(self, path: str | Path | None = None) -> bool:
+        """Write the report shown as a self-contained HTML file, with the charts and the verdict as shown."""
+        report = self._report
+        if report is None or not self._ready:
+            self.show_message("Nothing to export", "Run a comparison or open a report first.")
+            return False
+        if path is None:
+            start = Path(self.settings.get_str("files/last_dir", str(Path.home())))
+            name = str(start / f"{(self._report_path.stem if self._report_path else 'gpuwise-report')}.html")
+            chosen, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export report as HTML", name, HTML_FILTER)
+            if not chosen:
+                return False
+            self.settings.set("files/last_dir", str(Path(chosen).parent))
+            path = chosen
+        p = Path(path)
+        if p.suffix == "":
+            p = p.with_suffix(".html")
+        from gpuwise.ui.report_html import report_html  # draws every chart: only when asked
+
+        QtWidgets.QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            verdict = self.verdict.verdict() if self.verdict is not None else None
+            text = report_html(report, verdict=verdict, charts=self.charts,
+                               source=self._report_path.name if self._report_path else "")  # fmt: skip
+            atomic_write_text(p, text)
+        except (OSError, UserInputError) as e:
+            self.show_message("Cannot export the report", f"{p}: {getattr(e, 'strerror', None) or e}", warning=True)
+            return False
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        self.status_label.setText(f"Exported the report to {p}.")
+        return True
+
     def compare_report(self, path: str | Path | None = None) -> bool:
-        """Overlay another report's points, each device renamed after its machine so the curves stay apart."""
-        if self.runner.is_running() or not self._ready:
+        """Overlay another report's points, each device renamed after its machine so the curves stay apart.
+        True when it is being loaded (``reportCompared`` follows, or a dialog)."""
+        if self.runner.is_running() or not self._ready or self._loading is not None or self._close_pending:
             return False
         p = Path(path) if path is not None else self._ask_path("Compare with report", save=False)
         if p is None:
             return False
-        other = self._load_or_explain(p)
-        if other is None:
-            return False
+        self._load(p, self._show_compared)
+        return True
+
+    def _show_compared(self, p: Path, other: Report) -> None:
         tag = p.stem
         for point in other.points:
             self.charts.add_point(dataclasses.replace(point, device=f"{point.device} · {tag}"))
         for m in other.micro:
             self.charts.add_micro(dataclasses.replace(m, device=f"{m.device} · {tag}"))
         self.status_label.setText(f"Comparing with {p.name} ({machine_summary(other.machine)}).")
-        return True
+        self.reportCompared.emit(other)
 
     def current_report(self) -> Report | None:
         return self._report
@@ -730,6 +814,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """A window-modal message that does not block the event loop (runs and the monitor go on)."""
         icon = QtWidgets.QMessageBox.Icon.Warning if warning else QtWidgets.QMessageBox.Icon.Information
         box = QtWidgets.QMessageBox(icon, title, text, QtWidgets.QMessageBox.StandardButton.Ok, self)
+        plain_message_box(box)  # messages quote files and devices: never render them as HTML
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         self.last_message_box = box
@@ -762,6 +847,8 @@ class MainWindow(QtWidgets.QMainWindow):
             # threads report that they have ended (the sweep honours a cancel within about a second).
             self._close_pending = True
             self.runner.cancel()
+            if self._loading is not None:
+                self._loading.cancel()
             self.status_label.setText("Closing: waiting for the run to stop…")
             self.progress.setFormat("Stopping…")
             self._update_run_state()
@@ -775,6 +862,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def shutdown(self, timeout_ms: int = 15_000) -> None:
         """Blocking last resort when the application quits without a close event (e.g. logout)."""
         self.runner.shutdown(timeout_ms)
+        if self._loading is not None:
+            self._loading.cancel()
+            self._loading.wait(timeout_ms)
         if self._discovery is not None:
             self._discovery.wait(timeout_ms)
         if self._ready:

@@ -59,6 +59,11 @@ class SweepPlan:
     seed: int = 0
     # what the family needs besides a size: image_size, seq_len, or a custom model's source ("file.py:build")
     model_options: dict[str, Any] = field(default_factory=dict)
+    # data-parallel scaling (gpuwise.core.bench.ddp): processes on this machine, 0 = a plain sweep
+    ddp: int = 0
+    nnodes: int = 1
+    node_rank: int = 0
+    master: str = ""  # HOST:PORT of machine 0's rendezvous, for several machines
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,6 +110,19 @@ def validate_plan(plan: SweepPlan, inventory: DeviceInventory | None = None) -> 
 
         inventory = discover_devices()
     devices = resolve_devices(plan.devices, inventory)
+    logical = inventory.cpu.logical_cores
+    if plan.threads is not None and "cpu" in devices and logical and plan.threads > logical:
+        # More threads than cores only time-slices them: 999 threads on 2 cores ran 370x slower, which the point
+        # would then blame on "other programs". Refuse rather than publish an oversubscribed CPU time.
+        raise UserInputError(
+            f"threads {plan.threads} is more than this machine's {logical} logical CPU cores (use at most "
+            f"{logical}; the default is its {inventory.cpu.physical_cores} physical cores)"
+        )
+    if plan.ddp:
+        from gpuwise.core.bench.ddp import check_ddp
+
+        check_ddp(plan.ddp, devices, plan.nnodes, plan.node_rank, plan.master,
+                  sum(1 for g in inventory.gpus if g.id.startswith("cuda")))
     return replace(plan, family=family, precisions=precisions, devices=devices, optimizer=optimizer,
                    params=sorted(set(plan.params)), samples=sorted(set(plan.samples)))  # fmt: skip
 
@@ -161,6 +179,11 @@ def run_sweep(plan: SweepPlan, cancel: CancelToken | None = None, *,
     threads = plan.threads or default_threads()
     plan = replace(plan, threads=threads)
     machine = machine_info(plan.devices)
+    if plan.ddp:
+        from gpuwise.core.bench.ddp import run_scaling_sweep
+
+        yield from run_scaling_sweep(plan, cancel, machine, threads)
+        return
     _prime_torch()
     grid = expand(plan)
     n = len(grid)

@@ -122,7 +122,8 @@ def _estimated_timing(model: est.DeviceModel, spec: dict[str, Any], w: Workload,
         # anchor: scale the estimate by how far it was off at the nearest measured model size
         near = min(cands, key=lambda p: abs(math.log(p.params / int(spec["params"]))))
         ne = est.estimate_step(model, near.architecture, near.batch_size, precision=near.precision,
-                               optimizer=near.optimizer, flops=near.flops_per_step)  # fmt: skip
+                               optimizer=near.optimizer, flops=near.flops_per_step,
+                               flops_method=flops_method)  # fmt: skip  # "analytic" must never import torch
         assert near.step_time_s is not None
         factor = near.step_time_s.median / ne.step_s
         step *= factor
