@@ -1,0 +1,103 @@
+"""The verdict's break-even numbers, checked by what they mean rather than by a range they fall into.
+
+Only the public names (``compute_verdict``, ``Workload``, ``Verdict``) are used, so these tests hold wherever the
+verdict's internals live.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gpuwise.core.bench.workloads import build_spec
+from gpuwise.core.prices import PriceSettings
+from gpuwise.core.report import MicroResult, Point, Report, StepStats
+from gpuwise.core.verdict import Verdict, Workload, compute_verdict
+
+A100 = {"id": "cuda:0", "name": "NVIDIA A100-SXM4-80GB", "memory_total": 80 << 30}
+SAMPLES = 12_800  # 100 steps of 128
+CPU_STEP = 0.01  # s
+GPU_STEP = 0.001  # s
+GPU_FIXED = 2.0  # s
+K = 5.0  # price ratio GPU/CPU
+TOTAL_STEPS = 2000  # where k (n a_g + F_g) = n a_c: 5 (0.001 n + 2) = 0.01 n
+
+
+def point(device: str, params: int, step: float, *, fixed: float = 0.0, samples: int = SAMPLES) -> Point:
+    """A measured MLP point whose epoch is exactly steps x step."""
+    spec = build_spec("mlp", params)
+    steps = math.ceil(samples / 128)
+    return Point(
+        device=device, family="mlp", params=spec["params"], architecture=spec, samples=samples, batch_size=128,
+        epochs=1, precision="fp32", threads=2, optimizer="adam", status="ok",
+        device_name="Test CPU" if device == "cpu" else A100["name"], samples_per_s=128 / step,
+        step_time_s=StepStats(step, 0.0, (step, step), 20), epoch_time_s=steps * step, fixed_overhead_s=fixed,
+        time_to_train_s=steps * step + fixed, flops_per_step=6.0 * spec["params"] * 128,
+    )  # fmt: skip
+
+
+def report(points: list[Point]) -> Report:
+    ram = 16 << 30
+    return Report(
+        machine={"cpu": {"model": "Test CPU", "logical_cores": 2, "ram_total": ram, "ram_available": ram},
+                 "gpus": [A100]},
+        points=points, created="2026-01-01T00:00:00+00:00", settings={"threads": 2},
+        micro=[MicroResult("cpu", "matmul", "fp32", 1024, 100.0, "GFLOP/s"),
+               MicroResult("cpu", "triad", "fp32", 1 << 26, 20.0, "GB/s")],
+    )  # fmt: skip
+
+
+def linear_report() -> Report:
+    return report([point("cpu", 100_000, CPU_STEP), point("cuda:0", 100_000, GPU_STEP, fixed=GPU_FIXED)])
+
+
+def primary(v: Verdict) -> float:
+    g = next(g for g in v.gpus if g.device == v.primary)
+    assert g.speedup is not None and g.price_ratio is not None
+    assert g.price_ratio == pytest.approx(K)
+    return g.speedup
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.sampled_from([1, 2, 4, 5, 8, 10, 16, 20, 25, 40, 50]))
+def test_break_even_dataset_size_scales_inversely_with_epochs(epochs: int) -> None:
+    # the time model is linear in total steps = epochs x steps per epoch, so the break-even total is fixed
+    rep = linear_report()
+    w = Workload("mlp", 100_000, samples=SAMPLES, epochs=epochs)
+    be = compute_verdict(rep, w, prices=PriceSettings(1.0, K)).break_even_samples
+    assert be is not None and be.value is not None and be.direction == "above"
+    assert be.value == pytest.approx(TOTAL_STEPS * 128 / epochs)
+    assert f"{epochs} epoch" in be.reason
+
+
+@pytest.mark.parametrize("epochs", [1, 4, 10])
+def test_at_the_break_even_dataset_size_the_speedup_equals_the_price_ratio(epochs: int) -> None:
+    rep = linear_report()
+    prices = PriceSettings(1.0, K)
+    be = compute_verdict(rep, Workload("mlp", 100_000, samples=SAMPLES, epochs=epochs), prices=prices)
+    assert be.break_even_samples is not None and be.break_even_samples.value is not None
+    n = round(be.break_even_samples.value)
+    at = compute_verdict(rep, Workload("mlp", 100_000, samples=n, epochs=epochs), prices=prices)
+    bigger = compute_verdict(rep, Workload("mlp", 100_000, samples=2 * n, epochs=epochs), prices=prices)
+    smaller = compute_verdict(rep, Workload("mlp", 100_000, samples=n // 2, epochs=epochs), prices=prices)
+    assert primary(at) == pytest.approx(K)
+    assert primary(smaller) < K < primary(bigger)  # "the GPU pays above"
+
+
+def test_break_even_model_size_is_where_the_measured_speedup_curves_cross_the_price_ratio() -> None:
+    # CPU steps grow with the model (1e-8 s per parameter), the GPU's stay flat (1 ms): speedup = params / 1e5,
+    # exact under log-log interpolation between measured sizes, so it crosses k = 5 at 500k parameters.
+    sizes = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)
+    pts = []
+    for p in sizes:
+        n = build_spec("mlp", p)["params"]
+        pts += [point("cpu", p, 1e-8 * n), point("cuda:0", p, GPU_STEP)]
+    v = compute_verdict(report(pts), Workload("mlp", 1_000_000, samples=SAMPLES), prices=PriceSettings(1.0, K))
+    be = v.break_even_params
+    assert be is not None and be.value is not None
+    assert be.direction == "above"
+    assert be.value == pytest.approx(K * GPU_STEP / 1e-8, rel=1e-6)
+    assert "crosses 5.0×" in be.reason
