@@ -165,3 +165,20 @@ def test_synchronizer_waits_on_the_named_device(monkeypatch: pytest.MonkeyPatch)
     assert calls == [torch.device("cuda:1")]
     assert synchronizer("mps") is torch.mps.synchronize
     assert synchronizer("cpu")() is None
+
+
+def test_empty_input_says_what_is_missing() -> None:
+    with pytest.raises(ValueError, match=r"^quantile of no data$"):
+        quantile([], 0.5)
+    with pytest.raises(ValueError, match=r"^no step times$"):
+        step_stats([])
+
+
+def test_two_values_give_the_interval_between_them() -> None:
+    # resampled medians of two values are 1, 1.5 or 2 (probabilities 1/4, 1/2, 1/4): the 95 % interval is (1, 2)
+    assert bootstrap_ci_median([2.0, 1.0]) == (1.0, 2.0)
+
+
+def test_a_timer_remembers_its_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_sync(monkeypatch)
+    assert WindowTimer("mps").device == "mps"

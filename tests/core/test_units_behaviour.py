@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gpuwise.core.units import format_count, parse_count
+from gpuwise.core.errors import UserInputError
+from gpuwise.core.units import format_bytes, format_count, format_duration, parse_count, parse_count_list
 
 SUFFIXES = (("", 1), ("k", 10**3), ("M", 10**6), ("B", 10**9), ("G", 10**9), ("T", 10**12))
 
@@ -32,3 +33,39 @@ def test_any_count_written_with_a_suffix_parses_back_exactly(n: int, suffix: tup
 def test_a_formatted_count_parses_back_within_its_three_significant_digits(n: int) -> None:
     back = parse_count(format_count(n))
     assert abs(back - n) <= 0.005 * n + 0.5
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (119.0, "119 s"), (120.0, "2 min"),  # each unit starts exactly at its threshold
+        (7190.0, "120 min"), (7200.0, "2 h"),
+        (172000.0, "47.8 h"), (172800.0, "2 days"),
+        (3.15e7, "365 days"), (3.16e7, "1 years"),
+        (0.00501, "5.01 ms"), (7220.0, "2.01 h"), (378000.0, "4.38 days"), (9.42e7, "2.99 years"),  # exact divisors
+    ],
+)  # fmt: skip
+def test_durations_switch_unit_at_the_threshold_and_divide_exactly(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (999.5 * 1024, "0.976 MiB"),  # 999.5 KiB would print as "1000 KiB": say the next unit
+        (999.4 * 1024, "999 KiB"),
+        (999.5 * 2**30, "0.976 TiB"),
+        (999.5 * 2**40, "1000 TiB"),  # no unit above TiB: four digits, never "1e+03"
+    ],
+)
+def test_bytes_move_to_the_next_unit_from_999_5(n: float, text: str) -> None:
+    assert format_bytes(n) == text
+
+
+def test_a_parse_error_names_what_was_asked_for() -> None:
+    with pytest.raises(UserInputError, match=r"^number 'x' is not a number"):
+        parse_count("x")
+    with pytest.raises(UserInputError, match=r"^dataset size '2x' is not a number"):
+        parse_count_list("1k,2x", what="dataset size")
+    with pytest.raises(UserInputError, match=r"^number '2x' is not a number"):
+        parse_count_list("1k,2x")
