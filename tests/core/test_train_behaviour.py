@@ -4,12 +4,15 @@ The training loop runs for real (tiny MLP, CPU), but every step "takes" a durati
 forward pass advances a fake clock and the loop's window timer reads that clock. So the expected statistics are
 exact, and a mistake in how the loop turns step times into numbers (warm-up counted as measurement, samples/s
 computed from steps/s or from one epoch of several) changes a number the test checks.
-Durations are powers of two, so sums of them are exact in binary floating point.
+Durations are powers of two, so sums of them are exact in binary floating point. The loop's budget also runs on
+the fake clock, so what gets measured does not depend on how busy the machine is.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Generator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -75,6 +78,11 @@ def scripted(monkeypatch: pytest.MonkeyPatch, duration: Callable[[int], float]) 
         def stop(self) -> float:
             return clock.now - self.t0
 
+    # The loop's own clock (budget, overheads, ticks) runs on fake time too, plus a thousandth of the real time
+    # spent outside steps: the plan no longer depends on how busy the machine is, and overheads stay positive.
+    real = time.perf_counter
+    base = real()
+    monkeypatch.setattr(train, "time", SimpleNamespace(perf_counter=lambda: clock.now + (real() - base) * 1e-3))
     monkeypatch.setattr(train, "WindowTimer", ClockTimer)
     monkeypatch.setattr(train, "build_model", lambda spec: Stepping(build_model(spec), clock))
     return clock
@@ -85,8 +93,8 @@ def measure(samples: int, batch_size: int = 32, **kw: Any) -> Point:
 
 
 def measure_with_ticks(samples: int, batch_size: int = 32, **kw: Any) -> tuple[list[Tick], Point]:
-    ps = PointSpec(device="cpu", family="mlp", params=2_000, samples=samples, batch_size=batch_size, threads=1,
-                   **{"budget_s": 0.5, **kw})  # fmt: skip
+    ps = PointSpec(device="cpu", family="mlp", params=2_000, samples=samples, batch_size=batch_size,
+                   **{"budget_s": 0.5, "threads": 1, **kw})  # fmt: skip
     ticks: list[Tick] = []
     gen = run_point(ps)
     while True:
@@ -162,3 +170,44 @@ def test_samples_per_s_is_samples_over_epoch_time_in_every_branch(
         # whole epochs, partial last batch included: real samples per epoch over the epoch's time
         assert p.samples_per_s * p.epoch_time_s == pytest.approx(samples)
     assert p.time_to_train_s == pytest.approx(p.epoch_time_s + p.fixed_overhead_s)
+
+
+def test_the_windows_plan_slow_steps_get_three_windows_fast_ones_ten(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = scripted(monkeypatch, lambda i: HUGE)
+    ticks, p = measure_with_ticks(samples=320)
+    assert p.step_time_s is not None
+    # a 1 s step spends the warm-up budget at once: the minimum warm-up, then the minimum number of windows
+    assert sum(1 for t in ticks if t.phase == "warmup") == train.WARMUP_MIN_STEPS
+    assert p.step_time_s.n == train.MIN_WINDOWS
+    assert clock.steps == train.WARMUP_MIN_STEPS + train.MIN_WINDOWS
+    assert ticks[-1] == Tick("measuring", train.MIN_WINDOWS, train.MIN_WINDOWS, ticks[-1].elapsed_s)
+    assert "epoch of 10 steps extrapolated from 3 measured steps" in p.message
+
+    clock = scripted(monkeypatch, lambda i: FAST)
+    ticks, p = measure_with_ticks(samples=64)  # 2 steps per epoch: 5 epochs give the 10 windows
+    assert p.step_time_s is not None
+    assert p.step_time_s.n == train.TARGET_WINDOWS
+    assert clock.steps - sum(1 for t in ticks if t.phase == "warmup") == train.TARGET_WINDOWS
+    assert "extrapolated" not in p.message
+
+
+def test_time_to_train_is_epochs_times_the_epoch_plus_the_fixed_overhead(monkeypatch: pytest.MonkeyPatch) -> None:
+    scripted(monkeypatch, lambda i: FAST)
+    t0 = train.time.perf_counter()
+    p = measure(samples=320, epochs=3)
+    wall = train.time.perf_counter() - t0
+    assert p.epoch_time_s is not None and p.fixed_overhead_s is not None
+    assert p.epoch_time_s == pytest.approx(10 * FAST)
+    assert p.time_to_train_s == pytest.approx(3 * p.epoch_time_s + p.fixed_overhead_s)
+    # every overhead part is a real duration inside this call
+    for part in ("init", "transfer", "warmup"):
+        assert 0.0 <= p.overhead_breakdown_s[part] <= wall
+    assert p.fixed_overhead_s == pytest.approx(sum(p.overhead_breakdown_s.values()))
+
+
+def test_the_point_trains_with_the_threads_it_was_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+    scripted(monkeypatch, lambda i: (seen.append(torch.get_num_threads()), FAST)[1])
+    p = measure(samples=64, threads=2)
+    assert p.threads == 2
+    assert set(seen) == {2}
