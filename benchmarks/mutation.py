@@ -9,6 +9,8 @@ equivalent: it cannot change behaviour, so it leaves the denominator.
     python benchmarks/mutation.py units timing    # some modules
     python benchmarks/mutation.py --list          # the modules, their sources and tests
     python benchmarks/mutation.py timing --survivors --keep /tmp/mut   # print each survivor's diff
+    python benchmarks/mutation.py verdict --only '*break_even*'        # some functions of a module
+    python benchmarks/mutation.py train --tests 'tests/core/test_train_behaviour.py'   # other tests
 
 Slow by nature (every mutant reruns the tests that cover it), so it is not part of the normal test run.
 """
@@ -24,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it (mutmut show/browse work there)")
     ap.add_argument("--source", type=Path, default=ROOT, help="the checkout to test (default: this one)")
     ap.add_argument("--survivors", action="store_true", help="print the diff of every surviving mutant")
+    ap.add_argument("--only", action="append", default=[], metavar="GLOB",
+                    help="mutate only functions whose mutmut name matches (e.g. '*break_even*'); repeatable")
+    ap.add_argument("--tests", action="append", default=[], metavar="GLOB",
+                    help="run these tests instead of the module's own list; repeatable")
     ap.add_argument("--list", action="store_true", help="list the modules and exit")
     args = ap.parse_args(argv)
     if args.list:
@@ -178,7 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name in names:
             print(f"{name}: running ...", flush=True)
-            r = run_module(name, MODULES[name], jobs=args.jobs, workdir=workdir, source=args.source.resolve())
+            target = MODULES[name]
+            if args.only:
+                target = replace(target, functions=tuple(g if g.endswith("*") else g + "*" for g in args.only))
+            if args.tests:
+                target = replace(target, tests=tuple(args.tests))
+            r = run_module(name, target, jobs=args.jobs, workdir=workdir, source=args.source.resolve())
             results.append(r)
             rate = f"{r.kill_rate:.1%}" if r.kill_rate is not None else "n/a"
             print(f"{name}: {r.killed}/{r.considered} killed ({rate}) in {r.seconds:.0f} s", flush=True)

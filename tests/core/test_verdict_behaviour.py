@@ -101,3 +101,40 @@ def test_break_even_model_size_is_where_the_measured_speedup_curves_cross_the_pr
     assert be.direction == "above"
     assert be.value == pytest.approx(K * GPU_STEP / 1e-8, rel=1e-6)
     assert "crosses 5.0×" in be.reason
+
+
+def test_a_cpu_with_a_large_start_up_makes_the_gpu_pay_at_any_dataset_size() -> None:
+    rep = report([point("cpu", 100_000, CPU_STEP, fixed=100.0), point("cuda:0", 100_000, GPU_STEP)])
+    be = compute_verdict(rep, prices=PriceSettings(1.0, K)).break_even_samples
+    assert be is not None and be.value is None and be.direction == ""
+    assert be.reason.startswith("the GPU pays at any dataset size (per-step speedup 10×")
+    assert "fixed overheads 100 s (CPU) and 0 µs (GPU), 1 epoch)" in be.reason
+    assert not be.estimated
+
+
+def test_a_gpu_slower_per_step_than_its_price_pays_only_when_cpu_start_up_dominates() -> None:
+    rep = report([point("cpu", 100_000, CPU_STEP, fixed=100.0), point("cuda:0", 100_000, 0.005)])
+    be = compute_verdict(rep, prices=PriceSettings(1.0, K)).break_even_samples
+    assert be is not None and be.value is None
+    assert be.reason.startswith("the GPU pays only on tiny datasets whose CPU start-up dominates (per-step speedup 2×")
+
+
+def test_a_gpu_slower_per_step_than_its_price_never_pays_without_cpu_start_up() -> None:
+    rep = report([point("cpu", 100_000, CPU_STEP), point("cuda:0", 100_000, 0.005)])
+    be = compute_verdict(rep, prices=PriceSettings(1.0, K)).break_even_samples
+    assert be is not None and be.value is None
+    assert be.reason == "no dataset is big enough: the per-step speedup 2× never exceeds the price ratio 5×"
+
+
+def test_the_break_even_reason_names_the_overheads_and_the_epochs() -> None:
+    w = Workload("mlp", 100_000, samples=SAMPLES, epochs=4)
+    be = compute_verdict(linear_report(), w, prices=PriceSettings(1.0, K)).break_even_samples
+    assert be is not None
+    assert be.reason == "per-step speedup 10×, fixed overheads 0 µs (CPU) and 2 s (GPU), 4 epochs"
+    assert not be.estimated
+
+
+def test_a_break_even_against_an_estimated_gpu_is_marked_estimated() -> None:
+    rep = report([point("cpu", 100_000, CPU_STEP)])
+    be = compute_verdict(rep, prices=PriceSettings(1.0, K, gpu="T4")).break_even_samples
+    assert be is not None and be.estimated
