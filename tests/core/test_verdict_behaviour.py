@@ -116,14 +116,15 @@ def test_a_gpu_slower_per_step_than_its_price_pays_only_when_cpu_start_up_domina
     rep = report([point("cpu", 100_000, CPU_STEP, fixed=100.0), point("cuda:0", 100_000, 0.005)])
     be = compute_verdict(rep, prices=PriceSettings(1.0, K)).break_even_samples
     assert be is not None and be.value is None
-    assert be.reason.startswith("the GPU pays only on tiny datasets whose CPU start-up dominates (per-step speedup 2×")
+    assert be.reason.startswith("the GPU pays only on tiny datasets whose CPU start-up dominates "
+                                "(per-step speedup 2.0×")  # fmt: skip
 
 
 def test_a_gpu_slower_per_step_than_its_price_never_pays_without_cpu_start_up() -> None:
     rep = report([point("cpu", 100_000, CPU_STEP), point("cuda:0", 100_000, 0.005)])
     be = compute_verdict(rep, prices=PriceSettings(1.0, K)).break_even_samples
     assert be is not None and be.value is None
-    assert be.reason == "no dataset is big enough: the per-step speedup 2× never exceeds the price ratio 5×"
+    assert be.reason == "no dataset is big enough: the per-step speedup 2.0× never exceeds the price ratio 5.0×"
 
 
 def test_the_break_even_reason_names_the_overheads_and_the_epochs() -> None:
