@@ -6,7 +6,9 @@ verdict's internals live.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -139,3 +141,42 @@ def test_a_break_even_against_an_estimated_gpu_is_marked_estimated() -> None:
     rep = report([point("cpu", 100_000, CPU_STEP)])
     be = compute_verdict(rep, prices=PriceSettings(1.0, K, gpu="T4")).break_even_samples
     assert be is not None and be.estimated
+
+
+def measured_curves(gpu_step: Callable[[int], float], ram: int = 1 << 30) -> Report:
+    """CPU and GPU measured at every decade from 1k to 100M parameters; the CPU takes 1e-8 s per parameter."""
+    pts = []
+    for p in (10**e for e in range(3, 9)):
+        n = build_spec("mlp", p)["params"]
+        pts += [point("cpu", p, 1e-8 * n), point("cuda:0", p, gpu_step(n))]
+    rep = report(pts)
+    cpu = {**rep.machine["cpu"], "ram_total": ram, "ram_available": ram}
+    return dataclasses.replace(rep, machine={**rep.machine, "cpu": cpu})
+
+
+def test_a_model_size_break_even_made_only_of_measurements_is_not_an_estimate() -> None:
+    v = compute_verdict(measured_curves(lambda n: GPU_STEP), Workload("mlp", 1_000_000, samples=SAMPLES),
+                        prices=PriceSettings(1.0, K))  # fmt: skip
+    be = v.break_even_params
+    assert be is not None and be.value == pytest.approx(500_000, rel=1e-6)
+    assert not be.estimated  # 1 GiB of RAM ends the curve at 31.6M, inside the measured sizes
+
+
+def test_the_model_size_curve_ends_where_the_cpu_memory_runs_out() -> None:
+    rep = measured_curves(lambda n: 1e-10 * n)  # the GPU is always 100x faster: it pays at every size
+    w = Workload("mlp", 1_000_000, samples=SAMPLES)
+    be = compute_verdict(rep, w, prices=PriceSettings(1.0, K)).break_even_params
+    assert be is not None and be.value is None and not be.estimated
+    assert be.reason == "the GPU pays at every model size from 1.01k to 31.6M (then memory runs out)"
+    # 31.6M is the last size on the curve's grid (10^(n/4)) that fits in the CPU's 1 GiB; the next does not
+    fits = [compute_verdict(rep, dataclasses.replace(w, params=build_spec("mlp", round(10**e))["params"]),
+                            prices=PriceSettings(1.0, K)).cpu.fits for e in (7.5, 7.75)]  # fmt: skip
+    assert fits == [True, False]
+
+
+def test_a_gpu_never_fast_enough_names_its_best_speedup() -> None:
+    rep = measured_curves(lambda n: 1e-8 * n / 2)  # the GPU is always 2x faster, k = 5
+    be = compute_verdict(rep, Workload("mlp", 1_000_000, samples=SAMPLES), prices=PriceSettings(1.0, K))
+    assert be.break_even_params is not None and be.break_even_params.value is None
+    assert be.break_even_params.reason == ("the speedup stays below the price ratio 5.0× for every model size from "
+                                           "1.01k to 31.6M (best: 2.0×)")  # fmt: skip
