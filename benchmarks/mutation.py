@@ -42,6 +42,9 @@ class Target:
     tests: tuple[str, ...]  # globs of the tests that pin them
     functions: tuple[str, ...] = ()  # mutmut name globs to restrict to (empty: every function of the sources)
     note: str = ""
+    # "forkserver" where the tests train with torch: a worker forked from a process whose OpenMP pool already ran
+    # deadlocks on its first parallel op (seen here: train mutants hung at 0 % CPU until their timeout).
+    isolation: str = "fork"
 
 
 MODULES: dict[str, Target] = {
@@ -50,7 +53,7 @@ MODULES: dict[str, Target] = {
     "train": Target(
         ("gpuwise/core/bench/train.py",), ("tests/core/test_train*.py",),
         functions=("*.x__measure__mutmut_*", "*.x__settled__mutmut_*", "*.x_measure_point__mutmut_*"),
-        note="the measurement loop and its statistics (_measure, _settled, measure_point)",
+        note="the measurement loop and its statistics (_measure, _settled, measure_point)", isolation="forkserver",
     ),
     "verdict": Target(("gpuwise/core/verdict.py", "gpuwise/core/decide/*.py"), ("tests/core/test_verdict*.py",)),
     "prices": Target(("gpuwise/core/prices.py",), ("tests/core/test_prices*.py", "tests/core/test_verdict*.py")),
@@ -100,7 +103,7 @@ def _expand(globs: tuple[str, ...], root: Path) -> list[str]:
     return sorted({str(Path(p).relative_to(root)) for g in globs for p in glob.glob(str(root / g))})
 
 
-def _mutmut_config(sources: list[str], tests: list[str]) -> str:
+def _mutmut_config(sources: list[str], tests: list[str], isolation: str) -> str:
     def toml_list(xs: list[str] | tuple[str, ...]) -> str:
         return "[" + ", ".join(f'"{x}"' for x in xs) + "]"
 
@@ -112,6 +115,7 @@ def _mutmut_config(sources: list[str], tests: list[str]) -> str:
         f"pytest_add_cli_args = {toml_list(PYTEST_ARGS)}\n"
         'also_copy = ["resources/"]\n'
         "use_git_change_detection = false\n"
+        f'process_isolation = "{isolation}"\n'
     )
 
 
@@ -131,7 +135,7 @@ def run_module(name: str, target: Target, *, jobs: int, workdir: Path, source: P
             shutil.copy2(src, work / item)
     pyproject = work / "pyproject.toml"
     text = re.sub(r"\n\[tool\.mutmut\][^\[]*", "\n", pyproject.read_text("utf-8"))  # ours replaces any other
-    pyproject.write_text(text + _mutmut_config(sources, tests), "utf-8")
+    pyproject.write_text(text + _mutmut_config(sources, tests, target.isolation), "utf-8")
 
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     mutmut = [sys.executable, "-m", "mutmut"]
