@@ -205,9 +205,10 @@ def test_time_to_train_is_epochs_times_the_epoch_plus_the_fixed_overhead(monkeyp
     assert p.fixed_overhead_s == pytest.approx(sum(p.overhead_breakdown_s.values()))
 
 
-def test_the_point_trains_with_the_threads_it_was_given(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_point_trains_with_the_threads_it_was_given(monkeypatch: pytest.MonkeyPatch, threads: int) -> None:
     seen: list[int] = []
     scripted(monkeypatch, lambda i: (seen.append(torch.get_num_threads()), FAST)[1])
-    p = measure(samples=64, threads=2)
-    assert p.threads == 2
-    assert set(seen) == {2}
+    p = measure(samples=64, threads=threads)
+    assert p.threads == threads
+    assert set(seen) == {threads}
