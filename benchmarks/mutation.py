@@ -1,0 +1,222 @@
+"""Mutation testing of the engine, the verdict and the chart models: the kill rate per module.
+
+Runs mutmut (``pip install -e ".[mutation]"``) once per module, each in a scratch copy of the repo, with only the
+tests that module's behaviour is pinned by, and prints killed/survived per module. A mutant listed in
+``benchmarks/mutation_equivalent.md`` (a backticked mutant name at the start of a list item, with the reason) is
+equivalent: it cannot change behaviour, so it leaves the denominator.
+
+    python benchmarks/mutation.py                 # every module (long: hours on 2 cores)
+    python benchmarks/mutation.py units timing    # some modules
+    python benchmarks/mutation.py --list          # the modules, their sources and tests
+    python benchmarks/mutation.py timing --survivors --keep /tmp/mut   # print each survivor's diff
+    python benchmarks/mutation.py verdict --only '*break_even*'        # some functions of a module
+    python benchmarks/mutation.py train --tests 'tests/core/test_train_behaviour.py'   # other tests
+
+Slow by nature (every mutant reruns the tests that cover it), so it is not part of the normal test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EQUIVALENT_FILE = ROOT / "benchmarks" / "mutation_equivalent.md"
+COPIED = ("gpuwise", "tests", "resources", "pyproject.toml")
+# Hypothesis draws the same examples in every mutant run, so a kill never depends on luck.
+PYTEST_ARGS = ("-p", "no:cacheprovider", "-q", "--hypothesis-seed=0")
+
+
+@dataclass(frozen=True)
+class Target:
+    sources: tuple[str, ...]  # globs of files to mutate, relative to the repo
+    tests: tuple[str, ...]  # globs of the tests that pin them
+    functions: tuple[str, ...] = ()  # mutmut name globs to restrict to (empty: every function of the sources)
+    note: str = ""
+    # "forkserver" where the tests train with torch: a worker forked from a process whose OpenMP pool already ran
+    # deadlocks on its first parallel op (seen here: train mutants hung at 0 % CPU until their timeout).
+    isolation: str = "fork"
+
+
+MODULES: dict[str, Target] = {
+    "units": Target(("gpuwise/core/units.py",), ("tests/core/test_units*.py",)),
+    "timing": Target(("gpuwise/core/bench/timing.py",), ("tests/core/test_timing*.py",)),
+    "train": Target(
+        ("gpuwise/core/bench/train.py",), ("tests/core/test_train*.py",),
+        functions=("*.x__measure__mutmut_*", "*.x__settled__mutmut_*", "*.x_measure_point__mutmut_*"),
+        note="the measurement loop and its statistics (_measure, _settled, measure_point)", isolation="forkserver",
+    ),
+    "verdict": Target(("gpuwise/core/verdict.py", "gpuwise/core/decide/*.py"), ("tests/core/test_verdict*.py",)),
+    "prices": Target(("gpuwise/core/prices.py",), ("tests/core/test_prices*.py", "tests/core/test_verdict*.py")),
+    "estimate": Target(("gpuwise/core/estimate.py",), ("tests/core/test_estimate*.py",)),
+    "report": Target(("gpuwise/core/report.py",), ("tests/core/test_report*.py",)),
+    "sweep": Target(("gpuwise/core/bench/sweep.py",), ("tests/core/test_sweep*.py",)),
+    "memory": Target(("gpuwise/core/bench/memory.py",), ("tests/core/test_memory*.py",)),
+    "chart_data": Target(("gpuwise/ui/chart_data.py",), ("tests/ui/test_chart*.py",)),
+}
+
+
+@dataclass
+class Result:
+    module: str
+    statuses: dict[str, str]  # mutant name -> mutmut status
+    equivalent: set[str]
+    seconds: float
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for name, s in self.statuses.items() if s in statuses and name not in self.equivalent)
+
+    @property
+    def killed(self) -> int:
+        return self.count("killed", "timeout")  # a mutant that hangs the tests is caught too
+
+    @property
+    def considered(self) -> int:
+        return sum(1 for name, s in self.statuses.items() if s != "skipped" and name not in self.equivalent)
+
+    @property
+    def kill_rate(self) -> float | None:
+        return self.killed / self.considered if self.considered else None
+
+    def survivors(self) -> list[str]:
+        return sorted(n for n, s in self.statuses.items()
+                      if s not in ("killed", "timeout", "skipped") and n not in self.equivalent)  # fmt: skip
+
+
+def equivalent_mutants(path: Path = EQUIVALENT_FILE) -> set[str]:
+    """Mutant names listed as equivalent: list items that start with a backticked name."""
+    if not path.exists():
+        return set()
+    return set(re.findall(r"^\s*[-*]\s+`([\w.ǁ]+__mutmut_\d+)`", path.read_text("utf-8"), flags=re.MULTILINE))
+
+
+def _expand(globs: tuple[str, ...], root: Path) -> list[str]:
+    return sorted({str(Path(p).relative_to(root)) for g in globs for p in glob.glob(str(root / g))})
+
+
+def _mutmut_config(sources: list[str], tests: list[str], isolation: str) -> str:
+    def toml_list(xs: list[str] | tuple[str, ...]) -> str:
+        return "[" + ", ".join(f'"{x}"' for x in xs) + "]"
+
+    return (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["gpuwise/"]\n'
+        f"only_mutate = {toml_list(sources)}\n"
+        f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
+        f"pytest_add_cli_args = {toml_list(PYTEST_ARGS)}\n"
+        'also_copy = ["resources/"]\n'
+        "use_git_change_detection = false\n"
+        f'process_isolation = "{isolation}"\n'
+    )
+
+
+def run_module(name: str, target: Target, *, jobs: int, workdir: Path, source: Path) -> Result:
+    sources = _expand(target.sources, source)
+    tests = _expand(target.tests, source)
+    if not sources or not tests:
+        raise SystemExit(f"{name}: no files match {target.sources} / {target.tests} under {source}")
+    work = workdir / name
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    for item in COPIED:
+        src = source / item
+        if src.is_dir():
+            shutil.copytree(src, work / item, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(src, work / item)
+    pyproject = work / "pyproject.toml"
+    text = re.sub(r"\n\[tool\.mutmut\][^\[]*", "\n", pyproject.read_text("utf-8"))  # ours replaces any other
+    pyproject.write_text(text + _mutmut_config(sources, tests, target.isolation), "utf-8")
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    mutmut = [sys.executable, "-m", "mutmut"]
+    t0 = time.perf_counter()
+    with (work / "mutmut-run.log").open("w") as log:
+        proc = subprocess.run([*mutmut, "run", "--max-children", str(jobs), *target.functions], cwd=work, env=env,
+                              stdout=log, stderr=subprocess.STDOUT, check=False)  # fmt: skip
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = (work / "mutmut-run.log").read_text("utf-8", errors="replace")[-2000:]
+        raise SystemExit(f"{name}: mutmut run failed (exit {proc.returncode}); log in {work}:\n{tail}")
+    out = subprocess.run([*mutmut, "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    statuses = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+?)\s*$", out, flags=re.MULTILINE))
+    if target.functions:
+        pats = [re.compile(re.escape(f).replace(r"\*", ".*") + "$") for f in target.functions]
+        statuses = {n: s for n, s in statuses.items() if any(p.match(n) for p in pats)}
+    return Result(name, statuses, equivalent_mutants() & set(statuses), seconds)
+
+
+def show(name: str, mutant: str, workdir: Path) -> str:
+    out = subprocess.run([sys.executable, "-m", "mutmut", "show", mutant], cwd=workdir / name, capture_output=True,
+                         text=True, check=False)  # fmt: skip
+    return out.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("modules", nargs="*", help=f"any of: {', '.join(MODULES)} (default: all)")
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="mutants tested at once")
+    ap.add_argument("--keep", type=Path, help="work in this folder and keep it (mutmut show/browse work there)")
+    ap.add_argument("--source", type=Path, default=ROOT, help="the checkout to test (default: this one)")
+    ap.add_argument("--survivors", action="store_true", help="print the diff of every surviving mutant")
+    ap.add_argument("--only", action="append", default=[], metavar="GLOB",
+                    help="mutate only functions whose mutmut name matches (e.g. '*break_even*'); repeatable")
+    ap.add_argument("--tests", action="append", default=[], metavar="GLOB",
+                    help="run these tests instead of the module's own list; repeatable")
+    ap.add_argument("--list", action="store_true", help="list the modules and exit")
+    args = ap.parse_args(argv)
+    if args.list:
+        for name, t in MODULES.items():
+            print(f"{name:11} {' '.join(t.sources)}  <-  {' '.join(t.tests)}" + (f"  ({t.note})" if t.note else ""))
+        return 0
+    unknown = [m for m in args.modules if m not in MODULES]
+    if unknown:
+        ap.error(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}")
+    names = args.modules or list(MODULES)
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="gpuwise-mutation-"))
+    results: list[Result] = []
+    try:
+        for name in names:
+            print(f"{name}: running ...", flush=True)
+            target = MODULES[name]
+            if args.only:
+                target = replace(target, functions=tuple(g if g.endswith("*") else g + "*" for g in args.only))
+            if args.tests:
+                target = replace(target, tests=tuple(args.tests))
+            r = run_module(name, target, jobs=args.jobs, workdir=workdir, source=args.source.resolve())
+            results.append(r)
+            rate = f"{r.kill_rate:.1%}" if r.kill_rate is not None else "n/a"
+            print(f"{name}: {r.killed}/{r.considered} killed ({rate}) in {r.seconds:.0f} s", flush=True)
+            for m in r.survivors():
+                print(f"  survived: {m} ({r.statuses[m]})")
+                if args.survivors:
+                    print(show(name, m, workdir))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print()
+    print(f"{'module':11} {'mutants':>7} {'equiv':>5} {'killed':>6} {'survived':>8} {'no tests':>8} {'kill rate':>9}")
+    for r in results:
+        rate = f"{r.kill_rate:.1%}" if r.kill_rate is not None else "n/a"
+        print(f"{r.module:11} {len(r.statuses):7} {len(r.equivalent):5} {r.killed:6} {r.count('survived'):8} "
+              f"{r.count('no tests'):8} {rate:>9}")  # fmt: skip
+    killed = sum(r.killed for r in results)
+    considered = sum(r.considered for r in results)
+    if considered:
+        print(f"{'overall':11} {sum(len(r.statuses) for r in results):7} {'':5} {killed:6} {'':8} {'':8} "
+              f"{killed / considered:9.1%}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
