@@ -18,7 +18,8 @@ from gpuwise.core.errors import UserInputError
 
 # Feature modules that add their own subcommand: each has add_parser(subparsers) and run(args) -> int.
 _FEATURE_MODULES = ("gpuwise.cli_bench", "gpuwise.cli_devices", "gpuwise.cli_monitor", "gpuwise.cli_plot",
-                    "gpuwise.cli_advise")  # fmt: skip
+                    "gpuwise.cli_advise",
+                    "gpuwise.cli_history")  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):

@@ -122,10 +122,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.report:
         raise UserInputError("give a report JSON (from 'gpuwise bench --out report.json')")
-    from gpuwise.core.report import load_report
+    from gpuwise.core.history import load_report_or_run
     from gpuwise.core.verdict import compute_verdict, default_workload
 
-    report = load_report(args.report)
+    report = load_report_or_run(args.report)
     workload = default_workload(report)  # also refuses a report without CPU points
     changes: dict[str, Any] = {}
     for key, what in (("params", "model size"), ("samples", "dataset size"), ("epochs", "epochs"),

@@ -333,9 +333,9 @@ class History:
                 (run_id, run_id, micro_json(result)),
             )
 
-    def finish_run(self, run_id: int, status: RunStatus, *, headline: str = "",
-                   machine: dict[str, Any] | None = None) -> None:  # fmt: skip
-        """Mark a run ended. ``machine``: the fuller machine dict known at the end (a sweep's), if any."""
+    def finish_run(self, run_id: int, status: RunStatus, *, headline: str = "", machine: dict[str, Any] | None = None,
+                   settings: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """Mark a run ended. ``machine``/``settings``: what the sweep knew at the end (threads resolved), if any."""
         if status not in FINAL_STATUSES:
             raise ValueError(f"a run ends as one of {FINAL_STATUSES}, not {status!r}")
         with self._tx() as db:
@@ -343,13 +343,13 @@ class History:
             if row is None:
                 raise HistoryError(f"no run {run_id} in the history")
             m = machine if machine is not None else _json_obj(row[0])
-            settings = _json_obj(row[1])
+            settings = settings if settings is not None else _json_obj(row[1])
             pts = [_json_obj(j) for (j,) in db.execute("SELECT json FROM points WHERE run_id = ?", (run_id,))]
             db.execute(
-                "UPDATE runs SET status = ?, headline = ?, machine_json = ?, machine_text = ?, workload_text = ?, "
-                "devices_text = ? WHERE id = ?",
-                (status, headline, json.dumps(m, allow_nan=False), machine_summary(m), workload_text(settings, pts),
-                 _devices(settings, pts, m), run_id),
+                "UPDATE runs SET status = ?, headline = ?, machine_json = ?, settings_json = ?, machine_text = ?, "
+                "workload_text = ?, devices_text = ? WHERE id = ?",
+                (status, headline, json.dumps(m, allow_nan=False), json.dumps(settings, allow_nan=False),
+                 machine_summary(m), workload_text(settings, pts), _devices(settings, pts, m), run_id),
             )  # fmt: skip
 
     def set_headline(self, run_id: int, headline: str) -> None:
@@ -456,6 +456,23 @@ class History:
     def purge_deleted(self) -> int:
         with self._tx() as db:
             return db.execute("DELETE FROM runs WHERE deleted = 1").rowcount
+
+
+def verdict_headline(report: Report) -> str:
+    """The verdict's one sentence for a run's own workload at the user's prices ("" when there is none: no CPU
+    point to compare with). The same call as ``gpuwise advise``, so the history never words a verdict itself."""
+    from gpuwise.core.prices import effective_prices
+    from gpuwise.core.verdict import compute_verdict
+
+    cpu = report.machine.get("cpu")
+    cores = cpu.get("logical_cores") if isinstance(cpu, dict) else None
+    if not any(p.device == "cpu" and p.status == "ok" for p in report.points):
+        return ""
+    try:
+        prices, _note = effective_prices(cores if isinstance(cores, int) else None)
+        return compute_verdict(report, prices=prices).sentence
+    except UserInputError:
+        return ""
 
 
 # ---------------------------------------------------------------- one resolver for every command

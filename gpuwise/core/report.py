@@ -113,13 +113,32 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     """Fail early (before a long run) when ``path`` cannot be written; creates nothing."""
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise UserInputError(f"cannot write {p}: it is a directory")
-    if not parent.is_dir():
-        raise UserInputError(f"cannot write {p}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise UserInputError(f"cannot write {p}: permission denied")
+    # the temporary file beside it (".NAME.xxxxxxxx.tmp", see atomic_write_bytes) must fit the name limit too
+    limit = _name_max(parent)
+    size = len(os.fsencode(p.name))
+    if size + _TMP_EXTRA > limit:
+        raise UserInputError(f"cannot write {p.name[:40]}…: the file name is {size} bytes long; this folder allows "
+                             f"names up to {limit - _TMP_EXTRA} bytes")  # fmt: skip
+    try:
+        if p.is_dir():
+            raise UserInputError(f"cannot write {p}: it is a directory")
+        if not parent.is_dir():
+            raise UserInputError(f"cannot write {p}: folder {parent} does not exist")
+        if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+            raise UserInputError(f"cannot write {p}: permission denied")
+    except OSError as e:  # a path too long as a whole, a folder we may not look into
+        raise UserInputError(f"cannot write {p}: {e.strerror or e}") from None
     return p
+
+
+_TMP_EXTRA = len(".") + len(".xxxxxxxx.tmp")  # what mkstemp adds around the name in atomic_write_bytes
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):  # Windows has no pathconf; NTFS and most others allow 255
+        return 255
 
 
 def _read_umask() -> int:
