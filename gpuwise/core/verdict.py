@@ -512,7 +512,7 @@ def default_workload(report: Report) -> Workload:
     if not cpu:
         raise UserInputError(
             "the report has no measured CPU points: the verdict compares GPUs against this CPU, so measure the "
-            "CPU first (gpuwise sweep --devices cpu)")  # fmt: skip
+            "CPU first (gpuwise bench --devices cpu)")  # fmt: skip
     p = max(cpu, key=lambda q: (q.params, q.samples, q.epochs))
     return Workload(family=p.family, params=p.params, samples=p.samples, epochs=p.epochs,
                     batch_size=p.batch_size, precision=p.precision, optimizer=p.optimizer)  # fmt: skip
