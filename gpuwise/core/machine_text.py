@@ -73,3 +73,11 @@ def printable(text: str, limit: int | None = None) -> str:
     if limit is not None and len(out) > limit:
         out = out[: max(0, limit - 1)] + "…"
     return out
+
+
+def tagged_device(device: str, device_name: str, machine: dict[str, Any], tag: str) -> str:
+    """A device renamed for a chart that overlays several machines: ``NVIDIA H200 · 16-core Intel Xeon``.
+
+    The CPU keeps the id ``cpu`` (the charts pair each GPU with the CPU of the same tag by it)."""
+    base = "cpu" if device == "cpu" else device_display_name(device, device_name, machine)
+    return f"{base} · {tag}"
