@@ -64,13 +64,12 @@ def _limit(text: str | None) -> int | None:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from gpuwise.core.history import History, filter_runs
+    from gpuwise.core.history import History
 
     limit = _limit(args.limit)
     with History() as h:
-        runs = h.runs()
+        runs = h.runs(args.filter)
         path = h.path
-    runs = [runs[i] for i in filter_runs(runs, args.filter)] if args.filter.strip() else runs
     if limit is not None:
         runs = runs[:limit]
     if args.json:

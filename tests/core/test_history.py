@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from gpuwise.core import history as hist
 from gpuwise.core.errors import ReportError, UserInputError
-from gpuwise.core.history import History, HistoryError, filter_runs, load_report_or_run, migrate, run_id_of
+from gpuwise.core.history import History, HistoryError, load_report_or_run, migrate, run_id_of
 from gpuwise.core.report import MicroResult, Point, StepStats, save_report
 from tests.core.test_report import make_point, make_report
 
@@ -120,13 +120,17 @@ def test_filter_matches_every_word_anywhere(tmp_path: Path) -> None:
         a = h.import_report(make_report())
         b = h.import_report(make_report(machine=MACHINE))
         h.set_tags(a, ["baseline"])
-        runs = h.runs()
-    ids = [r.id for r in runs]
-    assert [ids[i] for i in filter_runs(runs, "H200")] == [b]
-    assert [ids[i] for i in filter_runs(runs, "baseline mlp")] == [a]
-    assert [ids[i] for i in filter_runs(runs, f"#{a}")] == [a]
-    assert filter_runs(runs, "") == [0, 1]
-    assert filter_runs(runs, "nothing-like-this") == []
+        h.rename(b, "50%_off")
+        assert h.run_ids("H200") == [b]
+        assert h.run_ids("baseline mlp") == [a]
+        assert h.run_ids(f"#{a}") == [a]
+        assert sorted(h.run_ids("")) == [a, b] and h.count() == 2
+        assert h.run_ids("nothing-like-this") == []
+        assert h.run_ids("50%_") == [b] and h.run_ids("5%") == []  # % and _ are matched as themselves
+        assert [r.id for r in h.runs("baseline")] == [a]
+        assert set(h.summaries([a, b, 999])) == {a, b}
+        h.delete(b)
+        assert h.run_ids("") == [a] and h.summaries([b]) == {}
 
 
 # ---------------------------------------------------------------- migrations
@@ -158,7 +162,9 @@ def test_a_version_1_history_is_migrated_and_keeps_its_runs(tmp_path: Path) -> N
         report = h.load(run.id)
         # the summary a list shows was filled in from the old rows
         assert run.points == 2 and run.devices == "CPU, NVIDIA H200" and run.workload.startswith("mlp 1k")
+        assert h.run_ids("h200 mlp") == [run.id]  # and found by the filter
         h.rename(run.id, "kept")  # and the new columns work
+        assert h.run_ids("kept") == [run.id]
     assert report == make_report(machine=MACHINE, settings=SETTINGS)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == hist.SCHEMA_VERSION
