@@ -237,19 +237,21 @@ class HistoryView(QtWidgets.QWidget):
     # -- selection ---------------------------------------------------------------------------------------
 
     def selected_run_ids(self) -> list[int]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedIndexes()})
         return [self.model.run_at(r).id for r in rows if r < self.model.rowCount()]
 
     def select_run(self, run_id: int, *, add: bool = False) -> bool:
         row = self.model.row_of(run_id)
         if row is None:
             return False
-        flags = QtCore.QItemSelectionModel.SelectionFlag.Rows | (
-            QtCore.QItemSelectionModel.SelectionFlag.Select if add
-            else QtCore.QItemSelectionModel.SelectionFlag.ClearAndSelect
-        )  # fmt: skip
-        self.table.selectionModel().select(self.model.index(row, 0), flags)
-        self.table.setCurrentIndex(self.model.index(row, 0))
+        # explicit flags: selectRow()/setCurrentIndex() follow the keyboard modifiers held at the moment (a Ctrl
+        # still down from Ctrl+H would toggle the row instead of selecting it)
+        sel = QtCore.QItemSelectionModel.SelectionFlag
+        index = self.model.index(row, 0)
+        model = self.table.selectionModel()
+        model.select(index, (sel.Select if add else sel.ClearAndSelect) | sel.Rows)
+        model.setCurrentIndex(index, sel.NoUpdate)
+        self.table.scrollTo(index)
         return True
 
     def _to_first_row(self) -> None:

@@ -296,12 +296,12 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.workload_dock.toggleViewAction())
         view_menu.addAction(self.monitor_dock.toggleViewAction())
-        history_toggle = self.history_dock.toggleViewAction()
-        history_toggle.setShortcut(QtGui.QKeySequence("Ctrl+H"))
-        history_toggle.setToolTip("Every run measured here or imported: open, overlay, rename, tag, delete (Ctrl+H)")
-        view_menu.addAction(history_toggle)
-        self.show_history_action = self._action("&History", self.show_history, None,
-                                                "Every run measured here or imported (Ctrl+H)")  # fmt: skip
+        view_menu.addAction(self.history_dock.toggleViewAction())
+        # Ctrl+H brings the History forward and into the filter box (a toggle would hide a dock behind a tab)
+        self.show_history_action = self._action(
+            "Show &history", self.show_history, "Ctrl+H",
+            "Every run measured here or imported: open, overlay, rename, tag, delete (Ctrl+H)")  # fmt: skip
+        view_menu.addAction(self.show_history_action)
         view_menu.addSeparator()
         self.reset_layout_action = self._action("Reset layout", self.reset_layout, None, "Put every panel back")
         view_menu.addAction(self.reset_layout_action)

@@ -231,6 +231,15 @@ def test_strings_from_reports_are_plain_text(qtbot: Any, store: History) -> None
     assert "<h1>" not in tip and "&lt;h1&gt;" in tip
 
 
+def test_ctrl_h_brings_the_history_forward(qtbot: Any, make_window: WindowFactory) -> None:
+    w = make_window()
+    w.monitor_dock.raise_()
+    qtbot.waitUntil(lambda: w.history_view.visibleRegion().isEmpty(), timeout=2000)  # behind the monitor's tab
+    qtbot.keyClick(w, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not w.history_view.visibleRegion().isEmpty(), timeout=2000)
+    assert w.history_dock.isVisible()
+
+
 def test_open_and_overlay_from_the_view(qtbot: Any, make_window: WindowFactory, data_dir: Path) -> None:
     with history(data_dir) as h:
         laptop = h.import_report(make_report([make_point(params=100_000), make_point(params=1_000_000)],
