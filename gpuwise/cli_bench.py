@@ -211,13 +211,15 @@ class _RunStore:
 
     @classmethod
     def open(cls, machine: dict[str, Any], settings: dict[str, Any]) -> _RunStore:
+        import sqlite3
+
         import gpuwise
         from gpuwise.core.history import History, HistoryError
 
         try:
             h = History()
             return cls(h, h.begin_run(machine, settings, source="bench", gpuwise_version=gpuwise.__version__))
-        except HistoryError as e:
+        except (HistoryError, sqlite3.Error, OSError) as e:
             print(f"gpuwise: warning: {e}: this run is not kept in the history", file=sys.stderr)
             return cls(None, None)
 
@@ -248,7 +250,8 @@ class _RunStore:
             self._safely("end the run", lambda: self.history.finish_run(self.run_id, "failed"))
         else:
             status = "cancelled" if report.cancelled else "complete"
-            headline = verdict_headline(report) if self.history is not None else ""
+            # a partial run gets no verdict in the list (the app does the same): a point or two is no basis
+            headline = verdict_headline(report) if self.history is not None and status == "complete" else ""
             self._safely("end the run", lambda: self.history.finish_run(
                 self.run_id, status, headline=headline, machine=report.machine, settings=report.settings))
         if self.history is not None:
