@@ -34,10 +34,7 @@ def add_parser(sub: Any) -> None:
         "price ratio, break-even dataset and model sizes, and whether the model fits in memory.",
     )  # fmt: skip
     p.add_argument("report", nargs="?", help="a report JSON written by 'gpuwise bench --out' or the app")
-    p.add_argument("--cpu-price", help="CPU machine price in $/h")
-    p.add_argument("--gpu-price", help="GPU machine price in $/h (for the measured GPU, or the first --gpu)")
-    p.add_argument("--preset", help="price preset name(s), comma-separated (see --list-presets)")
-    p.add_argument("--gpu", help="catalog GPUs to compare, comma-separated (e.g. T4,A100-80GB,H100)")
+    add_price_arguments(p)
     p.add_argument("--family", help="model family of the job (default: the report's)")
     p.add_argument("--params", help="model size in parameters, e.g. 25M (default: the report's largest)")
     p.add_argument("--samples", help="dataset size in samples, e.g. 1M (default: the report's)")
@@ -51,6 +48,15 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     p.add_argument("--list-presets", action="store_true", help="list the price presets and exit")
     p.set_defaults(func=run)
+
+
+def add_price_arguments(p: Any) -> None:
+    """The price and comparison options, the same for every command that prices a job (advise, plot)."""
+    p.add_argument("--cpu-price", help="CPU machine price in $/h")
+    p.add_argument("--gpu-price", help="GPU machine price in $/h (for the measured GPU, or the first --gpu)")
+    p.add_argument("--preset", help="price preset name(s), comma-separated (see --list-presets)")
+    p.add_argument("--billing", help="per-second (60 s minimum; the default) or per-hour (per started hour)")
+    p.add_argument("--gpu", help="catalog GPUs to compare, comma-separated (e.g. T4,A100-80GB,H100)")
 
 
 def parse_price(text: str, what: str) -> float:
@@ -73,37 +79,57 @@ def _count(text: str | None, what: str) -> int | None:
 
 
 def build_prices(args: argparse.Namespace, logical_cores: int | None, has_measured_gpu: bool) -> tuple[Any, str]:
-    """PriceSettings from saved prices / presets / flags (flags win), and a note on what was ignored."""
+    """PriceSettings from saved prices / presets / flags (flags win), and a note on what was ignored.
+
+    Only the user's wishes are gathered here: which price each device gets is resolved once, in core.decide.
+    """
     from gpuwise.core.catalog import find_gpus
-    from gpuwise.core.prices import PriceSettings, effective_prices, find_preset, list_price
+    from gpuwise.core.decide.pricing import prices_for_gpu
+    from gpuwise.core.decide.rule import check_billing
+    from gpuwise.core.prices import effective_prices, find_preset
 
     base, note = effective_prices(logical_cores)
-    cpu, gpu, cpu_preset, gpu_preset, gpu_name = (base.cpu_per_hour, base.gpu_per_hour, base.cpu_preset,
-                                                  base.gpu_preset, base.gpu)  # fmt: skip
+    changes: dict[str, Any] = {}
     preset_gpu = False
     for name in (args.preset or "").split(","):
         if not name.strip():
             continue
         pr = find_preset(name.strip())
         if pr.kind == "cpu":
-            cpu, cpu_preset = pr.usd_per_hour, pr.name
+            changes.update(cpu_per_hour=pr.usd_per_hour, cpu_preset=pr.name, cpu_pinned=True)
         else:
-            gpu, gpu_preset, gpu_name, preset_gpu = pr.usd_per_hour, pr.name, pr.gpu, True
+            changes.update(gpu_per_hour=pr.usd_per_hour, gpu_preset=pr.name, gpu=pr.gpu)
+            preset_gpu = True
+    settings = replace(base, **changes)
     if args.gpu and not preset_gpu and not has_measured_gpu:
-        # the verdict is about the first GPU asked for: its list price unless the user gives one
+        # the verdict is about the first GPU asked for: its list price (or its sibling's) unless the user gives one
         first = find_gpus(args.gpu)[0]
-        gpu_name = first.name
-        listed = list_price(first.name)
-        if listed is not None:
-            gpu, gpu_preset = listed.usd_per_hour, listed.name
-        elif args.gpu_price is None:
-            raise UserInputError(f"no rental price is known for the {first.name}: give one with --gpu-price")
+        if args.gpu_price is None:
+            settings, why = prices_for_gpu(settings, first)
+            note = "; ".join(n for n in (note, why) if n)
+        else:
+            settings = replace(settings, gpu=first.name)
     if args.cpu_price is not None:
-        cpu, cpu_preset = parse_price(args.cpu_price, "CPU price"), ""
+        settings = replace(settings, cpu_per_hour=parse_price(args.cpu_price, "CPU price"), cpu_preset="")
     if args.gpu_price is not None:
-        gpu, gpu_preset = parse_price(args.gpu_price, "GPU price"), ""
-    return PriceSettings(cpu, gpu, gpu_preset=gpu_preset, cpu_preset=cpu_preset,
-                         gpu="" if has_measured_gpu else gpu_name), note  # fmt: skip
+        settings = replace(settings, gpu_per_hour=parse_price(args.gpu_price, "GPU price"), gpu_preset="")
+    if args.billing is not None:
+        settings = replace(settings, billing=check_billing(args.billing))
+    if has_measured_gpu:
+        settings = replace(settings, gpu="")
+    return settings, note
+
+
+def prices_for_report(args: argparse.Namespace, report: Any) -> tuple[Any, str, list[str]]:
+    """The user's prices for ``report`` (from the price options), a note, and the catalog GPUs to compare."""
+    from gpuwise.core.catalog import find_gpus
+    from gpuwise.core.decide import measured_points
+    from gpuwise.core.decide.pricing import report_cores
+
+    measured_gpu = any(p.device != "cpu" for p in measured_points(report))
+    prices, note = build_prices(args, report_cores(report), measured_gpu)
+    compare = [g.name for g in find_gpus(args.gpu)] if args.gpu else []
+    return prices, note, compare
 
 
 def _list_presets() -> str:
@@ -138,13 +164,7 @@ def run(args: argparse.Namespace) -> int:
     if args.precision:
         changes["precision"] = args.precision.strip().lower()
     workload = replace(workload, **changes)
-    measured_gpu = any(p.device != "cpu" and p.status == "ok" and not p.estimated for p in report.points)
-    cpu = report.machine.get("cpu")
-    cores = cpu.get("logical_cores") if isinstance(cpu, dict) else None
-    prices, note = build_prices(args, cores if isinstance(cores, int) else None, measured_gpu)
-    from gpuwise.core.catalog import find_gpus
-
-    compare = [g.name for g in find_gpus(args.gpu)] if args.gpu else []
+    prices, note, compare = prices_for_report(args, report)
     method = "auto" if args.flops == "counted" else "analytic"
     verdict = compute_verdict(report, workload, prices=prices, compare=compare, flops_method=method)
     projections = _projections(args, report, verdict)

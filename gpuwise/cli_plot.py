@@ -34,9 +34,11 @@ def add_parser(subparsers: Any) -> None:
                    help=f"which chart: {', '.join(CHARTS)} (default: epoch-time)")  # fmt: skip
     p.add_argument("--out", required=True, metavar="FILE", help="where to write: chart.png or chart.svg")
     p.add_argument("--size", default="1600x1000", metavar="WxH", help="image size in pixels (default: 1600x1000)")
-    p.add_argument("--price-ratio", default="3", metavar="K",
-                   help="GPU price per hour ÷ CPU price per hour, for the speedup chart's break-even line "
-                        "(default: 3)")  # fmt: skip
+    from gpuwise.cli_advise import add_price_arguments
+
+    add_price_arguments(p)  # the speedup chart prices each GPU as `gpuwise advise` does
+    p.add_argument("--price-ratio", default=None, metavar="K",
+                   help="instead: every GPU at K times the CPU's price per hour (one break-even line)")
     p.add_argument("--model-size", default=None, metavar="N",
                    help="epoch-time chart: which model size to draw, e.g. 10M (default: the largest measured)")
     p.add_argument("--metric", default="epoch", choices=("epoch", "train"),
@@ -72,6 +74,32 @@ def _parse_ratio(text: str) -> float:
     return k
 
 
+def _price(charts: Any, args: argparse.Namespace, report: Any, ratio: float | None) -> None:
+    """Each GPU's break-even line at the price the verdict gives it, and the verdict's estimated GPUs drawn too
+    (a CPU-only report gets the same estimated curves as in the app)."""
+    if ratio is not None:
+        charts.set_price_ratio(ratio)
+        return
+    from gpuwise.cli_advise import prices_for_report
+    from gpuwise.core.decide import compute_verdict, measured_points
+    from gpuwise.core.estimate import estimate_points_like
+
+    if not measured_points(report, "cpu"):
+        charts.set_pricing(charts.pricing())  # nothing to price against: the default line
+        return
+    prices, _note, compare = prices_for_report(args, report)
+    try:
+        verdict = compute_verdict(report, prices=prices, compare=compare, flops_method="analytic")
+    except (UserInputError, KeyError, TypeError, ValueError) as e:  # a hand-made report without architectures
+        print(f"gpuwise: note: the GPUs cannot be priced from this report ({e}); one break-even line at "
+              f"{charts.price_ratio():g}×", file=sys.stderr)  # fmt: skip
+        return
+    charts.set_pricing(verdict.price_book())
+    charts.set_job_epochs(verdict.workload.epochs)
+    charts.set_estimates(estimate_points_like(report, [g.device for g in verdict.gpus if g.estimated],
+                                              flops_method="analytic"))  # fmt: skip
+
+
 def _use_offscreen_without_display() -> None:
     """With no display (a server, CI, ssh), Qt's default platform would abort; draw offscreen instead."""
     if os.environ.get("QT_QPA_PLATFORM"):
@@ -90,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in IMAGE_FORMATS:
         what = f"'{out.suffix}' is not an image format gpuwise writes" if out.suffix else "the name has no extension"
         raise UserInputError(f"--out {out.name}: {what} (use .png or .svg)")
-    ratio = _parse_ratio(str(args.price_ratio))
+    ratio = _parse_ratio(str(args.price_ratio)) if args.price_ratio is not None else None
     size = parse_size(str(args.size))
 
     # Every check above and these two are Qt-free: a typo costs no Qt start-up and never leaves a file.
@@ -110,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     charts = ChartsWidget()
     try:
         charts.set_report(report)
-        charts.set_price_ratio(ratio)
+        _price(charts, args, report, ratio)
         charts.set_model_size(_pick("model size", args.model_size, charts.model_sizes()))
         charts.set_epoch_metric(args.metric)
         charts.set_speedup_samples(_pick("samples", args.samples, charts.speedup_dataset_sizes()))

@@ -518,15 +518,14 @@ class History:
 def verdict_headline(report: Report) -> str:
     """The verdict's one sentence for a run's own workload at the user's prices ("" when there is none: no CPU
     point to compare with). The same call as ``gpuwise advise``, so the history never words a verdict itself."""
+    from gpuwise.core.decide import compute_verdict
+    from gpuwise.core.decide.pricing import report_cores
     from gpuwise.core.prices import effective_prices
-    from gpuwise.core.verdict import compute_verdict
 
-    cpu = report.machine.get("cpu")
-    cores = cpu.get("logical_cores") if isinstance(cpu, dict) else None
     if not any(p.device == "cpu" and p.status == "ok" for p in report.points):
         return ""
     try:
-        prices, _note = effective_prices(cores if isinstance(cores, int) else None)
+        prices, _note = effective_prices(report_cores(report))
         return compute_verdict(report, prices=prices).sentence
     except UserInputError:
         return ""

@@ -76,10 +76,15 @@ class PriceSettings:
     gpu_preset: str = ""
     cpu_preset: str = ""
     gpu: str = ""
+    billing: str = "per_second"  # or "per_hour": how the rentals bill (see core.decide.rule)
+    # the CPU preset was picked for this job (not a default): it is not swapped for the report machine's
+    cpu_pinned: bool = False
 
     def __post_init__(self) -> None:
         check_price(self.cpu_per_hour, "CPU price")
         check_price(self.gpu_per_hour, "GPU price")
+        if self.billing not in ("per_second", "per_hour"):
+            raise UserInputError(f"unknown billing {self.billing!r} (per_second or per_hour)")
 
     @property
     def ratio(self) -> float:
@@ -237,6 +242,7 @@ def load_user_prices(path: Path | None = None) -> PriceSettings | None:
             gpu_preset=str(data.get("gpu_preset", "")),
             cpu_preset=str(data.get("cpu_preset", "")),
             gpu=str(data.get("gpu", "")),
+            billing=str(data.get("billing", "per_second")),
         )
     except UserInputError as e:
         raise UserInputError(f"saved prices {p}: {e}") from None

@@ -10,9 +10,19 @@ import itertools
 import math
 import statistics
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from gpuwise.core.decide import (
+    PAYS_WORDS,
+    Billing,
+    PriceBook,
+    cost_crossovers,
+    cost_range,
+    decide_costs,
+    format_ratio,
+    format_usd,
+)
 from gpuwise.core.report import MicroResult, Point
 from gpuwise.core.units import format_bytes, format_count, format_duration, format_rate
 
@@ -63,6 +73,10 @@ class HLine:
     y: float
     label: str
     role: str  # "break-even" or "peak"
+    device: str | None = None  # a GPU's own break-even line is drawn in its colour
+    estimated: bool = False
+    variant: int = 0
+    short: str = ""  # the label on the line itself
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,7 @@ class Crossover:
     text: str  # e.g. "GPU pays above ~3.2M params"
     series_estimated: bool = False  # the curve is a catalog GPU's (its colour comes from the estimate hues)
     variant: int = 0
+    y: float = 0.0  # the GPU's own break-even price ratio, where the star sits
 
 
 @dataclass(frozen=True)
@@ -129,11 +144,13 @@ class ChartInputs:
     estimates: list[Point]
     micro: list[MicroResult]
     machine: dict[str, Any]
-    price_ratio: float = DEFAULT_PRICE_RATIO
+    pricing: PriceBook = field(default_factory=lambda: PriceBook.flat(DEFAULT_PRICE_RATIO))
     # What the person picked above the charts. None: the default (the largest size measured).
     model_size: int | None = None
     metric: Metric = "epoch"
     speedup_samples: int | None = None
+    # The job the verdict prices: the speedup chart compares times to train this many epochs (None: as measured)
+    job_epochs: int | None = None
 
     @property
     def all_points(self) -> list[Point]:
@@ -425,12 +442,15 @@ def epoch_model(inputs: ChartInputs) -> ChartModel:
     )
 
 
-def _title(base: str, points: list[Point], varying: list[str], *, samples: int | None = None) -> str:
+def _title(base: str, points: list[Point], varying: list[str], *, samples: int | None = None,
+           epochs: int | None = None) -> str:  # fmt: skip
     """The chart title names what every curve shares (e.g. the model) so the legend can stay short."""
     if not points:
         return base
     p = points[0]
     parts = [] if samples is None else [f"{format_count(samples)} samples"]
+    if epochs is not None:
+        parts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
     if "family" not in varying and "params" not in varying and base.endswith("dataset size"):
         parts.append(f"{_FAMILY_LABEL.get(p.family, p.family)} {format_count(p.params)} params")
     elif "family" not in varying:
@@ -525,12 +545,19 @@ def _samples(p: Point) -> int:
 
 SPEEDUP_COLUMNS = (
     "series", "gpu", "cpu", "precision", "family", "params", "samples", "batch_size", "basis", "cpu_value",
-    "gpu_value", "unit", "speedup", "price_ratio", "kind", "status", "message",
+    "gpu_value", "unit", "speedup", "price_ratio", "kind", "status", "message", "pays",
 )  # fmt: skip
 
 
-def _basis(cpu: Point, gpu: Point) -> tuple[str, float, float, str] | None:
-    """Which numbers the speedup compares: time to train when both have it (what a bill pays for)."""
+def _basis(cpu: Point, gpu: Point, epochs: int | None = None) -> tuple[str, float, float, str] | None:
+    """Which numbers the speedup compares: time to train when both have it (what a bill pays for), for
+    ``epochs`` epochs when given (epochs × epoch time + fixed overhead, as the verdict computes it)."""
+    if epochs is not None and cpu.epoch_time_s and gpu.epoch_time_s:
+        def job(p: Point) -> float:
+            assert p.epoch_time_s is not None
+            return epochs * p.epoch_time_s + (p.fixed_overhead_s or 0.0)
+
+        return f"time to train {epochs} epoch{'s' if epochs != 1 else ''}", job(cpu), job(gpu), "s"
     if cpu.time_to_train_s and gpu.time_to_train_s:
         return "time to train", cpu.time_to_train_s, gpu.time_to_train_s, "s"
     if cpu.epoch_time_s and gpu.epoch_time_s:
@@ -559,7 +586,7 @@ def _cpu_partner(gpu: Point, cpus: list[Point]) -> Point | None:
 
 def speedup_model(inputs: ChartInputs) -> ChartModel:
     pts = inputs.all_points
-    k = inputs.price_ratio
+    book = inputs.pricing
     ok = [p for p in pts if p.status == "ok"]
     cpus = [p for p in ok if is_cpu(p.device)]
     pairs: list[tuple[Point, Point, tuple[str, float, float, str]]] = []
@@ -567,7 +594,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         if is_cpu(g.device):
             continue
         c = _cpu_partner(g, cpus)
-        compared = _basis(c, g) if c is not None else None
+        compared = _basis(c, g, inputs.job_epochs) if c is not None else None
         if c is not None and compared is not None:
             pairs.append((g, c, compared))
     chosen_samples = selected_speedup_samples(inputs)
@@ -588,14 +615,26 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
     rows: list[dict[str, Any]] = []
     crossovers: list[Crossover] = []
     notes: list[Note] = []
+    hlines: dict[float, HLine] = {}
     for key, group in groups.items():
         g0 = group[0][0]
         name = _series_name(g0, dims)
+        gpu_price = book.gpu(split_device(g0.device)[0]) if not g0.estimated else book.gpu(g0.device)
+        k = gpu_price / book.cpu_per_hour
         by_x = {getattr(g, x_dim): (g, c, b) for g, c, b in group}
         marks = []
+        cpu_costs: list[float] = []
+        gpu_costs: list[float] = []
+        outcomes: list[str] = []
         for x in sorted(by_x):
             g, c, (basis, cv, gv, unit) = by_x[x]
             speedup = gv / cv if unit == "samples/s" else cv / gv
+            c_cost, c_range = _job_cost(c, cv, unit, book.cpu_per_hour, book.billing)
+            g_cost, g_range = _job_cost(g, gv, unit, gpu_price, book.billing)
+            cpu_costs.append(c_cost)
+            gpu_costs.append(g_cost)
+            outcome = decide_costs(c_range, g_range)
+            outcomes.append(outcome)
             kind: Kind = "estimate" if (g.estimated or c.estimated) else "measured"
             extrapolated = g.epoch_time_extrapolated or c.epoch_time_extrapolated
             if kind == "measured" and basis != "throughput" and extrapolated:
@@ -604,7 +643,8 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             tip = (
                 f"{_point_header(g)}\nspeedup {speedup:.3g}× on {basis}: "
                 f"cpu {fmt(cv)} vs {g.device} {fmt(gv)}\n"
-                f"{'pays' if speedup >= k else 'does not pay'} at price ratio {k:g}×\n{_kind_line(g, kind)}"
+                f"pays: {PAYS_WORDS[outcome]} — job {format_usd(g_cost)} vs {format_usd(c_cost)} on the CPU "
+                f"(price ratio {format_ratio(k)})\n{_kind_line(g, kind)}"
             )
             marks.append(Mark(float(x), speedup, kind, tip))
             row = _blank_row(SPEEDUP_COLUMNS)
@@ -612,6 +652,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
                 series=name, gpu=g.device, cpu=c.device + (" (estimate)" if c.estimated else ""), precision=g.precision,
                 family=g.family, params=g.params, samples=g.samples, batch_size=g.batch_size, basis=basis,
                 cpu_value=cv, gpu_value=gv, unit=unit, speedup=speedup, price_ratio=k, kind=kind, status="ok",
+                pays=PAYS_WORDS[outcome],
             )  # fmt: skip
             rows.append(row)
         estimated = any(m.kind == "estimate" for m in marks)
@@ -621,15 +662,23 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         )  # fmt: skip
         xs = [m.x for m in marks]
         ys = [m.y for m in marks]
-        found = find_crossovers(xs, ys, k)
+        found = cost_crossovers(xs, cpu_costs, gpu_costs)
+        if round(k, 6) not in hlines:
+            hlines[round(k, 6)] = HLine(k, "", "break-even", g0.device, g0.estimated, variants[key])
+        line = hlines[round(k, 6)]
+        hlines[round(k, 6)] = replace(line, label=(line.label + ", " if line.label else "") + name)
         prefix = f"{name}: " if multi else ""
         # The name already says "(estimate)" for a catalog GPU; say it wherever the name is not shown or silent.
         suffix = " (estimate)" if estimated and (not multi or not g0.estimated) else ""
         for x_star, direction in found:
             word = "above" if direction == "up" else "below"
-            text = f"{prefix}GPU pays {word} ~{format_count(x_star)} {x_unit}{suffix}"
+            # the star sits on the curve where the decision flips: on the line unless a billing minimum decides
+            y_star = _log_interp(xs, ys, x_star)
+            why = " (billing minimum)" if abs(math.log(y_star / k)) > math.log(1.05) else ""
+            text = f"{prefix}GPU pays {word} ~{format_count(x_star)} {x_unit}{suffix}{why}"
             crossovers.append(
-                Crossover(name, g0.device, x_star, direction, estimated, text, g0.estimated, variants[key])
+                Crossover(name, g0.device, x_star, direction, estimated, text, g0.estimated, variants[key],
+                          y=y_star)
             )
             notes.append(Note(text, g0.device, g0.estimated, variants[key], priority=1))
             row = _blank_row(SPEEDUP_COLUMNS)
@@ -637,10 +686,12 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
                        **{x_dim: x_star})  # fmt: skip
             rows.append(row)
         if not found and ys:
-            if min(ys) >= k:
-                text = f"{prefix}GPU pays at every size measured (≥ {min(ys):.2g}×){suffix}"
+            if all(o == "pays" for o in outcomes):
+                text = f"{prefix}GPU pays at every size measured (≥ {format_ratio(min(ys))}){suffix}"
+            elif all(o == "does_not_pay" for o in outcomes):
+                text = f"{prefix}GPU does not pay at any size measured (best {format_ratio(max(ys))}){suffix}"
             else:
-                text = f"{prefix}GPU does not pay at any size measured (best {max(ys):.2g}×){suffix}"
+                text = f"{prefix}can't tell at some sizes: the cost ranges overlap{suffix}"
             notes.append(Note(text, g0.device, g0.estimated, variants[key]))
     failed = [p for p in pts if p.status != "ok" and chosen_samples in (None, p.samples)]
     for r in _failure_rows(failed, (*SPEEDUP_COLUMNS, "device")):
@@ -657,6 +708,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             gpus,
             dims,
             samples=chosen_samples,
+            epochs=inputs.job_epochs,
         ),
         x_label=x_label,
         y_label="speedup, GPU vs CPU (×)",
@@ -666,11 +718,47 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         rows=rows,
         series=series,
         failures=_failures(failed, lambda p: float(getattr(p, x_dim))),
-        hlines=[HLine(k, f"break-even: GPU price/hour = {k:g}× CPU's", "break-even")],
+        hlines=_break_even_lines(list(hlines.values())),
         crossovers=crossovers,
         notes=notes,
         placeholder=placeholder,
     )
+
+
+def _job_cost(p: Point, value: float, unit: str, usd_per_hour: float,
+              billing: Billing) -> tuple[float, tuple[float, float]]:  # fmt: skip
+    """What the job costs on ``p``'s device and its range from the step time's CI, as the verdict computes them."""
+    r_lo, r_hi = 1.0, 1.0
+    st = p.step_time_s
+    if st is not None and st.median > 0:
+        r_lo, r_hi = min(st.ci95[0] / st.median, 1.0), max(st.ci95[1] / st.median, 1.0)
+    if unit != "s":  # a throughput alone has no job length: cost in proportion to time
+        t = 1.0 / value
+        return usd_per_hour * t, (usd_per_hour * t * r_lo, usd_per_hour * t * r_hi)
+    fixed = min(p.fixed_overhead_s or 0.0, value)
+    steps = value - fixed
+    return cost_range(value, (steps * r_lo + fixed, steps * r_hi + fixed), usd_per_hour, billing)
+
+
+def _log_interp(xs: list[float], ys: list[float], x: float) -> float:
+    """y at x on the curve (xs ascending), linear in log–log space; the nearest end outside the range."""
+    pts = [(math.log(a), math.log(b)) for a, b in zip(xs, ys, strict=True) if a > 0 and b > 0]
+    lx = math.log(x)
+    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+        if x0 <= lx <= x1 and x1 > x0:
+            return math.exp(y0 + (lx - x0) / (x1 - x0) * (y1 - y0))
+    return math.exp(min(pts, key=lambda p: abs(p[0] - lx))[1]) if pts else 1.0
+
+
+def _break_even_lines(lines: list[HLine]) -> list[HLine]:
+    """One break-even line per price ratio, named by the GPUs it is for (one line for all: no names needed)."""
+    out = []
+    for h in lines:
+        who = f" ({h.label})" if len(lines) > 1 else ""
+        out.append(replace(h, label=f"break-even: GPU price/hour = {format_ratio(h.y)} CPU's{who}",
+                           short=f"break-even {format_ratio(h.y)}{who}",
+                           device=h.device if len(lines) > 1 else None))  # fmt: skip
+    return out
 
 
 def find_crossovers(xs: list[float], ys: list[float], level: float) -> list[tuple[float, Literal["up", "down"]]]:

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from gpuwise.ui.chart_data import ChartModel, Mark, Series
+from gpuwise.core.decide import format_ratio
+from gpuwise.ui.chart_data import ChartModel, HLine, Mark, Series
 from gpuwise.ui.chart_style import (
     FAILED_COLOR,
     LINE_WIDTH,
@@ -446,9 +447,9 @@ class ChartView(pg.GraphicsLayoutWidget):
         x_mid = (min(xs) + max(xs)) / 2 if xs else 0.0
         for line in model.hlines:
             y = self._vy(line.y)
-            color = self.theme.foreground if line.role == "break-even" else self.theme.muted
+            color = self._line_color(line)
             pen = pg.mkPen(color, width=1.6 * self.scale, style=QtCore.Qt.PenStyle.DashDotLine)
-            short = f"break-even {line.y:g}×" if line.role == "break-even" else "CPU peak (theory)"
+            short = line.short or ("break-even" if line.role == "break-even" else "CPU peak (theory)")
             inf = pg.InfiniteLine(
                 pos=y, angle=0, pen=pen, label=short,
                 labelOpts={"position": 0.01, "anchors": [(0, 1), (0, 1)], "color": color, "fill": None},
@@ -461,8 +462,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
         for i, c in enumerate(model.crossovers):
             color = device_qcolor(self.colors.color(c.device, c.series_estimated), self.theme, c.variant)
-            assert model.hlines
-            x, y = self._vx(c.x), self._vy(model.hlines[0].y)
+            x, y = self._vx(c.x), self._vy(c.y)
             star = pg.ScatterPlotItem(x=[x], y=[y], symbol="star", size=17 * self.scale,
                                       pen=pg.mkPen(self.theme.foreground, width=1.0 * self.scale),
                                       brush=pg.mkBrush(color))  # fmt: skip
@@ -482,6 +482,11 @@ class ChartView(pg.GraphicsLayoutWidget):
             self._add_extra(self.plot, text)
         if self.bar_plot is not None:
             self._draw_bars(model)
+
+    def _line_color(self, line: HLine) -> QtGui.QColor:
+        if line.device is not None:
+            return device_qcolor(self.colors.color(line.device, line.estimated), self.theme, line.variant)
+        return self.theme.foreground if line.role == "break-even" else self.theme.muted
 
     def _draw_bars(self, model: ChartModel) -> None:
         assert self.bar_plot is not None
@@ -536,7 +541,7 @@ class ChartView(pg.GraphicsLayoutWidget):
             self.legend.addItem(self._series[s.key].main, _html(s.name))
         muted = self.theme.foreground
         for line in hlines:
-            color = self.theme.foreground if line.role == "break-even" else self.theme.muted
+            color = self._line_color(line)
             pen = pg.mkPen(color, width=1.6 * self.scale, style=QtCore.Qt.PenStyle.DashDotLine)
             self.legend.addItem(pg.PlotDataItem([0, 1], [0, 1], pen=pen), _html(line.label))
         for k in ("extrapolated", "estimate"):
@@ -622,9 +627,11 @@ class ChartView(pg.GraphicsLayoutWidget):
         if hidden:
             lines.append(f"…and {hidden} more (widen the window, or hover here)")
         head = ""
-        ratio = next((h.y for h in model.hlines if h.role == "break-even"), None)
-        if ratio is not None and model.series:
-            head = f"<b>At a price ratio of {ratio:g}×:</b><br>"
+        ratios = [h.y for h in model.hlines if h.role == "break-even"]
+        if len(ratios) == 1 and model.series:
+            head = f"<b>At a price ratio of {_html(format_ratio(ratios[0]))}:</b><br>"
+        elif ratios and model.series:
+            head = "<b>Each GPU at its own price ratio:</b><br>"
         state = (head, tuple(lines), hidden, self.theme.foreground.name())
         if state == self._notes_drawn:
             return

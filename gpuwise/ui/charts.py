@@ -17,6 +17,7 @@ import dataclasses
 import math
 from typing import Any
 
+from gpuwise.core.decide import PriceBook
 from gpuwise.core.report import MicroResult, Point, Report
 from gpuwise.core.units import format_count
 from gpuwise.ui.chart_data import (
@@ -72,7 +73,8 @@ class ChartsWidget(QtWidgets.QTabWidget):
         self._estimates: list[Point] = []
         self._micro: list[MicroResult] = []
         self._machine: dict[str, Any] = {}
-        self._price_ratio = DEFAULT_PRICE_RATIO
+        self._pricing = PriceBook.flat(DEFAULT_PRICE_RATIO)
+        self._job_epochs: int | None = None
         self._models: dict[str, ChartModel] = {}
         self._dirty: set[str] = set(CHART_NAMES)  # models to recompute
         self._stale_views: set[str] = set(CHART_NAMES)  # views to redraw from their model
@@ -174,14 +176,23 @@ class ChartsWidget(QtWidgets.QTabWidget):
         self._changed(_POINT_CHARTS)
 
     def set_price_ratio(self, k: float) -> None:
-        """How many times the GPU's hourly price is the CPU's: the speedup chart's break-even line."""
+        """Every GPU at k times the CPU's hourly price: one break-even line on the speedup chart."""
         if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
             raise ValueError(f"price ratio must be a positive number, not {k!r}")
-        self._price_ratio = float(k)
-        self._changed(("speedup",))
+        self.set_pricing(PriceBook.flat(k))
 
-    def price_ratio(self) -> float:
-        return self._price_ratio
+    def set_pricing(self, book: PriceBook) -> None:
+        """The prices as the verdict resolved them: each GPU's break-even line at its own price ratio."""
+        if book != self._pricing:
+            self._pricing = book
+            self._changed(("speedup",))
+
+    def pricing(self) -> PriceBook:
+        return self._pricing
+
+    def price_ratio(self, device: str = "") -> float:
+        """The price ratio of ``device`` (default: of a GPU the verdict did not price)."""
+        return self._pricing.ratio(device)
 
     # ------------------------------------------------------------ what the charts show
 
@@ -218,6 +229,12 @@ class ChartsWidget(QtWidgets.QTabWidget):
     def set_speedup_samples(self, samples: int | None) -> None:
         self._speedup_samples = samples
         self._changed(("speedup",))
+
+    def set_job_epochs(self, epochs: int | None) -> None:
+        """Compare times to train ``epochs`` epochs on the speedup chart (the job the verdict prices)."""
+        if epochs != self._job_epochs:
+            self._job_epochs = epochs
+            self._changed(("speedup",))
 
     def clear(self) -> None:
         self._points, self._estimates, self._micro, self._machine = [], [], [], {}
@@ -269,8 +286,8 @@ class ChartsWidget(QtWidgets.QTabWidget):
     def inputs(self) -> ChartInputs:
         return ChartInputs(
             points=list(self._points), estimates=list(self._estimates), micro=list(self._micro),
-            machine=dict(self._machine), price_ratio=self._price_ratio, model_size=self._model_size,
-            metric=self._metric, speedup_samples=self._speedup_samples,
+            machine=dict(self._machine), pricing=self._pricing, model_size=self._model_size,
+            metric=self._metric, speedup_samples=self._speedup_samples, job_epochs=self._job_epochs,
         )  # fmt: skip
 
     # ------------------------------------------------------------ internals

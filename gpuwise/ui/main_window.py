@@ -27,6 +27,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 import gpuwise
 from gpuwise.core.bench.events import Progress
 from gpuwise.core.bench.sweep import SweepPlan
+from gpuwise.core.decide import PriceBook, Verdict
 from gpuwise.core.devices import DeviceInventory, cpu_info
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.history import DB_NAME, History, HistoryError, data_dir, verdict_headline
@@ -755,6 +756,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         w = self.workload
         self.verdict.set_workload(w.family(), w.params(), w.samples(), w.epochs(), w.batch_size(), w.precision())
+        self.charts.set_job_epochs(w.epochs())  # the speedup chart prices the same job as the verdict
 
     def _update_verdict(self, report: Report) -> None:
         if self.verdict is not None:
@@ -763,12 +765,20 @@ class MainWindow(QtWidgets.QMainWindow):
     def _connect_verdict(self, card: VerdictCard) -> None:
         card.pricesChanged.connect(self._on_prices)
         card.estimatesChanged.connect(self._on_estimates)
+        card.verdictChanged.connect(self._on_verdict)
         prices = card.prices()  # the card remembers the user's prices itself (core.prices)
         self._on_prices(prices.cpu_per_hour, prices.gpu_per_hour)
 
     def _on_prices(self, cpu_per_h: float, gpu_per_h: float) -> None:
-        if cpu_per_h > 0 and gpu_per_h > 0:
-            self.charts.set_price_ratio(gpu_per_h / cpu_per_h)
+        # until a verdict prices each GPU (then _on_verdict), every GPU at the price in the box
+        if cpu_per_h > 0 and gpu_per_h > 0 and (self.verdict is None or self.verdict.verdict() is None):
+            self.charts.set_pricing(PriceBook(cpu_per_h, gpu_per_h, self.verdict.prices().billing
+                                              if self.verdict is not None else "per_second"))  # type: ignore[arg-type]
+
+    def _on_verdict(self, verdict: Verdict | None) -> None:
+        """The speedup chart draws each GPU's break-even line at the price the verdict gave it."""
+        if verdict is not None:
+            self.charts.set_pricing(verdict.price_book())
 
     def _on_estimates(self, points: list[Point]) -> None:
         self.charts.set_estimates([p for p in points if isinstance(p, Point)])

@@ -260,7 +260,7 @@ class CoreBars(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._values: tuple[float, ...] = ()
-        self.setMinimumHeight(22)
+        self.setMinimumHeight(24)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("Load of each CPU core (logical CPUs), 0–100 %")
 
@@ -287,10 +287,18 @@ class CoreBars(QWidget):
             frame = QColor(pal.color(QPalette.ColorRole.Text))
             frame.setAlpha(40)
             fill = QColor(COLORS["blue"])
+            fill.setAlpha(150)  # the label stays readable over a full bar
+            fm = self.fontMetrics()
+            labelled = bar_w >= fm.horizontalAdvance("00 100 %") + 6
+            p.setPen(pal.color(QPalette.ColorRole.Text))
             for i, v in enumerate(self._values):
                 x = i * (bar_w + gap)
                 p.fillRect(QRectF(x, 0, bar_w, h), frame)
                 bh = h * max(0.0, min(100.0, v)) / 100.0
                 p.fillRect(QRectF(x, h - bh, bar_w, bh), fill)
+                if labelled:  # few cores: each bar says which core and how busy, no tooltip needed
+                    text = f"{i}  {v:.0f} %" if bar_w < fm.horizontalAdvance("core 00  100 %") + 6 else (
+                        f"core {i}  {v:.0f} %")
+                    p.drawText(QRectF(x, 0, bar_w, h), int(Qt.AlignmentFlag.AlignCenter), text)
         finally:
             p.end()

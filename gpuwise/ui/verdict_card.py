@@ -14,6 +14,7 @@ precision), so a recompute after a new point or a price edit costs a few millise
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from gpuwise.core import prices as price_store
 from gpuwise.core.catalog import load_catalog
+from gpuwise.core.decide import BILLING_LABELS, BILLINGS
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.report import Report
 from gpuwise.core.units import format_duration
@@ -141,6 +143,8 @@ class VerdictCard(QWidget):
         self._verdict: Verdict | None = None
         self._effective: list[str] = []
         self._gpu_name = ""  # the catalog GPU the GPU price is for
+        # the user's prices (saved); the boxes show the prices the verdict resolved from them (core.decide.pricing)
+        self._settings: price_store.PriceSettings | None = None
         self._prices_announced = False
         self._updating = False
         self._timer = QTimer(self)
@@ -230,6 +234,13 @@ class VerdictCard(QWidget):
         self.price_note.setWordWrap(True)
         self.price_note.setStyleSheet("color: palette(mid);")
         grid.addWidget(self.price_note, 4, 0, 1, 2)
+        grid.addWidget(QLabel("Billing", self), 5, 0)
+        self.billing_combo = QComboBox(self)
+        for key in BILLINGS:
+            self.billing_combo.addItem(BILLING_LABELS[key], key)
+        self.billing_combo.setToolTip("How the rented machines bill: per second with a 60-second minimum (AWS, GCP, "
+                                      "Azure on-demand), or per started hour")  # fmt: skip
+        grid.addWidget(self.billing_combo, 5, 1)
         outer.addLayout(grid)
 
         row = QHBoxLayout()
@@ -298,36 +309,18 @@ class VerdictCard(QWidget):
         self.cpu_spin.valueChanged.connect(self._on_cpu_spin)
         self.gpu_spin.valueChanged.connect(self._on_gpu_spin)
         self.cpu_preset.currentIndexChanged.connect(self._on_cpu_preset)
+        self.billing_combo.currentIndexChanged.connect(self._on_billing)
         self.gpu_preset.currentIndexChanged.connect(self._on_gpu_preset)
 
     # -- public API ----------------------------------------------------------------------------------------
 
     def set_report(self, report: Report | None) -> None:
+        """Show the verdict for ``report``. Its machine's CPU gets its own preset (core.decide.pricing): opening a
+        16-core report on a 2-core laptop does not price the 16-core CPU as a 2-vCPU instance."""
         self._report = report
-        self._follow_report_cpu(report)
+        if self._settings is not None and self._settings.cpu_pinned:
+            self._settings = replace(self._settings, cpu_pinned=False)  # a pick was for the last report
         self.schedule()
-
-    def _follow_report_cpu(self, report: Report | None) -> None:
-        """A report from a machine with other core counts gets that machine's CPU preset, unless the user chose.
-
-        Opening a 16-core report on a 2-core laptop must not price the 16-core CPU as a 2-vCPU instance.
-        """
-        cpu = report.machine.get("cpu") if report is not None else None
-        cores = cpu.get("logical_cores") if isinstance(cpu, dict) else None
-        current = self.cpu_preset.currentData()
-        if not isinstance(cores, int) or not current:
-            return  # a typed price is the user's
-        presets = [p for p in price_store.load_presets() if p.kind == "cpu"]
-        if current not in {p.name for p in presets if p.vcpus != cores} or not any(p.vcpus == cores for p in presets):
-            return
-        target = price_store.default_cpu_preset(cores)
-        self._updating = True
-        try:
-            self._select(self.cpu_preset, target.name)
-            self.cpu_spin.setValue(target.usd_per_hour)
-        finally:
-            self._updating = False
-        self.pricesChanged.emit(self.cpu_spin.value(), self.gpu_spin.value())
 
     def set_workload(self, family: str, params: int, samples: int, epochs: int, batch_size: int,
                      precision: str) -> None:  # fmt: skip
@@ -366,10 +359,16 @@ class VerdictCard(QWidget):
         return list(self._effective)
 
     def prices(self) -> price_store.PriceSettings:
-        gpu_name = self._gpu_name
+        """The user's prices (what is saved); the verdict resolves each device's price from them."""
+        if self._settings is None:
+            self._settings = self._from_widgets()
+        return self._settings
+
+    def _from_widgets(self) -> price_store.PriceSettings:
         return price_store.PriceSettings(
             self.cpu_spin.value(), self.gpu_spin.value(), gpu_preset=self.gpu_preset.currentData() or "",
-            cpu_preset=self.cpu_preset.currentData() or "", gpu=gpu_name,
+            cpu_preset=self.cpu_preset.currentData() or "", gpu=self._gpu_name,
+            billing=self.billing_combo.currentData() or "per_second",
         )  # fmt: skip
 
     def verdict(self) -> Verdict | None:
@@ -397,6 +396,15 @@ class VerdictCard(QWidget):
         except Exception:  # a probe failure only changes which CPU preset is the default
             cores = None
         settings, problem = price_store.effective_prices(cores)
+        self._settings = settings
+        self._display(settings)
+        self._match_presets()
+        self._update_gpu_caption()
+        if problem:
+            self._show_message(problem)
+
+    def _display(self, settings: price_store.PriceSettings) -> None:
+        """Show these prices in the boxes without taking them as the user's."""
         self._gpu_name = settings.gpu
         self._updating = True
         try:
@@ -404,12 +412,9 @@ class VerdictCard(QWidget):
             self.gpu_spin.setValue(settings.gpu_per_hour)
             self._select(self.cpu_preset, settings.cpu_preset)
             self._select(self.gpu_preset, settings.gpu_preset)
+            self._select(self.billing_combo, settings.billing)
         finally:
             self._updating = False
-        self._match_presets()
-        self._update_gpu_caption()
-        if problem:
-            self._show_message(problem)
 
     @staticmethod
     def _select(combo: QComboBox, name: str) -> None:
@@ -439,7 +444,11 @@ class VerdictCard(QWidget):
                 self.cpu_spin.setValue(price_store.find_preset(name).usd_per_hour)
             finally:
                 self._updating = False
-        self._prices_edited()
+        self._prices_edited("cpu", pinned=bool(name))
+
+    def _on_billing(self, _index: int) -> None:
+        if not self._updating:
+            self._prices_edited("billing")
 
     def _on_gpu_preset(self, _index: int) -> None:
         if self._updating:
@@ -454,20 +463,29 @@ class VerdictCard(QWidget):
             finally:
                 self._updating = False
         self._update_gpu_caption()
-        self._prices_edited()
+        self._prices_edited("gpu")
 
     def _on_cpu_spin(self, _value: float) -> None:
         if not self._updating:
             self._match_presets()
-            self._prices_edited()
+            self._prices_edited("cpu")
 
     def _on_gpu_spin(self, _value: float) -> None:
         if not self._updating:
             self._match_presets()
-            self._prices_edited()
+            self._prices_edited("gpu")
 
-    def _prices_edited(self) -> None:
+    def _prices_edited(self, side: str = "both", *, pinned: bool = False) -> None:
+        """The user changed ``side`` ("cpu", "gpu", "billing" or "both"): take that side from the boxes."""
+        shown = self._from_widgets()
         settings = self.prices()
+        if side in ("cpu", "both"):
+            settings = replace(settings, cpu_per_hour=shown.cpu_per_hour, cpu_preset=shown.cpu_preset,
+                               cpu_pinned=pinned)  # fmt: skip
+        if side in ("gpu", "both"):
+            settings = replace(settings, gpu_per_hour=shown.gpu_per_hour, gpu_preset=shown.gpu_preset, gpu=shown.gpu)
+        settings = replace(settings, billing=shown.billing)
+        self._settings = settings
         try:
             price_store.save_user_prices(settings)
         except UserInputError as e:  # an unwritable config folder must not stop the verdict
@@ -476,12 +494,15 @@ class VerdictCard(QWidget):
         self.pricesChanged.emit(settings.cpu_per_hour, settings.gpu_per_hour)
         self.schedule()
 
-    def _update_gpu_caption(self) -> None:
-        measured = self._report is not None and any(
-            p.device != "cpu" and p.status == "ok" and not p.estimated for p in self._report.points)  # fmt: skip
-        target = "the measured GPU" if measured else (self._gpu_name or "the first compared GPU")
-        self.gpu_spin.setToolTip(f"What the GPU machine costs per hour (this price is for {target})")
-        self.price_note.setText(f"GPU price is for {target}. List prices on a date: edit them to yours.")
+    def _update_gpu_caption(self, target: str = "") -> None:
+        """Say which GPU the GPU price is for (the verdict's primary GPU, once there is a verdict)."""
+        if not target:
+            measured = self._report is not None and any(
+                p.device != "cpu" and p.status == "ok" and not p.estimated for p in self._report.points)  # fmt: skip
+            target = "the measured GPU" if measured else (self._gpu_name or "the first compared GPU")
+        self.gpu_caption.setText(f"GPU price ({target})" if len(target) <= 16 else "GPU price")
+        self.gpu_spin.setToolTip(f"What the GPU machine costs per hour (this price is for the {target})")
+        self.price_note.setText(f"GPU price is for the {target}. List prices on a date: edit them to yours.")
 
     # -- comparison ----------------------------------------------------------------------------------------
 
@@ -579,13 +600,14 @@ class VerdictCard(QWidget):
 
     def _show(self, v: Verdict) -> None:
         self._show_message("")
-        self._update_gpu_caption()
-        if abs(v.prices.gpu_per_hour - self.gpu_spin.value()) > 5e-5:
-            # the verdict priced a measured GPU of another model than the preset's (see its notes)
-            self.price_note.setText(
-                f"The verdict prices the measured GPU at ${v.prices.gpu_per_hour:g}/h (a list price for its class, "
-                f"not the preset above): type its real price to override."
-            )
+        # the boxes show the prices this verdict uses (resolved in core from the user's), and for which GPU
+        self._display(v.prices)
+        prim = v.primary_gpu
+        self._update_gpu_caption(prim.label if prim is not None else v.primary)
+        if prim is not None and prim.usd_per_hour is not None and abs(prim.usd_per_hour
+                                                                      - self.prices().gpu_per_hour) > 5e-5:
+            self.price_note.setText(f"The {prim.label} is priced at ${prim.usd_per_hour:g}/h ({prim.price_note}): "
+                                    f"type its real price to override.")  # fmt: skip
         self.sentence_label.setText(v.sentence)
         self.sentence_label.setStyleSheet(f"color: {OUTCOME_COLORS.get(v.outcome, '')};")
         if v.estimated:

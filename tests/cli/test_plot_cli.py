@@ -48,6 +48,11 @@ def _args(report: Path | str, out: Path | str, **kw: Any) -> argparse.Namespace:
         "chart": "epoch-time",
         "size": "1600x1000",
         "price_ratio": "3",
+        "cpu_price": None,
+        "gpu_price": None,
+        "preset": None,
+        "billing": None,
+        "gpu": None,
         "model_size": None,
         "metric": "epoch",
         "samples": None,
@@ -158,3 +163,18 @@ def test_plot_picks_the_model_size_and_metric(qapp: Any, tmp_path: Path) -> None
     with pytest.raises(UserInputError, match=r"not in the report \(it has 99.7k, 1M, 10M, 50M\)"):
         run(_args(example, tmp_path / "x.png", model_size="7"))
     assert not (tmp_path / "x.png").exists()
+
+
+def test_speedup_of_a_cpu_only_report_draws_the_verdicts_estimated_gpus_at_their_own_prices(
+        tmp_path: Path) -> None:  # fmt: skip
+    from tests.core.test_verdict_consistency import _report
+
+    path = tmp_path / "cpu.json"
+    save_report(_report(0.02, None, 0.02, 12_800, 0.0), path)
+    out = tmp_path / "speedup.svg"
+    args = _args(path, out, chart="speedup", price_ratio=None, cpu_price="0.357", gpu_price=None, preset=None,
+                 billing=None, gpu="T4,H100-SXM")  # fmt: skip
+    assert run(args) == 0  # a CPU-only report: the app draws estimated GPUs, and so does plot
+    svg = out.read_text()
+    assert "T4 (estimate)" in svg and "H100 SXM (estimate)" in svg
+    assert "break-even 1.5×" in svg and "break-even 8.4×" in svg  # $0.526 and $2.99 against $0.357

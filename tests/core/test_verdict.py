@@ -9,18 +9,20 @@ from typing import Any
 import pytest
 
 from gpuwise.core.bench.workloads import build_spec
+from gpuwise.core.decide import (
+    DEFAULT_COMPARISON,
+    TIE_TOLERANCE,
+    Workload,
+    compute_verdict,
+    decide_costs,
+    format_ratio,
+    format_usd,
+    job_cost,
+    speedup_range,
+)
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.prices import PriceSettings
 from gpuwise.core.report import MicroResult, Point, Report, StepStats
-from gpuwise.core.verdict import (
-    DEFAULT_COMPARISON,
-    Workload,
-    compute_verdict,
-    decide,
-    format_usd,
-    job_cost,
-    speedup_ci,
-)
 
 SAMPLES = 12_800  # 100 steps of 128
 
@@ -63,34 +65,36 @@ def gpu_report(cpu_step: float = 0.3, gpu_step: float = 0.1, ci: float = 0.0) ->
 # ---------------------------------------------------------------- the rule
 
 
-def test_speedup_exactly_k_does_not_pay() -> None:
-    assert decide(3.0, None, 3.0) == "does_not_pay"
-    assert decide(3.0, (3.0, 3.0), 3.0) == "does_not_pay"
+def test_equal_costs_do_not_pay() -> None:
+    assert decide_costs((1.0, 1.0), (1.0, 1.0)) == "does_not_pay"
     # floating-point noise around the tie is still a tie
-    assert decide(0.3 / 0.1, None, 3.0) == "does_not_pay"
-    assert decide(3.0 * (1 + 1e-6), None, 3.0) == "does_not_pay"
+    assert decide_costs((0.3, 0.3), (0.1 * 3, 0.1 * 3)) == "does_not_pay"
+    assert decide_costs((1.0, 1.0), (1.0 - 1e-6, 1.0 - 1e-6)) == "does_not_pay"
+    assert decide_costs((1.0, 1.0), (0.99, 0.99)) == "pays"
 
 
-def test_ci_entirely_above_or_below_k_decides() -> None:
-    assert decide(7.4, (6.9, 7.9), 3.0) == "pays"
-    assert decide(2.0, (1.8, 2.2), 3.0) == "does_not_pay"
+def test_cost_ranges_entirely_apart_decide() -> None:
+    assert decide_costs((2.0, 2.2), (1.0, 1.9)) == "pays"
+    assert decide_costs((1.0, 1.2), (1.2, 1.5)) == "does_not_pay"  # at or above everywhere
 
 
-def test_ci_straddling_k_cannot_tell() -> None:
-    assert decide(3.0, (2.6, 3.4), 3.0) == "cant_tell"
-    assert decide(2.9, (2.6, 3.4), 3.0) == "cant_tell"
-    assert decide(3.2, (2.9, 3.5), 3.0) == "cant_tell"
+def test_overlapping_cost_ranges_cannot_tell() -> None:
+    assert decide_costs((1.0, 1.2), (1.1, 1.3)) == "cant_tell"
+    assert decide_costs((1.0, 1.2), (0.9, 1.05)) == "cant_tell"
+    assert decide_costs((1.0, 1.2), (0.5, 2.0)) == "cant_tell"
 
 
-def test_speedup_ci_combines_both_sides_in_log_space() -> None:
-    s, (lo, hi) = speedup_ci(10.0, (9.0, 11.0), 2.0, (1.8, 2.2))
+def test_speedup_range_comes_from_the_same_time_ranges_as_the_costs() -> None:
+    s, (lo, hi) = speedup_range(10.0, (9.0, 11.0), 2.0, (1.8, 2.2))
     assert s == pytest.approx(5.0)
-    down = math.hypot(math.log(10 / 9), math.log(2.2 / 2.0))
-    up = math.hypot(math.log(11 / 10), math.log(2.0 / 1.8))
-    assert lo == pytest.approx(5.0 * math.exp(-down))
-    assert hi == pytest.approx(5.0 * math.exp(up))
-    assert lo < s < hi
-    assert speedup_ci(4.0, None, 2.0, None) == (2.0, (2.0, 2.0))
+    assert lo == pytest.approx(9.0 / 2.2) and hi == pytest.approx(11.0 / 1.8)
+    assert speedup_range(4.0, None, 2.0, None) == (2.0, (2.0, 2.0))
+
+
+def test_ratios_are_formatted_for_people() -> None:
+    assert format_ratio(4.18768) == "4.2×"
+    assert format_ratio(12.4) == "12×"
+    assert format_ratio(0.5312) == "0.53×"
 
 
 def test_job_cost_bills_per_second_with_a_minute_minimum_and_per_started_hour() -> None:
@@ -151,13 +155,15 @@ def test_a_job_shorter_than_the_billing_minimum_stays_on_the_cpu() -> None:
 
 
 def test_ci_straddling_the_price_ratio_says_cant_tell() -> None:
-    v = compute_verdict(gpu_report(0.3, 0.1, ci=0.1), prices=_prices(1.0, 3.0))
+    w = Workload("mlp", build_spec("mlp", 1_000_000)["params"], samples=128_000)  # 300 ± 30 s vs 100 ± 10 s
+    v = compute_verdict(gpu_report(0.3, 0.1, ci=0.1), w, prices=_prices(1.0, 3.0))
     assert v.outcome == "cant_tell"
     assert v.sentence.startswith("Can't tell yet")
-    assert "95 % CI" in v.sentence and "straddles the price ratio 3.0×" in v.sentence
+    assert "ranges overlap" in v.sentence and "price ratio of 3.0×" in v.sentence
     g = v.primary_gpu
-    assert g is not None and g.speedup_ci95 is not None
+    assert g is not None and g.speedup_ci95 is not None and g.cost_ci95 is not None and v.cpu.cost_ci95 is not None
     assert g.speedup_ci95[0] < 3.0 < g.speedup_ci95[1]
+    assert g.cost_ci95[0] < v.cpu.cost_ci95[1] and v.cpu.cost_ci95[0] < g.cost_ci95[1]
 
 
 def test_a_different_dataset_size_scales_the_measured_step_time() -> None:
@@ -226,16 +232,30 @@ def test_model_size_beyond_the_measured_ones_is_an_anchored_estimate() -> None:
 # ---------------------------------------------------------------- break-even
 
 
-def test_break_even_dataset_size_solves_the_linear_time_model() -> None:
-    # CPU 10 ms/step, no fixed cost; GPU 1 ms/step + 2 s fixed; k = 5: k(n·a_g + F_g) = n·a_c -> n = 2000 steps
+def test_break_even_dataset_size_solves_the_cost_model_with_the_billing_minimum() -> None:
+    # CPU 10 ms/step, no fixed cost; GPU 1 ms/step + 2 s fixed; k = 5. Without a minimum the GPU would pay past
+    # 2000 steps; billed 60 s at least, the CPU must cost more than 5 GPU-minutes: 0.01 s > 300 s -> s > 30000 steps.
     gpus = [{"id": "cuda:0", "name": "NVIDIA A100-SXM4-80GB", "memory_total": 80 << 30}]
     r = report([point("cpu", 100_000, 0.01), point("cuda:0", 100_000, 0.001, fixed=2.0)], gpus=gpus)
     v = compute_verdict(r, prices=_prices(1.0, 5.0))
     be = v.break_even_samples
     assert be is not None and be.value is not None and not be.estimated
-    assert be.value == pytest.approx(2000 * 128)
+    first_step = math.floor(300 / (0.01 * (1 - TIE_TOLERANCE))) + 1  # a tie within 0.01 % does not pay
+    assert be.value == (first_step - 1) * 128 + 1  # the first dataset size that needs that step
     assert be.direction == "above"
+    assert be.pays_at(be.value) and not be.pays_at(be.value - 1)
     assert "Break-even dataset size" in be.text
+
+
+def test_break_even_dataset_size_follows_the_billing_mode() -> None:
+    gpus = [{"id": "cuda:0", "name": "NVIDIA A100-SXM4-80GB", "memory_total": 80 << 30}]
+    r = report([point("cpu", 100_000, 0.01), point("cuda:0", 100_000, 0.001, fixed=2.0)], gpus=gpus)
+    v = compute_verdict(r, prices=PriceSettings(1.0, 5.0, billing="per_hour"))
+    be = v.break_even_samples
+    assert v.billing == "per_hour"
+    # per started hour the GPU (5x the price) pays once the CPU needs more than 5 hours and the GPU one:
+    # 0.01 s > 5 h -> s > 1.8M steps
+    assert be is not None and be.value == 1_800_000 * 128 + 1 and be.direction == "above"
 
 
 def test_break_even_dataset_size_is_none_when_the_step_speedup_never_beats_k() -> None:
@@ -243,18 +263,21 @@ def test_break_even_dataset_size_is_none_when_the_step_speedup_never_beats_k() -
     r = report([point("cpu", 100_000, 0.01), point("cuda:0", 100_000, 0.005)], gpus=gpus)
     v = compute_verdict(r, prices=_prices(1.0, 5.0))
     be = v.break_even_samples
-    assert be is not None and be.value is None
-    assert "never exceeds the price ratio" in be.reason
+    assert be is not None and be.value is None and be.pays_on == ()
+    assert "does not pay at any size" in be.reason
 
 
 def test_break_even_model_size_comes_from_the_curves() -> None:
     v = compute_verdict(cpu_report(), prices=PriceSettings(0.1, 0.5, gpu="T4"))
     be = v.break_even_params
     assert be is not None and be.dimension == "params" and be.estimated
+    assert be.device == "T4"
     if be.value is None:
         assert "model size" in be.text and be.reason
     else:
-        assert 1_000 <= be.value <= 10_000_000_000 and "crosses 5.0×" in be.reason
+        assert 1_000 <= be.value <= 10_000_000_000 and be.direction in ("above", "below")
+    assert be.pays_at(v.workload.params) == (v.primary_gpu is not None and v.primary_gpu.cost_usd is not None
+                                             and v.primary_gpu.cost_usd < v.cpu.cost_usd)  # type: ignore[operator]
 
 
 # ---------------------------------------------------------------- memory
@@ -287,7 +310,8 @@ def test_verdict_is_plain_json_and_text() -> None:
     assert d["sentence"] == v.sentence
     assert d["price_ratio"] == pytest.approx(5.0)
     assert d["gpus"][0]["estimated"] is True and d["cpu"]["estimated"] is False
-    assert d["rules"] and "exactly k" in d["rules"][0]
+    assert d["rules"] and "a tie" in d["rules"][0]
+    assert d["gpus"][0]["cost_ci95"][0] <= d["gpus"][0]["cost_usd"] <= d["gpus"][0]["cost_ci95"][1]
     text = v.to_text()
     assert text.splitlines()[0] == v.sentence
     assert "Idle" in text or "idle hour" in text

@@ -1,8 +1,9 @@
 """A synthetic report with round numbers, shared by the chart, export and `gpuwise plot` tests.
 
-cpu and cuda:0 train an MLP of 1M parameters on 1k…1M samples. The CPU takes 1e-4 s per sample; the GPU a flat
-1 s (overhead-bound), so the GPU/CPU speedup is 0.1, 1, 10, 100 and crosses a price ratio of 3 at exactly
-10^(4 + log10 3) = 30k samples. The 1M-sample points are extrapolated; cuda:0 ran out of memory at 10M samples.
+cpu and cuda:0 train an MLP of 1M parameters on 1k…1M samples. The CPU takes 0.1 s per sample; the GPU a flat
+1000 s (overhead-bound), so the GPU/CPU speedup is 0.1, 1, 10, 100 and crosses a price ratio of 3 at exactly
+10^(4 + log10 3) = 30k samples (every job is longer than the 60 s billing minimum, so cost follows time).
+The 1M-sample points are extrapolated; cuda:0 ran out of memory at 10M samples.
 The estimated A10G is twice as fast as cuda:0 and crosses 3 at 10^(4 + log10 1.5) = 15k samples.
 """
 
@@ -14,7 +15,8 @@ from gpuwise.core.report import MicroResult, Point, Report, StepStats
 
 SAMPLES = (1_000, 10_000, 100_000, 1_000_000)
 PARAMS = 1_000_000
-CPU_PER_SAMPLE_S = 1e-4
+CPU_PER_SAMPLE_S = 0.1
+GPU_EPOCH_S = 1000.0
 STEP_MEDIAN_S = 0.01
 STEP_CI = (0.009, 0.012)
 PEAK_GFLOPS = 307.2
@@ -42,7 +44,7 @@ def measured_points() -> list[Point]:
     pts = []
     for s in SAMPLES:
         pts.append(point("cpu", s, s * CPU_PER_SAMPLE_S))
-        pts.append(point("cuda:0", s, 1.0))
+        pts.append(point("cuda:0", s, GPU_EPOCH_S))
     pts.append(point("cuda:0", 10_000_000, None, status="oom"))
     return pts
 
@@ -50,7 +52,7 @@ def measured_points() -> list[Point]:
 def estimate_points() -> list[Point]:
     basis = "roofline from the spec sheet"
     kw: dict[str, Any] = dict(estimated=True, step_time_s=None, epoch_time_extrapolated=False, estimate_basis=basis)
-    return [point("A10G", s, 0.5, **kw) for s in SAMPLES]
+    return [point("A10G", s, GPU_EPOCH_S / 2, **kw) for s in SAMPLES]
 
 
 def micro_results() -> list[MicroResult]:

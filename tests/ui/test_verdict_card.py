@@ -60,7 +60,7 @@ def test_cpu_only_report_compares_with_the_default_gpus_as_estimates(qtbot: QtBo
             qtbot.waitSignal(card.pricesChanged, timeout=WAIT_MS) as prices:  # fmt: skip
         card.set_report(cpu_report())
     # the first verdict announces the prices it stands on (the window connected after construction)
-    assert prices.args == [card.cpu_spin.value(), card.gpu_spin.value()]
+    assert prices.args == pytest.approx([card.cpu_spin.value(), card.gpu_spin.value()], abs=1e-4)
     assert names.args == [["T4", "H100 SXM"]]
     assert card.comparison() == ["T4", "H100 SXM"]
     points = estimates.args[0]
@@ -269,11 +269,27 @@ def test_a_report_from_a_16_core_machine_prices_its_cpu_as_16_vcpus(card: Verdic
     from gpuwise.core.resources import resource_path
 
     typed_before = card.cpu_preset.currentData()
-    card.set_report(load_report(resource_path("example-h200-xeon16-mlp.json")))
+    with qtbot.waitSignal(card.verdictChanged, timeout=WAIT_MS):
+        card.set_report(load_report(resource_path("example-h200-xeon16-mlp.json")))
     preset = card.cpu_preset.currentData()
     assert preset and find_preset(preset).vcpus == 16
-    assert card.cpu_spin.value() == pytest.approx(find_preset(preset).usd_per_hour)
+    assert card.cpu_spin.value() == pytest.approx(find_preset(preset).usd_per_hour, abs=1e-4)
     assert typed_before != preset or find_preset(typed_before).vcpus == 16
+
+
+def test_the_gpu_price_box_shows_the_price_the_verdict_uses_and_for_which_gpu(card: VerdictCard,
+                                                                               qtbot: QtBot) -> None:  # fmt: skip
+    from gpuwise.core.report import load_report
+    from gpuwise.core.resources import resource_path
+
+    with qtbot.waitSignal(card.verdictChanged, timeout=WAIT_MS) as got:
+        card.set_report(load_report(resource_path("example-h200-xeon16-mlp.json")))
+    v = got.args[0]
+    prim = v.primary_gpu
+    assert prim is not None and prim.usd_per_hour is not None
+    assert card.gpu_spin.value() == pytest.approx(prim.usd_per_hour, abs=1e-4)  # not the T4 preset's $0.526
+    assert "H200" in card.gpu_spin.toolTip() and "H200" in card.price_note.text()
+    assert card.prices().gpu_preset != v.prices.gpu_preset or card.prices().gpu == v.prices.gpu  # user's kept
 
 
 def test_a_typed_cpu_price_survives_opening_a_report(card: VerdictCard) -> None:
