@@ -359,6 +359,8 @@ class MainWindow(QtWidgets.QMainWindow):
         r.stopped.connect(self._on_stopped)
         self.history_view.openRequested.connect(self.open_run)
         self.history_view.overlayRequested.connect(self.overlay_run)
+        # runs added meanwhile by `gpuwise bench` or `gpuwise import` show up when the History comes forward
+        self.history_dock.visibilityChanged.connect(lambda visible: self.history_view.refresh() if visible else None)
 
     def _restore_window(self) -> None:
         geometry = self.settings.get_bytes("window/geometry")

@@ -240,6 +240,17 @@ def test_ctrl_h_brings_the_history_forward(qtbot: Any, make_window: WindowFactor
     assert w.history_dock.isVisible()
 
 
+def test_runs_added_elsewhere_appear_when_the_history_comes_forward(qtbot: Any, make_window: WindowFactory,
+                                                                   data_dir: Path) -> None:  # fmt: skip
+    w = make_window()
+    w.monitor_dock.raise_()
+    qtbot.waitUntil(lambda: w.history_view.visibleRegion().isEmpty(), timeout=2000)
+    with history(data_dir) as h:  # `gpuwise import` in a terminal while the app is open
+        run = h.import_report(make_report([make_point()]))
+    w.show_history()
+    qtbot.waitUntil(lambda: [r.id for r in w.history_view.runs_shown()] == [run], timeout=2000)
+
+
 def test_open_and_overlay_from_the_view(qtbot: Any, make_window: WindowFactory, data_dir: Path) -> None:
     with history(data_dir) as h:
         laptop = h.import_report(make_report([make_point(params=100_000), make_point(params=1_000_000)],
