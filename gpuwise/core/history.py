@@ -175,7 +175,7 @@ def _devices(settings: dict[str, Any], points: Sequence[dict[str, Any]], machine
 class RunSummary(NamedTuple):
     """One row of the history: what a list shows, without loading the run's points.
 
-    A named tuple, not a dataclass: building 10,000 of them is 6× faster, and the list must open in < 200 ms."""
+    A named tuple, not a frozen dataclass: cheaper to build by the ten thousand (``gpuwise history`` lists all)."""
 
     id: int
     created: str
@@ -237,8 +237,9 @@ def _update_search(db: sqlite3.Connection, run_id: int) -> None:
 def _compact(obj: Any, defaults: dict[str, Any]) -> dict[str, Any]:
     """The dataclass as a dict without the fields that hold their default: a third of the size on disk.
 
-    Shallow (``asdict`` deep-copies every architecture dict: 5× slower on a million points); nested dataclasses
-    (the step statistics) are converted, plain dicts and lists go to ``json.dumps`` as they are."""
+    Shallow: ``asdict`` deep-copies every architecture dict (importing 300 runs of 100 points took 7.0 s with it,
+    1.4 s without, here); nested dataclasses (the step statistics) are converted, plain dicts and lists go to
+    ``json.dumps`` as they are."""
     out: dict[str, Any] = {}
     for name in _field_names(type(obj)):
         v = getattr(obj, name)
