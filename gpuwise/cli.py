@@ -15,11 +15,11 @@ from types import ModuleType
 
 import gpuwise
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.terminal_text import terminal_safe
 
 # Feature modules that add their own subcommand: each has add_parser(subparsers) and run(args) -> int.
 _FEATURE_MODULES = ("gpuwise.cli_bench", "gpuwise.cli_devices", "gpuwise.cli_monitor", "gpuwise.cli_plot",
-                    "gpuwise.cli_advise",
-                    "gpuwise.cli_history")  # fmt: skip
+                    "gpuwise.cli_advise", "gpuwise.cli_estimate", "gpuwise.cli_history")  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UserInputError as e:
-        print(f"gpuwise: error: {e}", file=sys.stderr)
+        print(f"gpuwise: error: {terminal_safe(e, one_line=True)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gpuwise: interrupted", file=sys.stderr)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.terminal_text import json_terminal_safe, terminal_safe
 from gpuwise.core.units import parse_count
 
 EPILOG = """examples:
@@ -173,15 +174,15 @@ def run(args: argparse.Namespace) -> int:
         out["large_model_projection"] = [p.to_dict() for p in projections]
         if note:
             out["notes"].append(note)
-        print(json.dumps(out, indent=2, ensure_ascii=False, allow_nan=False))
+        print(json_terminal_safe(json.dumps(out, indent=2, ensure_ascii=False, allow_nan=False)))
         return 0
     text = verdict.to_text()
     if projections:
         text += "\n\nLarge-model projection (6 × parameters × tokens FLOPs; estimates):\n"
         text += "\n".join(p.text for p in projections)
     if note:
-        print(f"gpuwise: note: {note}", file=sys.stderr)
-    print(text)
+        print(f"gpuwise: note: {terminal_safe(note, one_line=True)}", file=sys.stderr)
+    print(terminal_safe(text))  # report strings are shown, never obeyed
     return 0
 
 

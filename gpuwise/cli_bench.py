@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.terminal_text import SafeWriter, terminal_safe
 from gpuwise.core.units import format_bytes, format_count, format_duration, parse_count, parse_count_list
 
 EPILOG = """examples:
@@ -94,12 +95,13 @@ class ProgressBar:
             width = 24
             filled = int(width * fraction)
             bar = "#" * filled + "-" * (width - filled)
-            line = f"\r[{bar}] {fraction * 100:3.0f}%  ETA {format_duration(eta_s):>8}  {phase:<9} {label}"
+            shown = terminal_safe(label, one_line=True)
+            line = f"\r[{bar}] {fraction * 100:3.0f}%  ETA {format_duration(eta_s):>8}  {phase:<9} {shown}"
             self.stream.write(line[:160].ljust(160))
             self.stream.flush()
         elif label != self._last_label:
             self._last_label = label
-            self.stream.write(f"[{fraction * 100:3.0f}%] {label}\n")
+            self.stream.write(f"[{fraction * 100:3.0f}%] {terminal_safe(label, one_line=True)}\n")
             self.stream.flush()
 
     def done(self) -> None:
@@ -255,8 +257,8 @@ class _RunStore:
             self._safely("end the run", lambda: self.history.finish_run(
                 self.run_id, status, headline=headline, machine=report.machine, settings=report.settings))
         if self.history is not None:
-            print(f"run {self.run_id} is in the history ({self.history.path}); the verdict on it: "
-                  f"gpuwise advise {self.run_id}", file=sys.stderr)  # fmt: skip
+            print(terminal_safe(f"run {self.run_id} is in the history ({self.history.path}); the verdict on it: "
+                                f"gpuwise advise {self.run_id}", one_line=True), file=sys.stderr)  # fmt: skip
             self.history.close()
 
     def where(self) -> str:
@@ -289,24 +291,29 @@ def _write_outputs(report: Any, args: argparse.Namespace, store: _RunStore) -> b
         except (OSError, UserInputError) as e:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             kept = store.where() or "the points are printed above"
-            print(f"gpuwise: error: cannot write {path}: {reason}; {kept}", file=sys.stderr)
+            print(terminal_safe(f"gpuwise: error: cannot write {path}: {reason}; {kept}", one_line=True),
+                  file=sys.stderr)  # fmt: skip
             ok = False
         else:
-            print(f"{what} written to {path}", file=sys.stderr)
+            print(terminal_safe(f"{what} written to {path}", one_line=True), file=sys.stderr)
     return ok
 
 
 def print_table(report: Any, out: TextIO) -> None:
     """A readable table of the points and, when a GPU was measured, the speedups."""
+    out = SafeWriter(out)  # type: ignore[assignment]  # names and messages come from devices and reports
     cpu = report.machine.get("cpu", {})
     out.write(f"machine: {cpu.get('model', '?')}, {cpu.get('physical_cores', '?')} cores; "
               f"torch {report.machine.get('torch', '?')}\n")  # fmt: skip
     mm = [m for m in report.micro if m.kind == "matmul" and m.device == "cpu" and m.precision == "fp32"]
     if mm:
+        from gpuwise.core.devices import describe_cpu_peak
+
         best = max(mm, key=lambda m: m.value)
-        peak = cpu.get("peak_fp32_gflops")
+        peak = describe_cpu_peak(cpu, best.value)
         out.write(f"cpu matmul: {best.value:.0f} GFLOP/s measured (n={best.size})"
-                  + (f" vs {peak:g} GFLOP/s theoretical" if peak else "") + "\n")  # fmt: skip
+                  + (f" vs {peak.formula_gflops:g} GFLOP/s {peak.formula_label}" if peak.formula_gflops else "")
+                  + "\n" + "".join(f"note: {n}\n" for n in peak.notes))  # fmt: skip
     header = (f"{'device':<8} {'params':>7} {'samples':>8} {'prec':<5} {'step time':>17} {'samples/s':>10} "
               f"{'epoch':>10} {'overhead':>9} {'memory':>10}  note")  # fmt: skip
     out.write(header + "\n" + "-" * len(header) + "\n")

@@ -65,6 +65,7 @@ def _limit(text: str | None) -> int | None:
 
 def run_history(args: argparse.Namespace) -> int:
     from gpuwise.core.history import History
+    from gpuwise.core.terminal_text import terminal_safe
 
     limit = _limit(args.limit)
     with History() as h:
@@ -73,13 +74,15 @@ def run_history(args: argparse.Namespace) -> int:
     if limit is not None:
         runs = runs[:limit]
     if args.json:
-        json.dump({"history": str(path), "runs": [r.to_dict() for r in runs]}, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        from gpuwise.core.terminal_text import json_terminal_safe
+
+        text = json.dumps({"history": str(path), "runs": [r.to_dict() for r in runs]}, ensure_ascii=False)
+        sys.stdout.write(json_terminal_safe(text) + "\n")
         return 0
     if not runs:
         what = "no run matches" if args.filter.strip() else "the history is empty"
-        print(f"{what.capitalize()} ({path}). Measure with 'gpuwise bench' or add a report with "
-              "'gpuwise import REPORT.json'.")  # fmt: skip
+        print(terminal_safe(f"{what.capitalize()} ({path}). Measure with 'gpuwise bench' or add a report with "
+                            "'gpuwise import REPORT.json'.", one_line=True))  # fmt: skip
         return 0
     sys.stdout.write(format_runs(runs))
     return 0
@@ -90,7 +93,7 @@ def _fit(text: str, width: int) -> str:
 
 
 def format_runs(runs: list[Any]) -> str:
-    from gpuwise.core.machine_text import printable
+    from gpuwise.core.terminal_text import terminal_safe
 
     lines = [f"{'run':>5}  {'measured (UTC)':<16}  {'status':<11} {'points':>6}  {'machine':<28}  {'devices':<18}  "
              f"{'workload':<36}  verdict / name"]  # fmt: skip
@@ -101,7 +104,7 @@ def format_runs(runs: list[Any]) -> str:
         line = (f"{r.id:>5}  {_fit(when, 16):<16}  {r.status:<11} {r.points:>6}  {_fit(r.machine, 28):<28}  "
                 f"{_fit(r.devices, 18):<18}  {_fit(r.workload, 36):<36}  {_fit(tail, 100)}")  # fmt: skip
         # strings from reports never reach the terminal raw; checked per line (10,000 runs list in well under 1 s)
-        lines.append(line if line.isprintable() else printable(line))
+        lines.append(line if line.isprintable() else terminal_safe(line, one_line=True))
     lines.append(f"{len(runs)} run{'s' if len(runs) != 1 else ''}. 'gpuwise advise RUN' gives the verdict on a run; "
                  "'gpuwise export RUN --out run.json' writes it as a report.")  # fmt: skip
     return "\n".join(lines) + "\n"
@@ -126,11 +129,12 @@ def run_import(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from gpuwise.core.history import load_report_or_run, run_id_of
     from gpuwise.core.report import check_writable, save_report
+    from gpuwise.core.terminal_text import terminal_safe
 
     if run_id_of(args.run) is None and args.run.strip().lower() != "last":
         raise UserInputError(f"{args.run!r} is not a run id ('gpuwise history' lists them)")
     check_writable(args.out)
     report = load_report_or_run(args.run)
     save_report(report, args.out)
-    print(f"run {args.run} ({len(report.points)} points) written to {args.out}")
+    print(terminal_safe(f"run {args.run} ({len(report.points)} points) written to {args.out}", one_line=True))
     return 0

@@ -20,6 +20,7 @@ from gpuwise.core.errors import UserInputError
 from gpuwise.core.telemetry.host import HostSample
 from gpuwise.core.telemetry.nvml import NA, GpuSample, NotAvailable
 from gpuwise.core.telemetry.sampler import Sample, Sampler
+from gpuwise.core.terminal_text import terminal_safe
 from gpuwise.core.units import format_bytes
 
 MIN_INTERVAL_S = 0.25  # faster polling of NVML can stall a GPU and mostly shows counter noise
@@ -139,7 +140,8 @@ def monitor(
         if delay > 0:
             sleep(delay)
         sample = sampler.sample()
-        stream.write(format_json(sample) if as_json else format_human(sample))
+        # GPU and process names come from drivers: shown, never obeyed by the terminal
+        stream.write(format_json(sample) if as_json else terminal_safe(format_human(sample)))
         stream.flush()  # a pipe reader (jq, a log) should see each tick as it happens
         printed += 1
         next_tick += interval

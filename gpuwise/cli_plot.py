@@ -16,6 +16,7 @@ from typing import Any
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.history import load_report_or_run
 from gpuwise.core.report import check_writable
+from gpuwise.core.terminal_text import terminal_safe
 from gpuwise.ui.image_size import parse_size
 
 CHARTS = ("epoch-time", "throughput", "speedup", "matmul")
@@ -153,5 +154,5 @@ def run(args: argparse.Namespace) -> int:
         export_chart(charts, chart, out, size=size)
     finally:
         charts.deleteLater()
-    print(f"wrote {out} ({chart}, {size[0]}x{size[1]})")
+    print(terminal_safe(f"wrote {out} ({chart}, {size[0]}x{size[1]})"))
     return 0

@@ -2,6 +2,11 @@
 
 The data lives in ``resources/gpus.json`` (one row per GPU, each with its source). Loading validates every row:
 a broken catalog fails loudly with the row and field at fault instead of producing silently wrong estimates.
+
+Beside the spec-sheet peaks a row may carry ``achieved`` rates: third-party (or gpuwise's own) measurements of the
+best large matrix product per precision and of streaming bandwidth, each with its source and date. GPUs without
+them use ``efficiency_defaults`` for their efficiency class (datacenter, power-limited, consumer, apple), whose
+values also name their source or say that they are an assumption.
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ _REQUIRED = {
     "memory_bandwidth_gbs": float, "host_link": str, "host_link_gbs": float, "source": str, "date": str,
 }  # fmt: skip
 _NULLABLE = {"tf32_tflops", "bf16_tflops", "fp16_tflops"}  # fp32 is always there
-_OPTIONAL = {"notes": str}
+_OPTIONAL = {"notes": str, "efficiency_class": str, "achieved": dict}
+EFFICIENCY_CLASSES = ("datacenter", "power-limited", "consumer", "apple")
+# what each efficiency default applies to: tensor-core (bf16/fp16) products, tf32 products, plain fp32, streaming
+EFFICIENCY_KINDS = ("gemm_tensor", "gemm_tf32", "gemm_fp32", "bandwidth")
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 # Anything above these is a typo (an H100 is ~1,000 dense TFLOP/s, 3,350 GB/s, 80 GiB).
 _LIMITS = {"tflops": 20_000.0, "memory_gib": 4_096.0, "gbs": 100_000.0}
@@ -33,6 +41,32 @@ _LIMITS = {"tflops": 20_000.0, "memory_gib": 4_096.0, "gbs": 100_000.0}
 
 class CatalogError(ValueError):
     """The shipped (or a user-supplied) catalog file is malformed."""
+
+
+@dataclass(frozen=True)
+class Achieved:
+    """A measured rate with its source: TFLOP/s of a large matrix product, a share of the card's achieved fp32
+    rate (``unit="of_fp32"``: a precision without its own hardware path), or streaming GB/s."""
+
+    value: float
+    unit: str  # "tflops", "of_fp32" or "gbs"
+    source: str
+    date: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EfficiencyDefault:
+    """The share of the spec peak a GPU class is assumed to reach without its own measurement."""
+
+    value: float
+    source: str  # an https:// URL, "gpuwise:PATH" (a measurement shipped here) or "assumption"
+    date: str
+    basis: str
+
+    @property
+    def assumed(self) -> bool:
+        return self.source == "assumption"
 
 
 @dataclass(frozen=True)
@@ -53,6 +87,12 @@ class GpuSpec:
     source: str
     date: str
     notes: str = ""
+    efficiency_class: str = "datacenter"
+    achieved_gemm: tuple[tuple[str, Achieved], ...] = ()  # (precision, measurement)
+    achieved_bandwidth: Achieved | None = None
+
+    def achieved_gemm_for(self, precision: str) -> Achieved | None:
+        return dict(self.achieved_gemm).get(precision)
 
     def peak_tflops(self, precision: str) -> float:
         """Dense peak for ``precision``; a precision without a fast path runs at the FP32 rate."""
@@ -75,6 +115,7 @@ class GpuSpec:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["aliases"] = list(self.aliases)
+        d["achieved_gemm"] = {p: asdict(a) for p, a in self.achieved_gemm}
         return d
 
 
@@ -123,6 +164,16 @@ def _row(raw: Any, i: int) -> GpuSpec:
     if not _DATE.match(raw["date"]):
         raise CatalogError(f"{where}.date must look like YYYY-MM or YYYY-MM-DD")
     peaks = {p: _number(raw, f"{p}_tflops", where, _LIMITS["tflops"]) for p in PRECISIONS}
+    eff_class = raw.get("efficiency_class") or _default_class(raw["segment"])
+    if eff_class not in EFFICIENCY_CLASSES:
+        raise CatalogError(f"{where}.efficiency_class must be one of {', '.join(EFFICIENCY_CLASSES)}")
+    gemm, bandwidth = _achieved(raw.get("achieved", {}), f"{where}.achieved")
+    for p, a in gemm:
+        peak = peaks[p] or peaks["fp32"] or 0.0
+        if a.unit == "tflops" and a.value > peak * 1.15:  # GeForce cards boost a little past their quoted peak
+            raise CatalogError(f"{where}.achieved.gemm.{p} = {a.value:g} TFLOP/s is above the {peak:g} peak")
+    if bandwidth is not None and bandwidth.value > float(raw["memory_bandwidth_gbs"]) * 1.05:
+        raise CatalogError(f"{where}.achieved.bandwidth is above the spec bandwidth")
     return GpuSpec(
         name=raw["name"].strip(),
         aliases=tuple(a.strip() for a in aliases),
@@ -140,7 +191,84 @@ def _row(raw: Any, i: int) -> GpuSpec:
         source=raw["source"],
         date=raw["date"],
         notes=str(raw.get("notes", "")),
+        efficiency_class=eff_class,
+        achieved_gemm=gemm,
+        achieved_bandwidth=bandwidth,
     )
+
+
+def _default_class(segment: str) -> str:
+    return {"consumer": "consumer", "apple": "apple"}.get(segment, "datacenter")
+
+
+def _sourced(raw: Any, where: str) -> tuple[str, str, str]:
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where} must be an object")
+    source, date, note = raw.get("source"), raw.get("date"), raw.get("note", raw.get("basis", ""))
+    if not isinstance(source, str) or not (source.startswith(("https://", "gpuwise:")) or source == "assumption"):
+        raise CatalogError(f"{where}.source must be an https:// URL, gpuwise:PATH (a measurement shipped here) "
+                           f"or \"assumption\"")
+    if not isinstance(date, str) or not _DATE.match(date):
+        raise CatalogError(f"{where}.date must look like YYYY-MM or YYYY-MM-DD")
+    if not isinstance(note, str):
+        raise CatalogError(f"{where}.note must be a string")
+    return source, date, note
+
+
+def _achieved(raw: Any, where: str) -> tuple[tuple[tuple[str, Achieved], ...], Achieved | None]:
+    if not isinstance(raw, dict) or set(raw) - {"gemm", "bandwidth"}:
+        raise CatalogError(f"{where} must be an object with 'gemm' and/or 'bandwidth'")
+    gemm: list[tuple[str, Achieved]] = []
+    rows = raw.get("gemm", {})
+    if not isinstance(rows, dict):
+        raise CatalogError(f"{where}.gemm must be an object keyed by precision")
+    for p, m in rows.items():
+        w = f"{where}.gemm.{p}"
+        if p not in PRECISIONS:
+            raise CatalogError(f"{w}: unknown precision (choose from {', '.join(PRECISIONS)})")
+        source, date, note = _sourced(m, w)
+        units = [u for u in ("tflops", "of_fp32") if u in m]
+        if len(units) != 1:
+            raise CatalogError(f"{w} needs exactly one of 'tflops' or 'of_fp32'")
+        hi = 1.0 if units[0] == "of_fp32" else _LIMITS["tflops"]
+        gemm.append((p, Achieved(_number(m, units[0], w, hi) or 0.0, units[0], source, date, note)))
+    bandwidth = None
+    if "bandwidth" in raw:
+        w = f"{where}.bandwidth"
+        source, date, note = _sourced(raw["bandwidth"], w)
+        if "gbs" not in raw["bandwidth"]:
+            raise CatalogError(f"{w} needs 'gbs'")
+        bandwidth = Achieved(_number(raw["bandwidth"], "gbs", w, _LIMITS["gbs"]) or 0.0, "gbs", source, date, note)
+    return tuple(gemm), bandwidth
+
+
+def validate_efficiency_defaults(data: Any) -> dict[str, dict[str, EfficiencyDefault]]:
+    """The catalog's per-class efficiency defaults, every class and kind present, each value in (0, 1]."""
+    raw = data.get("efficiency_defaults") if isinstance(data, dict) else None
+    classes = raw.get("classes") if isinstance(raw, dict) else None
+    if not isinstance(classes, dict):
+        raise CatalogError("the GPU catalog has no efficiency_defaults.classes")
+    out: dict[str, dict[str, EfficiencyDefault]] = {}
+    for c in EFFICIENCY_CLASSES:
+        row = classes.get(c)
+        if not isinstance(row, dict):
+            raise CatalogError(f"efficiency_defaults.classes.{c} is missing")
+        out[c] = {}
+        for k in EFFICIENCY_KINDS:
+            w = f"efficiency_defaults.classes.{c}.{k}"
+            if not isinstance(row.get(k), dict):
+                raise CatalogError(f"{w} is missing")
+            source, date, basis = _sourced(row[k], w)
+            if "value" not in row[k]:
+                raise CatalogError(f"{w} needs 'value'")
+            value = _number(row[k], "value", w, 1.0) or 0.0
+            out[c][k] = EfficiencyDefault(value, source, date, basis)
+    return out
+
+
+@lru_cache(maxsize=1)
+def efficiency_defaults() -> dict[str, dict[str, EfficiencyDefault]]:
+    return validate_efficiency_defaults(load_json_resource("gpus.json"))
 
 
 def validate_catalog(data: Any) -> tuple[GpuSpec, ...]:

@@ -1,4 +1,9 @@
-"""What hardware exists: the CPU (model, cores, SIMD, clock, theoretical peak), CUDA/ROCm GPUs and Apple MPS.
+"""What hardware exists: the CPU (model, cores, SIMD, clock, peak), CUDA/ROCm GPUs and Apple MPS.
+
+The CPU's formula peak (cores x clock x FLOPs per cycle) is a theoretical peak only when the maximum clock is
+known. VMs often report no maximum (psutil ``cpu_freq().max == 0``): then the formula uses the nominal or current
+clock, which turbo exceeds, so it is called a formula peak, and ``describe_cpu_peak`` puts a measured matmul
+beside it with a note whenever the measurement is above the formula.
 
 ``cpu_info()`` needs no torch. ``discover_devices()`` imports torch (it asks torch which accelerators it can use)
 and explains, in one sentence each, why a GPU that NVML sees cannot be used.
@@ -44,9 +49,91 @@ class CpuInfo:
     peak_formula: str
     ram_total: int
     ram_available: int
+    clock_source: str = "max"  # where clock_ghz comes from: a key of CLOCK_SOURCES ("" when unknown)
+
+    @property
+    def clock_is_max(self) -> bool:
+        return self.clock_source == "max"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# Where a CPU clock can come from, in words; only the first is the maximum (turbo) clock.
+CLOCK_SOURCES = {
+    "max": "maximum clock",
+    "model": "nominal clock in the model name",
+    "current": "current clock; the maximum is not reported",
+    "cpuinfo": "clock in /proc/cpuinfo; the maximum is not reported",
+}
+
+
+@dataclass(frozen=True)
+class CpuPeak:
+    """The CPU's peak as gpuwise shows it: the formula (named for what it is) beside a measurement, and notes."""
+
+    formula_gflops: float | None
+    formula_label: str  # "theoretical peak" only when the maximum clock is known
+    formula: str
+    measured_gflops: float | None
+    measured_how: str
+    notes: tuple[str, ...]
+
+    @property
+    def best_known_gflops(self) -> float | None:
+        """The highest rate this CPU is known to reach: the theoretical peak, else the larger of formula and
+        measurement (a formula at a non-maximum clock is not an upper bound)."""
+        values = [v for v in (self.formula_gflops, self.measured_gflops) if v]
+        if self.formula_label == "theoretical peak" and self.formula_gflops:
+            return self.formula_gflops
+        return max(values) if values else None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["notes"] = list(self.notes)
+        return d
+
+
+def describe_cpu_peak(cpu: CpuInfo | dict[str, Any], measured_gflops: float | None = None,
+                      measured_how: str = "") -> CpuPeak:  # fmt: skip
+    """Name the formula peak honestly and note a measurement above it. ``cpu`` may be a report's CPU dict (old
+    reports do not say where their clock came from: their formula is not called theoretical)."""
+    d = cpu.to_dict() if isinstance(cpu, CpuInfo) else dict(cpu)
+    formula_gflops = d.get("peak_fp32_gflops") if isinstance(d.get("peak_fp32_gflops"), (int, float)) else None
+    source = str(d.get("clock_source", ""))
+    clock = d.get("clock_ghz")
+    notes: list[str] = []
+    if source == "max":
+        label = "theoretical peak"
+    else:
+        label = "formula peak"
+        if formula_gflops:
+            where = CLOCK_SOURCES.get(source, "a clock whose origin this report does not record")
+            notes.append(f"the formula uses {clock} GHz ({where}): a turbo clock can exceed it, so the formula "
+                         f"is not a theoretical peak here")  # fmt: skip
+    if measured_gflops and formula_gflops and measured_gflops > formula_gflops:
+        notes.append(f"the measured {measured_gflops:.0f} GFLOP/s is above the formula's {formula_gflops:.0f}: "
+                     f"this CPU runs faster than {clock} GHz or has more FMA units than the formula assumes")
+    return CpuPeak(formula_gflops, label, str(d.get("peak_formula", "")), measured_gflops, measured_how,
+                   tuple(notes))  # fmt: skip
+
+
+def probe_cpu_matmul_gflops(threads: int | None = None, sizes: tuple[int, ...] = (1024, 2048)) -> tuple[float, str]:
+    """A short fp32 matmul probe (~1 s): the best GFLOP/s over ``sizes`` with ``threads`` (default: physical
+    cores). Imports torch."""
+    import torch
+
+    from gpuwise.core.bench.micro import matmul_gflops
+
+    n_threads = threads or cpu_info().physical_cores
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        results = {n: matmul_gflops("cpu", "fp32", n) for n in sizes}
+    finally:
+        torch.set_num_threads(previous)
+    best = max(results, key=lambda n: results[n])
+    return results[best], f"fp32 matmul n={best}, {n_threads} threads"
 
 
 @dataclass(frozen=True)
@@ -123,23 +210,24 @@ def detect_simd(flags: set[str], arch: str, system: str) -> str:
     return "unknown"
 
 
-def _clock_ghz(info: dict[str, str], model: str) -> float | None:
+def _clock_ghz(info: dict[str, str], model: str) -> tuple[float | None, str]:
+    """The clock the peak formula uses and where it comes from (a key of CLOCK_SOURCES, "" when unknown)."""
     try:
         freq = psutil.cpu_freq()
     except (OSError, NotImplementedError, AttributeError):
         freq = None
     if freq is not None and freq.max and freq.max > 0:
-        return round(freq.max / 1000, 3)
+        return round(freq.max / 1000, 3), "max"
     m = re.search(r"@\s*([0-9.]+)\s*GHz", model)
     if m:
-        return float(m.group(1))
+        return float(m.group(1)), "model"
     if freq is not None and freq.current and freq.current > 0:
-        return round(freq.current / 1000, 3)
+        return round(freq.current / 1000, 3), "current"
     mhz = info.get("cpu mhz")
     try:
-        return round(float(mhz) / 1000, 3) if mhz else None
+        return (round(float(mhz) / 1000, 3), "cpuinfo") if mhz else (None, "")
     except ValueError:
-        return None
+        return None, ""
 
 
 def peak_fp32_gflops(cores: int, clock_ghz: float | None, simd: str) -> tuple[int | None, float | None, str]:
@@ -153,7 +241,7 @@ def peak_fp32_gflops(cores: int, clock_ghz: float | None, simd: str) -> tuple[in
 
 
 @lru_cache(maxsize=1)
-def _static_cpu() -> tuple[str, str, int, int, str, float | None]:
+def _static_cpu() -> tuple[str, str, int, int, str, tuple[float | None, str]]:
     info = _read_cpuinfo()
     system = platform.system()
     arch = platform.machine() or "unknown"
@@ -168,13 +256,13 @@ def _static_cpu() -> tuple[str, str, int, int, str, float | None]:
 
 
 def cpu_info() -> CpuInfo:
-    model, arch, physical, logical, simd, clock = _static_cpu()
+    model, arch, physical, logical, simd, (clock, clock_source) = _static_cpu()
     per_cycle, peak, formula = peak_fp32_gflops(physical, clock, simd)
     vm = psutil.virtual_memory()
     return CpuInfo(
         model=model, arch=arch, physical_cores=physical, logical_cores=logical, simd=simd, clock_ghz=clock,
         fp32_flops_per_cycle=per_cycle, peak_fp32_gflops=peak, peak_formula=formula,
-        ram_total=int(vm.total), ram_available=int(vm.available),
+        ram_total=int(vm.total), ram_available=int(vm.available), clock_source=clock_source,
     )  # fmt: skip
 
 

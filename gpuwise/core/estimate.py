@@ -2,12 +2,16 @@
 
 The model, per training step (forward, cross-entropy, backward, optimizer step), for one device:
 
-* The step is split into the kernels eager PyTorch runs: matrix products / convolutions (forward, grad-input,
-  grad-weight), and memory-bound element-wise kernels (ReLU, pooling, LayerNorm, residual adds, bias grads).
-  Matrix-product FLOPs are rescaled so their total equals ``FlopCounterMode``'s count when that is available.
-* Each matrix product takes ``max(FLOPs / (peak x efficiency), bytes / bandwidth)``: efficiency is a device's
-  large-matrix efficiency times ``d / (d + d0)``, where ``d`` is the product's smallest dimension (small
-  products cannot fill wide SIMD units or a GPU's many cores). Element-wise kernels take ``bytes / bandwidth``.
+* The step is split into the kernels eager PyTorch runs (``core.step_ops``): matrix products / convolutions
+  (forward, grad-input, grad-weight), and memory-bound element-wise kernels (activations, pooling, normalisation,
+  softmax, residual adds, bias grads). Matrix-product FLOPs are rescaled so their total equals
+  ``FlopCounterMode``'s count when that is available.
+* Each matrix product takes ``max(FLOPs / (peak x efficiency), bytes / bandwidth)``: efficiency is the device's
+  large-matrix efficiency at that precision times ``d / (d + d0)``, where ``d`` is the product's smallest
+  dimension (small products cannot fill wide SIMD units or a GPU's many cores). On a GPU ``d0`` is proportional to
+  its ridge point (achieved FLOP/s over bytes/s): an H100 needs larger products than an A100 to be busy, which is
+  why published H100/A100 training ratios (1.3-2x) follow bandwidth more than peak (3x). Element-wise kernels and
+  the optimizer take ``bytes / bandwidth``.
 * The optimizer streams its state: torch's default (foreach) Adam reads and writes about 72 bytes per fp32
   parameter (7 passes over parameters, gradients and two moments); plain SGD 12.
 * Every kernel costs a dispatch on the host (the Python/ATen overhead of eager mode). On a CPU it adds to the
@@ -19,27 +23,31 @@ The CPU is modelled from THIS machine's micro-benchmarks in a report (matmul GFL
 development VM (AMD EPYC, AVX2), in a quiet moment, ``benchmarks/estimator_fidelity.py`` measured a median error
 of 4 % over 9 points: MLPs 50k-20M parameters within 13 %, CNNs within 2 %, small transformers 17-32 % low (their
 many small layout copies are not all modelled). On a busy machine measurements swing far more than that.
-GPU constants are public-spec peaks with efficiency factors from common experience, not calibrated here: GPU
-estimates carry a wider uncertainty band and are always labeled.
+GPUs are modelled from the catalog: spec-sheet peaks times the share large products reach in published
+measurements (or the documented default of the card's class), measured or default streaming bandwidth, and a few
+global constants chosen on the calibration rows of published training throughput (resources/
+published_training.json). ``benchmarks/estimator_published.py`` prints the errors: held-out median 10.7 %
+absolute and 10.0 % on GPU-to-GPU ratios. Each estimate carries a band from its parts' own uncertainty
+(``StepEstimate.band``); GPU estimates are always labeled.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from gpuwise.core.catalog import GpuSpec, find_gpu
+from gpuwise.core.catalog import GpuSpec, efficiency_defaults, find_gpu
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.report import PRECISIONS, Point, StepStats
+from gpuwise.core.step_ops import layer_flops, param_tensors, step_ops
 from gpuwise.core.units import format_bytes, format_count, format_duration
 
 if TYPE_CHECKING:
     from gpuwise.core.report import Report
 
-OpKind = Literal["gemm", "conv", "elementwise"]
 
 # Uncertainty band shown with an estimate (the estimate times or divided by this factor). The CPU's comes from
 # the fidelity benchmark's target; GPUs are not calibrated here, so their band is wider.
@@ -50,7 +58,6 @@ GPU_ESTIMATE_SPREAD = 1.5
 _OPTIMIZER_BYTES = {"adam": 72.0, "sgd": 12.0}
 # Mixed precision casts the fp32 weights to 16 bits every step (read 4 + write 2 bytes).
 _CAST_BYTES = 6.0
-_ACT_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2}
 # Usable share of a catalog GPU's nominal memory (CUDA context, allocator reserve).
 GPU_USABLE_FRACTION = 0.92
 # One-time costs of a GPU run: context creation, library handles, first-kernel autotuning (typical: 1-3 s).
@@ -83,6 +90,22 @@ class DeviceModel:
     threads: int = 0
     basis: str = ""
     spread: float = CPU_ESTIMATE_SPREAD
+    # Per precision: the share of ``peak_for(precision)`` a large matrix product reaches (measured where the
+    # catalog has a published measurement); empty: ``gemm_efficiency`` (and the tensor-core default) for all.
+    gemm_efficiency_by_precision: dict[str, float] = field(default_factory=dict)
+    # Per precision: convolutions as a share of the matrix-product efficiency (empty: ``conv_efficiency`` is
+    # absolute).
+    conv_relative: dict[str, float] = field(default_factory=dict)
+    # How far each part of a step may be off (a factor, >= 1): the band of an estimate combines them. 1.0 = not
+    # set: the band is ``spread`` around the step.
+    compute_spread: dict[str, float] = field(default_factory=dict)  # per precision
+    memory_spread: float = 1.0
+    host_spread: float = 1.0
+    # > 0: a product's half-efficiency size is this times the device's ridge point (achieved FLOP/s over
+    # achieved bytes/s at that precision) instead of the fixed ``gemm_d0`` / ``conv_d0``.
+    gemm_d0_per_ridge: float = 0.0
+    conv_d0_per_ridge: float = 0.0
+    efficiency_notes: dict[str, str] = field(default_factory=dict)  # per precision: where its efficiency is from
 
     def peak_for(self, precision: str) -> float:
         return self.peak_gflops.get(precision) or self.peak_gflops["fp32"]
@@ -180,158 +203,141 @@ def cpu_model(report: Report | None = None) -> DeviceModel:
     )  # fmt: skip
 
 
-# GPU constants. Device side from spec sheets: large products reach ~70 % of the FP32 (CUDA-core) peak and ~60 % of
-# the tensor-core peak; half of that when the smallest dimension is ~128-256; element-wise kernels ~80 % of the
-# memory bandwidth; a kernel takes at least ~4 µs. Host side calibrated on a lent H200 with a 2.1 GHz Xeon host
-# (2026-11-26, torch 2.11, 16 MLP points 100k-50M params, fp32/tf32/bf16/fp16): eager PyTorch costs ~40 µs of
-# host time per kernel with autograd, ~0.2 ms per step for the batch gather and copy, ~0.5 ms for Adam's launch.
-# With these the median error there is 6 % (was 2.5x too optimistic with the textbook 10 µs per kernel); small
-# models are bound by this host floor (~1.3-2 ms a step on that machine), not by the GPU.
-_GPU = {"fp32_eff": 0.7, "tensor_eff": 0.6, "conv_eff": 0.5, "gemm_d0": 128.0, "conv_d0": 64.0,
-        "bw_eff": 0.8, "dispatch": 40e-6, "floor": 4e-6, "base": 0.2e-3, "opt_base": 0.5e-3,
-        "opt_tensor": 2e-6}  # fmt: skip
+# GPU constants. Device side: each GPU's large-matrix-product efficiency per precision and its streaming bandwidth
+# come from the catalog: published third-party measurements where they exist (resources/gpus.json, "achieved", each
+# with source and date), else the documented default of the card's efficiency class. Five global constants were
+# chosen on the calibration rows of resources/published_training.json (`benchmarks/estimator_published.py --fit`;
+# the held-out rows never): a product reaches half its large-matrix efficiency when its smallest dimension is
+# ``gemm_d0_ridge`` x the GPU's ridge point (convolutions: ``conv_d0_ridge`` x); tensor-core convolutions are as
+# efficient as products (``conv_rel``; the search prefers 1.2 by under 1.5 points, but no convolution is assumed
+# faster than a product), fp32 ones twice (``conv_rel_fp32``: cuDNN's Winograd/FFT algorithms do fewer
+# multiplications than the direct count); memory-bound kernels reach 60 % of the streaming rate (``bw_rel``: small,
+# strided and unfused kernels). A kernel takes at least ~4 µs. Host side calibrated on a lent H200 with a 2.1 GHz
+# Xeon host (2026-11-26, torch 2.11, 16 MLP points 100k-50M params, fp32/tf32/bf16/fp16): eager PyTorch costs
+# ~40 µs of host time per kernel with autograd, ~0.2 ms per step for the batch gather and copy, ~0.5 ms for Adam's
+# launch (median error there 4-6 %; it was 2.5x too optimistic with the textbook 10 µs per kernel). Small models
+# are bound by this host floor, not by the GPU.
+_GPU = {"gemm_d0": 128.0, "conv_d0": 64.0, "gemm_d0_ridge": 2.0, "conv_d0_ridge": 0.5, "conv_rel": 1.0,
+        "conv_rel_fp32": 2.0, "bw_rel": 0.6,
+        "dispatch": 40e-6, "floor": 4e-6, "base": 0.2e-3, "opt_base": 0.5e-3, "opt_tensor": 2e-6}  # fmt: skip
+# Uncertainty of each part of a GPU step (a factor either way). Matrix products: a published measurement of this
+# GPU and precision / a class default with a source / an assumption. Memory-bound work depends most on the
+# software stack: the same ResNet-50 recipe is published at 1,582 img/s (Lambda) and 2,470 img/s (NVIDIA, DALI and
+# channels-last) on an A100 80GB in mixed precision, a 1.56x spread that fused kernels, layouts and data pipelines
+# make. Host overhead: a different host CPU and software stack (measured 40 µs per kernel on one host; 2x either way
+# is common).
+_GPU_SPREAD = {"measured": 1.2, "default": 1.3, "assumption": 1.45, "memory": 2470 / 1582, "host": 2.0}
 
 
-def gpu_model(gpu: GpuSpec | str) -> DeviceModel:
-    """A catalog GPU as the estimator sees it (peaks from its spec sheet, documented efficiency factors)."""
+def _efficiency_kind(spec: GpuSpec, precision: str) -> str:
+    if precision in ("bf16", "fp16") and spec.has_fast_path(precision):
+        return "gemm_tensor"
+    if precision == "tf32" and spec.has_fast_path("tf32"):
+        return "gemm_tf32"
+    return "gemm_fp32"
+
+
+def gpu_efficiencies(spec: GpuSpec) -> tuple[dict[str, float], dict[str, str], dict[str, str], float, str]:
+    """Per precision: large-product efficiency (share of ``peak_tflops``) and its provenance ("measured",
+    "default" or "assumption") and a one-line reason; then the achievable bandwidth (GB/s) and its reason."""
+    defaults = efficiency_defaults()[spec.efficiency_class]
+
+    def fp32_rate() -> tuple[float, str]:
+        a = spec.achieved_gemm_for("fp32")
+        if a is not None and a.unit == "tflops":
+            return a.value, f"{a.value:g} TFLOP/s measured"
+        d = defaults["gemm_fp32"]
+        return d.value * spec.fp32_tflops, f"{d.value:.0%} of {spec.fp32_tflops:g}"
+
+    effs: dict[str, float] = {}
+    kinds: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    for p in PRECISIONS:
+        peak = spec.peak_tflops(p)
+        a = spec.achieved_gemm_for(p)
+        if a is not None and a.unit == "tflops":
+            effs[p], kinds[p] = a.value / peak, "measured"
+            notes[p] = f"{p} {a.value:g} TFLOP/s measured ({_source_name(a.source)}, {a.date})"
+        elif a is not None:  # a share of the achieved fp32 rate: a precision without its own hardware path
+            rate, how = fp32_rate()
+            effs[p], kinds[p] = a.value * rate / peak, "measured"
+            notes[p] = (f"{p} at {a.value:.0%} of the fp32 rate ({how}; no {p} hardware path; "
+                        f"{_source_name(a.source)}, {a.date})")  # fmt: skip
+        else:
+            d = defaults[_efficiency_kind(spec, p)]
+            effs[p] = d.value * (spec.peak_tflops("fp32") / peak if _efficiency_kind(spec, p) == "gemm_fp32" else 1)
+            kinds[p] = "assumption" if d.assumed else "default"
+            what = "assumed" if d.assumed else f"{spec.efficiency_class} default, {_source_name(d.source)}"
+            notes[p] = f"{p} {d.value:.0%} of peak ({what})"
+    if spec.achieved_bandwidth is not None:
+        bw = spec.achieved_bandwidth.value
+        bw_note = f"{bw:g} GB/s measured ({_source_name(spec.achieved_bandwidth.source)})"
+    else:
+        d = defaults["bandwidth"]
+        bw = d.value * spec.memory_bandwidth_gbs
+        bw_note = f"{d.value:.0%} of {spec.memory_bandwidth_gbs:g} GB/s ({'assumed' if d.assumed else 'default'})"
+    return effs, kinds, notes, bw, bw_note
+
+
+def _source_name(source: str) -> str:
+    """A short name for a source URL in a one-line basis (the catalog holds the full URL)."""
+    if source.startswith("gpuwise:"):
+        return "gpuwise"
+    host_path = source.split("://", 1)[-1]
+    parts = host_path.split("/")
+    return "/".join(parts[1:3]) if parts[0] == "github.com" and len(parts) > 2 else parts[0]
+
+
+def gpu_model(gpu: GpuSpec | str, *, tuning: Mapping[str, float] | None = None) -> DeviceModel:
+    """A catalog GPU as the estimator sees it: spec-sheet peaks times published (or default) efficiencies.
+
+    ``tuning`` overrides entries of the global constants (``_GPU``): the calibration benchmark searches them.
+    """
     spec = find_gpu(gpu) if isinstance(gpu, str) else gpu
+    k = {**_GPU, **(tuning or {})}
     peaks = {p: spec.peak_tflops(p) * 1000.0 for p in PRECISIONS}
-    tensor = max(spec.peak_tflops("bf16"), spec.peak_tflops("fp16")) > spec.fp32_tflops
-    # one efficiency for matrix products in a given model: the tensor cores' when the precision uses them
-    basis = (f"roofline from catalog peaks ({spec.name} fp32 {spec.fp32_tflops:g} TFLOP/s × {_GPU['fp32_eff']} "
-             f"efficiency" + (f", tensor cores × {_GPU['tensor_eff']}" if tensor else "")
-             + f"; {spec.memory_bandwidth_gbs:g} GB/s × {_GPU['bw_eff']}; {spec.host_link} "
-             f"{spec.host_link_gbs:g} GB/s; ~{_GPU['dispatch'] * 1e6:.0f} µs dispatch per kernel)")  # fmt: skip
+    effs, kinds, notes, bw, bw_note = gpu_efficiencies(spec)
+    conv_rel = {p: k["conv_rel_fp32"] if _efficiency_kind(spec, p) == "gemm_fp32" else k["conv_rel"]
+                for p in PRECISIONS}  # fmt: skip
+    basis = (f"roofline from catalog peaks and achieved rates ({spec.name}: memory {bw_note}; "
+             f"{spec.host_link} {spec.host_link_gbs:g} GB/s; "
+             f"~{_GPU['dispatch'] * 1e6:.0f} µs host time per kernel)")  # fmt: skip
     return DeviceModel(
         name=spec.name, kind="gpu", label=spec.name, peak_gflops=peaks,
-        gemm_efficiency=_GPU["fp32_eff"], conv_efficiency=_GPU["conv_eff"], gemm_d0=_GPU["gemm_d0"],
-        conv_d0=_GPU["conv_d0"], bandwidth_gbs=spec.memory_bandwidth_gbs * _GPU["bw_eff"],
-        dispatch_s=_GPU["dispatch"], step_base_s=_GPU["base"], optimizer_base_s=_GPU["opt_base"],
-        optimizer_per_tensor_s=_GPU["opt_tensor"], kernel_floor_s=_GPU["floor"],
+        gemm_efficiency=effs["fp32"], conv_efficiency=effs["fp32"] * conv_rel["fp32"], gemm_d0=k["gemm_d0"],
+        conv_d0=k["conv_d0"], bandwidth_gbs=bw * k["bw_rel"],
+        dispatch_s=k["dispatch"], step_base_s=k["base"], optimizer_base_s=k["opt_base"],
+        optimizer_per_tensor_s=k["opt_tensor"], kernel_floor_s=k["floor"],
         host_link_gbs=spec.host_link_gbs, memory_bytes=int(spec.memory_bytes * GPU_USABLE_FRACTION),
         fixed_overhead_s=GPU_STARTUP_S, basis=basis, spread=GPU_ESTIMATE_SPREAD,
+        gemm_efficiency_by_precision=effs, conv_relative=conv_rel, gemm_d0_per_ridge=k["gemm_d0_ridge"],
+        conv_d0_per_ridge=k["conv_d0_ridge"], efficiency_notes=notes,
+        compute_spread={p: _GPU_SPREAD[k] for p, k in kinds.items()}, memory_spread=_GPU_SPREAD["memory"],
+        host_spread=_GPU_SPREAD["host"],
     )  # fmt: skip
 
 
 def _gemm_efficiency(model: DeviceModel, precision: str) -> float:
+    if precision in model.gemm_efficiency_by_precision:
+        return model.gemm_efficiency_by_precision[precision]
     if model.kind == "gpu" and precision != "fp32" and model.peak_for(precision) > model.peak_gflops["fp32"]:
-        return _GPU["tensor_eff"]
+        return _TENSOR_EFFICIENCY_FALLBACK
     return model.gemm_efficiency
+
+
+def _conv_efficiency(model: DeviceModel, precision: str) -> float:
+    if precision in model.conv_relative:
+        return _gemm_efficiency(model, precision) * model.conv_relative[precision]
+    return model.conv_efficiency
+
+
+# A hand-built GPU DeviceModel without per-precision efficiencies: the tensor cores' share of their peak.
+_TENSOR_EFFICIENCY_FALLBACK = 0.6
 
 
 def device_model(name: str, report: Report | None = None) -> DeviceModel:
     """``"cpu"`` (from the report's micro-benchmarks) or a catalog GPU name."""
     return cpu_model(report) if name.strip().lower() == "cpu" else gpu_model(name)
-
-
-# ---------------------------------------------------------------- the kernels of one training step
-
-
-@dataclass(frozen=True)
-class Op:
-    kind: OpKind
-    flops: float
-    bytes: float
-    min_dim: int = 0
-    kernels: int = 1
-
-
-def _linear(ops: list[Op], rows: int, n_in: int, n_out: int, ab: int, *, grad_input: bool) -> None:
-    """A Linear layer on ``rows`` rows: forward, grad-weight, grad-input products and the bias gradient."""
-    flops = 2.0 * rows * n_in * n_out
-    nbytes = ab * (rows * n_in + rows * n_out) + 4 * n_in * n_out
-    d = min(rows, n_in, n_out)
-    for _ in range(3 if grad_input else 2):
-        ops.append(Op("gemm", flops, nbytes, d))
-    ops.append(Op("elementwise", 0.0, ab * rows * n_out))  # bias grad: a reduction over rows
-
-
-def _elementwise(ops: list[Op], elements: float, ab: int, fwd_passes: int = 2, bwd_passes: int = 3) -> None:
-    ops.append(Op("elementwise", 0.0, ab * elements * fwd_passes))
-    ops.append(Op("elementwise", 0.0, ab * elements * bwd_passes))
-
-
-def _loss(ops: list[Op], batch: int, classes: int) -> None:
-    # log_softmax + nll forward, and their backward: tiny tensors, four kernels
-    ops.extend(Op("elementwise", 0.0, 4.0 * batch * classes * 2) for _ in range(4))
-
-
-def step_ops(spec: dict[str, Any], batch_size: int, precision: str = "fp32") -> list[Op]:
-    """The kernels of one training step of the model ``spec`` (see workloads.build_spec) at ``batch_size``."""
-    ab = _ACT_BYTES.get(precision, 4)
-    b = batch_size
-    ops: list[Op] = []
-    fam = spec["family"]
-    classes = int(spec.get("num_classes", 10))
-    if fam == "mlp":
-        dims = [int(spec["input_dim"]), *(int(h) for h in spec["hidden"]), classes]
-        ops.append(Op("elementwise", 0.0, 2 * 4 * b * dims[0]))  # gather the batch from the dataset
-        for i, (a, c) in enumerate(itertools.pairwise(dims)):
-            _linear(ops, b, a, c, ab, grad_input=i > 0)
-            if i < len(dims) - 2:
-                _elementwise(ops, b * c, ab)  # ReLU
-    elif fam == "cnn":
-        c_in, size = int(spec["image_shape"][0]), int(spec["image_shape"][1])
-        ops.append(Op("elementwise", 0.0, 2 * 4 * b * c_in * size * size))
-        for i, c in enumerate(int(x) for x in spec["channels"]):
-            m, k = b * size * size, 9 * c_in
-            flops = 2.0 * m * c * k
-            nbytes = ab * (b * c_in * size * size + m * c) + 4 * k * c
-            for _ in range(3 if i > 0 else 2):
-                ops.append(Op("conv", flops, nbytes, min(c, k)))
-            out = b * c * size * size
-            ops.append(Op("elementwise", 0.0, ab * out))  # bias grad
-            _elementwise(ops, out, ab)  # ReLU
-            # max-pool 2x2: read all, write a quarter plus int64 indices; backward scatters back
-            ops.append(Op("elementwise", 0.0, ab * out + out / 4 * (ab + 8)))
-            ops.append(Op("elementwise", 0.0, ab * out + out / 4 * (ab + 8)))
-            c_in, size = c, size // 2
-        _elementwise(ops, b * c_in * size * size, ab, 1, 1)  # global average pool
-        h = int(spec["head_hidden"])
-        _linear(ops, b, c_in, h, ab, grad_input=True)
-        _elementwise(ops, b * h, ab)
-        _linear(ops, b, h, classes, ab, grad_input=True)
-    elif fam == "transformer":
-        s, d, layers = int(spec["seq_len"]), int(spec["d_model"]), int(spec["n_layers"])
-        heads, ff, vocab = int(spec["n_heads"]), int(spec["ff_dim"]), int(spec["vocab_size"])
-        t = b * s
-        ops.append(Op("elementwise", 0.0, 2 * 8 * t))  # gather token ids
-        ops.append(Op("elementwise", 0.0, (4 + ab) * t * d))  # embedding lookup
-        ops.append(Op("elementwise", 0.0, 4.0 * vocab * d + 2 * 4 * t * d))  # dense embedding grad
-        _elementwise(ops, t * d, ab, 3, 0)  # + positions
-        head_dim = max(1, d // heads)
-        for _ in range(layers):
-            _linear(ops, t, d, 3 * d, ab, grad_input=True)  # q, k, v projection
-            _elementwise(ops, 3 * t * d, ab, 2, 2)  # head split / layout copies
-            attn = 2.0 * b * heads * s * s * head_dim  # one of QK^T or AV
-            # scaled-dot-product attention: two products forward, four backward, fused softmax
-            ops.append(Op("gemm", 2 * attn, ab * 4 * t * d, min(s, head_dim)))
-            ops.append(Op("gemm", 4 * attn, ab * 8 * t * d, min(s, head_dim), kernels=2))
-            _linear(ops, t, d, d, ab, grad_input=True)  # output projection
-            for _ in range(2):  # residual add + LayerNorm after attention and after the feed-forward block
-                _elementwise(ops, t * d, ab, 3, 1)
-                _elementwise(ops, t * d, ab, 2, 4)
-                _elementwise(ops, t * d, ab, 2, 2)  # dropout (p=0 still copies)
-            _linear(ops, t, d, ff, ab, grad_input=True)
-            _elementwise(ops, t * ff, ab)  # ReLU
-            _linear(ops, t, ff, d, ab, grad_input=True)
-        _elementwise(ops, t * d, ab, 2, 4)  # final LayerNorm
-        _elementwise(ops, t * d, ab, 1, 1)  # mean over positions
-        _linear(ops, b, d, classes, ab, grad_input=True)
-    else:
-        raise UserInputError(f"unknown model family {fam!r}")
-    _loss(ops, b, classes)
-    return ops
-
-
-def param_tensors(spec: dict[str, Any]) -> int:
-    """How many parameter tensors the optimizer walks over (weights and biases)."""
-    fam = spec["family"]
-    if fam == "mlp":
-        return 2 * (len(spec["hidden"]) + 1)
-    if fam == "cnn":
-        return 2 * len(spec["channels"]) + 4
-    return 1 + 12 * int(spec["n_layers"]) + 2 + 2
 
 
 # ---------------------------------------------------------------- FLOPs
@@ -347,6 +353,8 @@ def flops_per_step(spec: dict[str, Any], batch_size: int, method: str = "auto") 
 
     if method not in ("auto", "analytic", "counted"):
         raise ValueError(f"unknown FLOP counting method {method!r}")
+    if spec.get("family") == "layers":  # described layer by layer: its records are the count
+        return layer_flops(spec, batch_size), "layer shapes"
     if method != "analytic":
         try:
             return float(workloads.count_flops_per_step(spec, batch_size)), "FlopCounterMode"
@@ -377,9 +385,25 @@ class StepEstimate:
     fits: bool | None
     basis: str
     bound: str  # what limits the step: "compute", "memory", "overhead" or "transfer"
+    # The step time's uncertainty band (low, high seconds): each part of the step varied by what the model cannot
+    # know (a published efficiency or a default; fused or unfused kernels; a different host CPU and software).
+    band: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def tflops(self) -> float:
+        """Achieved TFLOP/s of the step (its FLOPs over its estimated time)."""
+        return self.flops / self.step_s / 1e12 if self.step_s > 0 else 0.0
+
+    @property
+    def samples_per_s(self) -> float:
+        return self.batch_size / self.step_s if self.step_s > 0 else 0.0
+
+    batch_size: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["band"] = list(self.band)
+        return d
 
 
 def _memory_needed(spec: dict[str, Any], batch_size: int, optimizer: str, precision: str) -> int | None:
@@ -387,7 +411,7 @@ def _memory_needed(spec: dict[str, Any], batch_size: int, optimizer: str, precis
 
     try:
         return memory.estimate_training_memory(spec, batch_size, optimizer=optimizer, precision=precision).total
-    except (KeyError, TypeError, UserInputError):
+    except (KeyError, TypeError, ValueError, UserInputError):
         return None
 
 
@@ -466,8 +490,15 @@ def _estimate_step(
         flops, method = flops_per_step(spec, batch_size, flops_method)
     scale = flops / op_flops if op_flops > 0 else 1.0
     peak = model.peak_for(precision) * 1e9
-    gemm_eff = _gemm_efficiency(model, precision)
     bw = model.bandwidth_gbs * 1e9
+    effs = {"gemm": (_gemm_efficiency(model, precision), model.gemm_d0),
+            "conv": (_conv_efficiency(model, precision), model.conv_d0)}  # fmt: skip
+    if model.gemm_d0_per_ridge > 0:
+        # a faster machine per byte needs larger products to keep its units busy: the half-efficiency size
+        # scales with the ridge point (FLOPs per byte at which compute and memory time are equal)
+        ridge = peak * effs["gemm"][0] / bw
+        effs = {"gemm": (effs["gemm"][0], model.gemm_d0_per_ridge * ridge),
+                "conv": (effs["conv"][0], model.conv_d0_per_ridge * ridge)}
     floor = model.kernel_floor_s
     compute_s = memory_s = 0.0
     bytes_moved = 0.0
@@ -478,7 +509,7 @@ def _estimate_step(
         if o.kind == "elementwise":
             memory_s += max(o.bytes / bw, floor * o.kernels)
             continue
-        eff, d0 = (gemm_eff, model.gemm_d0) if o.kind == "gemm" else (model.conv_efficiency, model.conv_d0)
+        eff, d0 = effs[o.kind]
         eff *= o.min_dim / (o.min_dim + d0)
         compute_s += max(o.flops * scale / (peak * eff), o.bytes / bw, floor * o.kernels)
     params = int(spec.get("params") or 0)
@@ -494,23 +525,50 @@ def _estimate_step(
               + tensors * model.optimizer_per_tensor_s)  # fmt: skip
     transfer_s = 0.0
     if model.host_link_gbs:
-        from gpuwise.core.bench.workloads import input_bytes_per_sample
-
-        transfer_s = input_bytes_per_sample(spec) * batch_size / (model.host_link_gbs * 1e9)
-    device_s = compute_s + memory_s + optimizer_s + transfer_s
-    # a GPU runs asynchronously: the host queues kernels while earlier ones execute
-    step_s = max(device_s, host_s) if model.kind == "gpu" else device_s + host_s
+        transfer_s = _input_bytes_per_sample(spec) * batch_size / (model.host_link_gbs * 1e9)
+    step_s = _combine(model, compute_s, memory_s + optimizer_s, transfer_s, host_s)
     parts = {"compute": compute_s, "memory": memory_s + optimizer_s, "transfer": transfer_s, "overhead": host_s}
     bound = max(parts, key=lambda k: parts[k])
     needed = _memory_needed(spec, batch_size, optimizer, precision)
     fits = None if needed is None or model.memory_bytes is None else needed <= model.memory_bytes
-    basis = f"estimate: {model.basis}; {format_count(flops)} FLOPs/step ({method})"
+    band = _band(model, precision, step_s, compute_s, memory_s + optimizer_s, transfer_s, host_s)
+    eff_note = model.efficiency_notes.get(precision)
+    basis = (f"estimate: {model.basis}; " + (f"matrix products {eff_note}; " if eff_note else "")
+             + f"{format_count(flops)} FLOPs/step ({method})")  # fmt: skip
     return StepEstimate(
         device=model.name, step_s=step_s, compute_s=compute_s, memory_s=memory_s, optimizer_s=optimizer_s,
         transfer_s=transfer_s, host_s=host_s, flops=flops, flops_method=method, bytes_moved=bytes_moved,
         kernels=kernels, memory_needed=needed, memory_available=model.memory_bytes, fits=fits, basis=basis,
-        bound=bound,
+        bound=bound, band=band, batch_size=batch_size,
     )  # fmt: skip
+
+
+def _combine(model: DeviceModel, compute_s: float, memory_s: float, transfer_s: float, host_s: float) -> float:
+    device_s = compute_s + memory_s + transfer_s
+    # a GPU runs asynchronously: the host queues kernels while earlier ones execute
+    return max(device_s, host_s) if model.kind == "gpu" else device_s + host_s
+
+
+def _band(model: DeviceModel, precision: str, step_s: float, compute_s: float, memory_s: float, transfer_s: float,
+          host_s: float) -> tuple[float, float]:  # fmt: skip
+    """Low and high step time: each part scaled by its own uncertainty, then recombined (a part that is small
+    or hidden behind another barely widens the band). Never narrower than the device model's floor."""
+    fc = model.compute_spread.get(precision, 1.0)
+    fm, fh = model.memory_spread, model.host_spread
+    if fc <= 1.0 and fm <= 1.0 and fh <= 1.0:  # no per-part uncertainty: the device's overall spread
+        return step_s / model.spread, step_s * model.spread
+    lo = _combine(model, compute_s / fc, memory_s / fm, transfer_s / fm, host_s / fh)
+    hi = _combine(model, compute_s * fc, memory_s * fm, transfer_s * fm, host_s * fh)
+    floor = min(fc, fm)  # whatever limits the step, it is never known better than the better-known part
+    return min(lo, step_s / floor), max(hi, step_s * floor)
+
+
+def _input_bytes_per_sample(spec: dict[str, Any]) -> int:
+    if spec.get("family") == "layers":
+        return int(spec.get("input_bytes_per_sample", 0))
+    from gpuwise.core.bench.workloads import input_bytes_per_sample
+
+    return input_bytes_per_sample(spec)
 
 
 def steps_per_epoch(samples: int, batch_size: int) -> int:
@@ -536,8 +594,10 @@ def estimate_point(
     epoch_s = spe * est.step_s
     weights_s = (4 * int(spec["params"]) / (model.host_link_gbs * 1e9)) if model.host_link_gbs else 0.0
     fixed = model.fixed_overhead_s + weights_s
-    lo, hi = est.step_s / model.spread, est.step_s * model.spread
-    basis = f"{est.basis}; ±{model.spread:g}× band; limited by {est.bound}"
+    # the same band the verdict uses (StepEstimate.band), so a chart point and the card's row agree
+    lo, hi = est.band if est.band[1] > 0 else (est.step_s / model.spread, est.step_s * model.spread)
+    lo, hi = min(lo, est.step_s), max(hi, est.step_s)
+    basis = f"{est.basis}; band {lo / est.step_s:.2g}–{hi / est.step_s:.2g}× the step; limited by {est.bound}"
     common: dict[str, Any] = dict(
         device=model.name, family=str(spec["family"]), params=int(spec["params"]), architecture=dict(spec),
         samples=samples, batch_size=batch_size, epochs=epochs, precision=precision, threads=model.threads,

@@ -66,16 +66,6 @@ def devices_text(devices: Iterable[str], machine: dict[str, Any]) -> str:
     return ", ".join(out)
 
 
-def printable(text: str, limit: int | None = None) -> str:
-    """``text`` on one line with control characters shown as ``?``: strings from files and devices never reach a
-    terminal raw (an ESC sequence in a report's CPU name would move the cursor or clear the screen)."""
-    out = text if text.isprintable() else "".join(
-        c if c.isprintable() else ("?" if c not in "\t\n\r" else " ") for c in text)
-    if limit is not None and len(out) > limit:
-        out = out[: max(0, limit - 1)] + "…"
-    return out
-
-
 def tagged_device(device: str, device_name: str, machine: dict[str, Any], tag: str) -> str:
     """A device renamed for a chart that overlays several machines: ``NVIDIA H200 · 16-core Intel Xeon``.
 

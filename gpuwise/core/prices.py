@@ -19,6 +19,7 @@ from gpuwise.core.catalog import find_gpu, normalize_name
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.report import atomic_write_text
 from gpuwise.core.resources import load_json_resource
+from gpuwise.core.safe_json import is_missing, load_json_file
 
 PRICES_SCHEMA = "gpuwise.prices/1"
 USER_PRICES_SCHEMA = "gpuwise.user-prices/1"
@@ -224,15 +225,11 @@ def load_user_prices(path: Path | None = None) -> PriceSettings | None:
     """The remembered prices, None when none were saved; a damaged file is a UserInputError."""
     p = path or prices_path()
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as e:
-        raise UserInputError(f"cannot read saved prices {p}: {e}") from None
-    try:
-        data = json.loads(text, parse_constant=lambda c: float("nan"))
-    except ValueError:
-        raise UserInputError(f"saved prices {p} are not valid JSON") from None
+        data = load_json_file(p, what="saved prices")  # bounded: a damaged file cannot hang or crash
+    except UserInputError as e:
+        if is_missing(e):
+            return None
+        raise
     if not isinstance(data, dict) or data.get("schema") != USER_PRICES_SCHEMA:
         raise UserInputError(f"saved prices {p} are not a gpuwise prices file")
     try:
@@ -282,15 +279,11 @@ def load_comparison(path: Path | None = None) -> list[str]:
     """
     p = path or comparison_path()
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError) as e:
-        raise UserInputError(f"cannot read the saved GPU comparison {p}: {e}") from None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise UserInputError(f"saved GPU comparison {p} is not valid JSON") from None
+        data = load_json_file(p, what="saved GPU comparison")
+    except UserInputError as e:
+        if is_missing(e):
+            return []
+        raise
     names = data.get("gpus") if isinstance(data, dict) and data.get("schema") == COMPARISON_SCHEMA else None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise UserInputError(f"saved GPU comparison {p} is not a gpuwise comparison file")

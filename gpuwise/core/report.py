@@ -1,24 +1,31 @@
 """The report: a versioned JSON document of measured points and micro-benchmarks.
 
-Writing is atomic (temp file + ``os.replace``). Loading validates every field and refuses malformed JSON, another
-schema version, NaN/inf, negative or absurd values and wrong types with a message a person can act on. Reports are
-plain JSON: no pickle, no ``torch.load``, ever.
+Writing is atomic and safe (:mod:`gpuwise.core.atomic_write`). Loading goes through the bounded loader
+(:mod:`gpuwise.core.safe_json`: regular files only, a size cap, a depth limit, no duplicate keys), then validates
+every field: another schema version, NaN/inf, negative or absurd values, wrong types and architecture specs that do
+not fit their family are refused with one message a person can act on. Reports are plain JSON: no pickle, no
+``torch.load``, ever.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import math
 import os
-import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from gpuwise.core.atomic_write import atomic_write_bytes as atomic_write_bytes  # re-exported: the old home
+from gpuwise.core.atomic_write import atomic_write_text as atomic_write_text
+from gpuwise.core.atomic_write import check_writable as check_writable
+from gpuwise.core.bench.workloads import check_spec
+from gpuwise.core.cancel import Cancelled, CancelToken
 from gpuwise.core.errors import ReportError, UserInputError
+from gpuwise.core.safe_json import MAX_REPORT_BYTES, parse_json, paused_gc, read_regular_file
 
 SCHEMA = "gpuwise.report/1"
 Status = Literal["ok", "oom", "skipped", "failed"]
@@ -31,6 +38,7 @@ _MAX_PARAMS = 1e13
 _MAX_SAMPLES = 1e12
 _MAX_SECONDS = 1e12  # ~30,000 years: the 10B-on-a-CPU projections stay well below
 _MAX_BYTES = 1e16
+_MAX_RAM = float(1 << 60)  # 1 EiB: the largest machine on Earth has well under a thousandth of it
 
 
 @dataclass(frozen=True)
@@ -109,70 +117,6 @@ class Report:
 # ---------------------------------------------------------------- writing
 
 
-def check_writable(path: str | os.PathLike[str]) -> Path:
-    """Fail early (before a long run) when ``path`` cannot be written; creates nothing."""
-    p = Path(path)
-    parent = p.parent if str(p.parent) else Path(".")
-    # the temporary file beside it (".NAME.xxxxxxxx.tmp", see atomic_write_bytes) must fit the name limit too
-    limit = _name_max(parent)
-    size = len(os.fsencode(p.name))
-    if size + _TMP_EXTRA > limit:
-        raise UserInputError(f"cannot write {p.name[:40]}…: the file name is {size} bytes long; this folder allows "
-                             f"names up to {limit - _TMP_EXTRA} bytes")  # fmt: skip
-    try:
-        if p.is_dir():
-            raise UserInputError(f"cannot write {p}: it is a directory")
-        if not parent.is_dir():
-            raise UserInputError(f"cannot write {p}: folder {parent} does not exist")
-        if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-            raise UserInputError(f"cannot write {p}: permission denied")
-    except OSError as e:  # a path too long as a whole, a folder we may not look into
-        raise UserInputError(f"cannot write {p}: {e.strerror or e}") from None
-    return p
-
-
-_TMP_EXTRA = len(".") + len(".xxxxxxxx.tmp")  # what mkstemp adds around the name in atomic_write_bytes
-
-
-def _name_max(folder: Path) -> int:
-    try:
-        return int(os.pathconf(folder, "PC_NAME_MAX"))
-    except (AttributeError, OSError, ValueError):  # Windows has no pathconf; NTFS and most others allow 255
-        return 255
-
-
-def _read_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-# read once at import: os.umask can only be read by setting it, which would race with other threads later
-_UMASK = _read_umask()
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` so that ``path`` holds either its old content or all of the new, never a part."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file owner-only; a saved report or chart should get the usual permissions
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def save_report(report: Report, path: str | os.PathLike[str]) -> None:
     validate_report_dict(json.loads(report.to_json()))
     atomic_write_text(path, report.to_json())
@@ -211,35 +155,57 @@ def _csv(v: float | None) -> str:
 # ---------------------------------------------------------------- loading and validation
 
 
-def load_report(path: str | os.PathLike[str]) -> Report:
+LoadProgress = Callable[[float, str], None]  # (fraction done 0..1, what is happening)
+_READ_SHARE, _PARSE_SHARE = 0.35, 0.35  # of the progress bar; validation takes the rest
+
+
+def load_report(path: str | os.PathLike[str], *, progress: LoadProgress | None = None,
+                cancel: CancelToken | None = None) -> Report:  # fmt: skip
+    """Load a report through the bounded loader (:mod:`gpuwise.core.safe_json`) and validate every field.
+
+    Every way a file can be wrong ends in one ReportError. ``progress`` is called from the calling thread;
+    ``cancel`` stops reading and validating (raising :class:`Cancelled`).
+    """
     p = Path(path)
+
+    def read_progress(f: float) -> None:
+        if progress is not None:
+            progress(f * _READ_SHARE, "Reading")
+
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise ReportError(f"{p}: is a directory, not a report") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ReportError(f"{p}: cannot read: {e}") from None
-    return parse_report(text, source=str(p))
+        data = read_regular_file(p, what="report", max_bytes=MAX_REPORT_BYTES, progress=read_progress,
+                                 cancel=cancel)  # fmt: skip
+    except ReportError:
+        raise
+    except UserInputError as e:
+        raise ReportError(str(e)) from None
+    if progress is not None:
+        progress(_READ_SHARE, "Parsing")
+    with paused_gc():
+        return parse_report(data, source=str(p), progress=progress, cancel=cancel)
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not allowed")
-
-
-def parse_report(text: str, *, source: str = "report") -> Report:
+def parse_report(text: str | bytes | bytearray, *, source: str = "report", progress: LoadProgress | None = None,
+                 cancel: CancelToken | None = None) -> Report:  # fmt: skip
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as e:
-        raise ReportError(f"{source}: not valid JSON ({e})") from None
+        data = parse_json(text, what=source)
+    except UserInputError as e:
+        raise ReportError(str(e)) from None
+    if cancel is not None and cancel.cancelled:
+        raise Cancelled()
     try:
-        return validate_report_dict(data)
+        return validate_report_dict(data, progress=progress, cancel=cancel, consume=True)
     except ReportError as e:
         raise ReportError(f"{source}: {e}") from None
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as e:
+        # a rule above missed a case: still one plain message, never a traceback (the fuzz test hunts these)
+        raise ReportError(f"{source}: not a usable gpuwise report ({type(e).__name__}: {e})") from None
 
 
-def validate_report_dict(data: Any) -> Report:
+def validate_report_dict(data: Any, *, progress: LoadProgress | None = None, cancel: CancelToken | None = None,
+                         consume: bool = False) -> Report:  # fmt: skip
+    """The Report in ``data`` (parsed JSON), or a ReportError. ``consume``: drop each raw point once it is checked,
+    so a large parsed file is freed bit by bit (freeing 50k points at once held the GIL ~0.14 s)."""
     if not isinstance(data, dict):
         raise ReportError("not a gpuwise report (the top level is not an object)")
     schema = data.get("schema")
@@ -255,16 +221,61 @@ def validate_report_dict(data: Any) -> Report:
     if not isinstance(settings, dict):
         raise ReportError("settings must be an object")
     _check_finite_tree(settings, "settings")
-    _check_finite_tree(machine, "machine")
+    _check_machine(machine)
     cancelled = data.get("cancelled", False)
     if not isinstance(cancelled, bool):
         raise ReportError("cancelled must be true or false")
-    points = [_point(p, f"points[{i}]") for i, p in enumerate(points_raw)]
+    points = []
+    step = max(1, len(points_raw) // 50)
+    for i, p in enumerate(points_raw):
+        if i % step == 0:
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled()
+            if progress is not None:
+                progress(_READ_SHARE + _PARSE_SHARE + (1 - _READ_SHARE - _PARSE_SHARE) * i / len(points_raw),
+                         "Checking")  # fmt: skip
+        points.append(_point(p, f"points[{i}]"))
+        if consume:
+            points_raw[i] = None
     micro = [_micro(m, f"micro[{i}]") for i, m in enumerate(micro_raw)]
     return Report(
         machine=machine, points=points, micro=micro, created=created, settings=settings, cancelled=cancelled,
         gpuwise_version=str(data.get("gpuwise_version", "")),
     )  # fmt: skip
+
+
+# Physical bounds of what a machine dict may say (a hand-edited report may say anything).
+_MACHINE_CPU_BOUNDS: dict[str, tuple[type, float]] = {
+    "physical_cores": (int, 1e5), "logical_cores": (int, 1e5), "clock_ghz": (float, 100.0),
+    "fp32_flops_per_cycle": (float, 1e4), "peak_fp32_gflops": (float, 1e9),
+    "ram_total": (int, _MAX_RAM), "ram_available": (int, _MAX_RAM),
+}  # fmt: skip
+_MACHINE_GPU_BOUNDS: dict[str, tuple[type, float]] = {"memory_total": (int, _MAX_RAM)}
+
+
+def _check_machine(machine: dict[str, Any]) -> None:
+    _check_finite_tree(machine, "machine")
+    cpu = machine.get("cpu")
+    if cpu is not None:
+        if not isinstance(cpu, dict):
+            raise ReportError("machine.cpu must be an object")
+        _check_bounds(cpu, _MACHINE_CPU_BOUNDS, "machine.cpu")
+    gpus = machine.get("gpus")
+    if gpus is not None:
+        if not isinstance(gpus, list) or not all(isinstance(g, dict) for g in gpus):
+            raise ReportError("machine.gpus must be a list of objects")
+        for i, g in enumerate(gpus):
+            _check_bounds(g, _MACHINE_GPU_BOUNDS, f"machine.gpus[{i}]")
+
+
+def _check_bounds(obj: dict[str, Any], bounds: dict[str, tuple[type, float]], where: str) -> None:
+    for key, (kind, hi) in bounds.items():
+        if obj.get(key) is None:
+            continue
+        if kind is int:
+            _int(obj, key, where, hi=hi)
+        else:
+            _num(obj, key, where, hi=hi)
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
@@ -344,6 +355,10 @@ def _point(raw: Any, where: str) -> Point:
         raise ReportError(f"{where}.precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     arch = _get(raw, "architecture", dict, where)
     _check_finite_tree(arch, f"{where}.architecture")
+    try:
+        check_spec(arch, family, f"{where}.architecture")
+    except UserInputError as e:
+        raise ReportError(str(e)) from None
     st_raw = raw.get("step_time_s")
     step: StepStats | None = None
     if st_raw is not None:
@@ -362,6 +377,9 @@ def _point(raw: Any, where: str) -> Point:
             ci95=lo_hi,
             n=_int(st_raw, "n", w, hi=1e9) or 0,
         )
+    params = _int(raw, "params", where, lo=1, hi=_MAX_PARAMS) or 0
+    if arch.get("params") != params:  # gpuwise writes the spec's own count; the verdict pairs points by it
+        raise ReportError(f"{where}.params {params} is not its architecture's count ({arch.get('params')!r:.40})")
     mem = _int(raw, "peak_memory_bytes", where, optional=True, hi=_MAX_BYTES)
     est_mem = _int(raw, "estimated_memory_bytes", where, optional=True, hi=_MAX_BYTES)
     resident = _int(raw, "dataset_resident_samples", where, optional=True, hi=_MAX_SAMPLES)
@@ -371,7 +389,7 @@ def _point(raw: Any, where: str) -> Point:
     return Point(
         device=_get(raw, "device", str, where),
         family=family,
-        params=_int(raw, "params", where, lo=1, hi=_MAX_PARAMS) or 0,
+        params=params,
         architecture=arch,
         samples=_int(raw, "samples", where, lo=1, hi=_MAX_SAMPLES) or 0,
         batch_size=_int(raw, "batch_size", where, lo=1, hi=1e9) or 0,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from gpuwise.core.safe_json import MAX_RESOURCE_BYTES, load_json_file
 
 _REPO_RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
@@ -22,5 +23,5 @@ def resource_path(name: str) -> Path:
 
 
 def load_json_resource(name: str) -> Any:
-    with resource_path(name).open(encoding="utf-8") as f:
-        return json.load(f)
+    # shipped files go through the bounded loader too: an installation can be damaged or tampered with
+    return load_json_file(resource_path(name), what="gpuwise data file", max_bytes=MAX_RESOURCE_BYTES)

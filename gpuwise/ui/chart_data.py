@@ -23,6 +23,7 @@ from gpuwise.core.decide import (
     format_ratio,
     format_usd,
 )
+from gpuwise.core.devices import describe_cpu_peak
 from gpuwise.core.report import MicroResult, Point
 from gpuwise.core.units import format_bytes, format_count, format_duration, format_rate
 
@@ -827,12 +828,15 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
     peak_gflops = cpu.get("peak_fp32_gflops")
     if isinstance(peak_gflops, (int, float)) and not isinstance(peak_gflops, bool) and peak_gflops > 0 and matmul:
         formula = cpu.get("peak_formula")
-        hlines.append(HLine(float(peak_gflops), f"CPU peak fp32 (theory): {peak_gflops:.4g} GFLOP/s", "peak"))
         best_cpu = max((m.value for m in matmul if m.device == "cpu" and m.precision == "fp32"), default=None)
+        cpu_peak = describe_cpu_peak(cpu, best_cpu)  # "theoretical" only at a known maximum clock (core.devices)
+        hlines.append(HLine(float(peak_gflops), f"CPU {cpu_peak.formula_label} fp32: {peak_gflops:.4g} GFLOP/s", "peak",
+                            short=f"CPU {cpu_peak.formula_label}"))  # fmt: skip
         if best_cpu is not None:
             how = f" ({formula})" if isinstance(formula, str) and formula else ""
             notes.append(Note(f"CPU best fp32 matmul: {best_cpu:.4g} GFLOP/s = {best_cpu / peak_gflops:.0%} of the "
-                              f"theoretical peak {peak_gflops:.4g} GFLOP/s{how}", "cpu"))  # fmt: skip
+                              f"{cpu_peak.formula_label} {peak_gflops:.4g} GFLOP/s{how}", "cpu"))  # fmt: skip
+            notes += [Note(n[0].upper() + n[1:], "cpu") for n in cpu_peak.notes]
         peak_row = _blank_row(MICRO_COLUMNS)
         peak_row.update(series="cpu theoretical peak", device="cpu", kind="theoretical_peak", precision="fp32",
                         value=float(peak_gflops), unit="GFLOP/s")  # fmt: skip

@@ -26,6 +26,7 @@ from gpuwise.ui.chart_style import (
     line_pen,
     precision_symbol,
 )
+from gpuwise.ui.plain_text import plain_tooltip
 from gpuwise.ui.qt import ChartTheme, QtCore, QtGui, QtWidgets, current_theme, pg
 
 drawSymbol = pg.graphicsItems.ScatterPlotItem.drawSymbol
@@ -637,7 +638,7 @@ class ChartView(pg.GraphicsLayoutWidget):
             return
         self._notes_drawn = state
         self._notes.setText(head + "<br>".join(lines) if lines else "", color=self.theme.foreground.name())
-        self._notes.setToolTip("\n".join(n.text for n in model.notes) if hidden else "")
+        self._notes.setToolTip(plain_tooltip("\n".join(n.text for n in model.notes)) if hidden else "")
         self._notes.setVisible(bool(lines))
         # A hidden item still takes its room in a graphics layout; an empty note takes none.
         self._notes.setMaximumHeight(QWIDGETSIZE_MAX if lines else 0)

@@ -16,7 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.history import History, RunSummary
-from gpuwise.core.machine_text import printable
+from gpuwise.core.terminal_text import terminal_safe
 
 Qt = QtCore.Qt
 
@@ -88,7 +88,8 @@ class RunTableModel(QtCore.QAbstractTableModel):
         if texts is None:
             values = (f"{r.id}", r.created[:16].replace("T", " "), r.name, ", ".join(r.tags), r.machine, r.devices,
                       r.workload, _STATUS_WORDS.get(r.status, r.status), r.headline)  # fmt: skip
-            texts = self._cells[r.id] = tuple(printable(v) for v in values)
+            # control characters shown as escapes, as on a terminal (Qt would draw them as boxes or nothing)
+            texts = self._cells[r.id] = tuple(terminal_safe(v, one_line=True) for v in values)
         return texts
 
     def data(self, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex, role: int = _DISPLAY) -> Any:

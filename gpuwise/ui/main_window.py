@@ -32,11 +32,13 @@ from gpuwise.core.devices import DeviceInventory, cpu_info
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.history import DB_NAME, History, HistoryError, data_dir, verdict_headline
 from gpuwise.core.machine_text import machine_short, machine_summary, tagged_device
-from gpuwise.core.report import MicroResult, Point, Report, load_report, save_report
+from gpuwise.core.report import MicroResult, Point, Report, save_report
 from gpuwise.core.resources import resource_path
 from gpuwise.core.units import format_duration
 from gpuwise.ui.history_view import HistoryView
 from gpuwise.ui.monitor_sampler import SamplerLike
+from gpuwise.ui.plain_text import plain_label, plain_message_box
+from gpuwise.ui.report_loader import ReportLoad
 from gpuwise.ui.settings import Settings
 from gpuwise.ui.worker import BackgroundCall, RunSweep, SweepRunner
 from gpuwise.ui.workload_panel import WorkloadPanel
@@ -75,6 +77,8 @@ class MainWindow(QtWidgets.QMainWindow):
     runStateChanged = QtCore.Signal(bool)
     readyChanged = QtCore.Signal(bool)  # the charts and the monitor exist (see ``deferred``)
     reportShown = QtCore.Signal(object)  # the Report now on the charts
+    reportCompared = QtCore.Signal(object)  # a Report overlaid on the charts
+    reportLoadStopped = QtCore.Signal()  # a report load ended (shown, refused or cancelled)
 
     def __init__(
         self,
@@ -121,6 +125,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._verdict_timer.timeout.connect(lambda: self._update_verdict(self._partial_report()))
         self._shown_once = False
         self._discovery: BackgroundCall | None = None
+        self._loading: ReportLoad | None = None
         self.last_message_box: QtWidgets.QMessageBox | None = None
 
         self.setWindowTitle("gpuwise")
@@ -320,10 +325,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.status_label = QtWidgets.QLabel("Ready. Choose a workload on the left and press Run (Ctrl+R).")
+        ready = "Ready. Choose a workload on the left and press Run (Ctrl+R)."
+        if self.settings.problem:  # a settings file that could not be read: say so once, where it is seen
+            ready = f"Settings not loaded: {self.settings.problem}."
+        self.status_label = plain_label(QtWidgets.QLabel(ready))  # quotes file names and report strings
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status_label.setMinimumWidth(120)
-        self.machine_label = QtWidgets.QLabel()
+        self.machine_label = plain_label(QtWidgets.QLabel())  # a report's machine: any text
         self.machine_label.setEnabled(False)
         self.progress = QtWidgets.QProgressBar()
         self.progress.setRange(0, 1000)
@@ -359,8 +367,9 @@ class MainWindow(QtWidgets.QMainWindow):
         r.stopped.connect(self._on_stopped)
         self.history_view.openRequested.connect(self.open_run)
         self.history_view.overlayRequested.connect(self.overlay_run)
-        # runs added meanwhile by `gpuwise bench` or `gpuwise import` show up when the History comes forward
-        self.history_dock.visibilityChanged.connect(lambda visible: self.history_view.refresh() if visible else None)
+        # runs added meanwhile by `gpuwise bench` or `gpuwise import` show up when the History comes forward (not
+        # before the first paint: start-up opens the history in _finish_ui)
+        self.history_dock.visibilityChanged.connect(self._on_history_visible)
 
     def _restore_window(self) -> None:
         geometry = self.settings.get_bytes("window/geometry")
@@ -455,8 +464,8 @@ class MainWindow(QtWidgets.QMainWindow):
         return self._inventory
 
     def is_busy(self) -> bool:
-        """A run or the background device discovery is in flight (closing waits for them)."""
-        return self.runner.is_running() or self._discovery is not None
+        """A run, a report load or the background device discovery is in flight (closing waits for them)."""
+        return self.runner.is_running() or self._discovery is not None or self._loading is not None
 
     # -- running -------------------------------------------------------------------------------------------
 
@@ -465,7 +474,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def start_run(self, plan: SweepPlan | None = None) -> bool:
         """Start measuring ``plan`` (default: the workload panel's). False when a run is already going."""
-        if self.runner.is_running() or self._close_pending or not self._ready:
+        if self.runner.is_running() or self._close_pending or not self._ready or self._loading is not None:
             return False
         if plan is None:
             self.workload.refresh_estimates()
@@ -509,11 +518,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_run_state(self) -> None:
         running = self.runner.is_running()
-        self.run_action.setEnabled(self._ready and not running and self.workload.is_valid() and not self._close_pending)
+        loading = self._loading is not None
+        self.run_action.setEnabled(
+            self._ready and not running and not loading and self.workload.is_valid() and not self._close_pending
+        )
         self.cancel_action.setEnabled(running and not self.runner.cancel_requested)
         self.workload.set_running(running)
-        self.open_action.setEnabled(not running)
-        self.compare_action.setEnabled(not running)
+        self.open_action.setEnabled(not running and not loading)
+        self.compare_action.setEnabled(not running and not loading)
         self.runStateChanged.emit(running)
 
     def _on_started(self) -> None:
@@ -680,6 +692,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status_label.setText(f"Showing the last complete run (run {last.id}, {when} UTC). Run (Ctrl+R) "
                                       "measures again; History (Ctrl+H) has every run.")  # fmt: skip
 
+    def _on_history_visible(self, visible: bool) -> None:
+        if visible and self._ready:
+            self.history_view.refresh()
+
     def show_history(self) -> None:
         self.history_dock.show()
         self.history_dock.raise_()
@@ -799,17 +815,46 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.set("files/last_dir", str(Path(path).parent))
         return Path(path)
 
-    def _load_or_explain(self, path: Path) -> Report | None:
-        """The report at ``path``, or None after a dialog that says why it cannot be read."""
-        try:
-            return load_report(path)
-        except UserInputError as e:
-            self.show_message("Cannot open the report", str(e), warning=True)
-            return None
+    def is_loading(self) -> bool:
+        return self._loading is not None
+
+    def _load(self, path: Path, then: Callable[[Path, Report], None]) -> None:
+        """Load ``path`` in the background (progress in the status bar), then ``then(path, report)``; a file that
+        cannot be read is explained in a dialog and what is shown stays as it was."""
+        load = ReportLoad(path, self)
+        load.progressed.connect(self._on_load_progress)
+        load.loaded.connect(lambda report: then(path, report))
+        load.failed.connect(lambda message: self._on_load_failed(path, message))
+        load.stopped.connect(self._on_load_stopped)
+        self._loading = load
+        self.status_label.setText(f"Opening {path.name}…")
+        self.progress.setValue(0)
+        self.progress.setFormat("Opening… %p%")
+        self._update_run_state()
+        load.start()
+
+    def _on_load_progress(self, fraction: float, phase: str) -> None:
+        if self._loading is not None:
+            self.progress.setValue(round(fraction * 1000))
+            self.progress.setFormat(f"{phase} {self._loading.path.name}… %p%")
+
+    def _on_load_failed(self, path: Path, message: str) -> None:
+        self.status_label.setText(f"Could not open {path.name}.")
+        self.show_message("Cannot open the report", message, warning=True)
+
+    def _on_load_stopped(self) -> None:
+        self._loading = None
+        self.progress.setValue(0)
+        self.progress.setFormat("Idle")
+        self._update_run_state()
+        self.reportLoadStopped.emit()
+        if self._close_pending:
+            self.close()
 
     def open_report(self, path: str | Path | None = None) -> bool:
-        """Show a saved report. A bad file leaves what is shown untouched and explains itself in a dialog."""
-        if self.runner.is_running():
+        """Start showing a saved report; True when it is being loaded (``reportShown`` follows, or a dialog that
+        says why it cannot be read: what is shown then stays untouched)."""
+        if self.runner.is_running() or self._loading is not None or self._close_pending:
             return False
         p = Path(path) if path is not None else self._ask_path("Open gpuwise report", save=False)
         if p is None:
@@ -817,9 +862,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._ready:
             self._pending_open = p  # opened as soon as the charts exist
             return True
-        report = self._load_or_explain(p)
-        if report is None:
-            return False
+        self._load(p, self._show_opened)
+        return True
+
+    def _show_opened(self, p: Path, report: Report) -> None:
         self._report, self._report_path, self._shown_run = report, p, None
         self._overlay_tags = []
         self.charts.clear()
@@ -830,7 +876,6 @@ class MainWindow(QtWidgets.QMainWindow):
         when = report.created[:16].replace("T", " ")  # ISO 8601: "2026-01-31 14:05"
         self.status_label.setText(f"Opened {p.name}: {n} point{'s' if n != 1 else ''}, measured {when}.")
         self.reportShown.emit(report)
-        return True
 
     def save_report_as(self, path: str | Path | None = None) -> bool:
         report = self._report
@@ -853,22 +898,24 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def compare_report(self, path: str | Path | None = None) -> bool:
-        """Overlay another report's points, each device renamed after its machine so the curves stay apart."""
-        if self.runner.is_running() or not self._ready:
+        """Overlay another report's points, each device renamed after its machine so the curves stay apart.
+        True when it is being loaded (``reportCompared`` follows, or a dialog)."""
+        if self.runner.is_running() or not self._ready or self._loading is not None or self._close_pending:
             return False
         p = Path(path) if path is not None else self._ask_path("Compare with report", save=False)
         if p is None:
             return False
-        other = self._load_or_explain(p)
-        if other is None:
-            return False
+        self._load(p, self._show_compared)
+        return True
+
+    def _show_compared(self, p: Path, other: Report) -> None:
         tag = p.stem
         for point in other.points:
             self.charts.add_point(dataclasses.replace(point, device=f"{point.device} · {tag}"))
         for m in other.micro:
             self.charts.add_micro(dataclasses.replace(m, device=f"{m.device} · {tag}"))
         self.status_label.setText(f"Comparing with {p.name} ({machine_summary(other.machine)}).")
-        return True
+        self.reportCompared.emit(other)
 
     def current_report(self) -> Report | None:
         return self._report
@@ -891,6 +938,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """A window-modal message that does not block the event loop (runs and the monitor go on)."""
         icon = QtWidgets.QMessageBox.Icon.Warning if warning else QtWidgets.QMessageBox.Icon.Information
         box = QtWidgets.QMessageBox(icon, title, text, QtWidgets.QMessageBox.StandardButton.Ok, self)
+        plain_message_box(box)  # messages quote files and devices: never render them as HTML
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         self.last_message_box = box
@@ -923,6 +971,8 @@ class MainWindow(QtWidgets.QMainWindow):
             # threads report that they have ended (the sweep honours a cancel within about a second).
             self._close_pending = True
             self.runner.cancel()
+            if self._loading is not None:
+                self._loading.cancel()
             self.status_label.setText("Closing: waiting for the run to stop…")
             self.progress.setFormat("Stopping…")
             self._update_run_state()
@@ -938,6 +988,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def shutdown(self, timeout_ms: int = 15_000) -> None:
         """Blocking last resort when the application quits without a close event (e.g. logout)."""
         self.runner.shutdown(timeout_ms)
+        if self._loading is not None:
+            self._loading.cancel()
+            self._loading.wait(timeout_ms)
         if self._discovery is not None:
             self._discovery.wait(timeout_ms)
         if self._ready:

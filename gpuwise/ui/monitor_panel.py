@@ -34,6 +34,7 @@ from gpuwise.core.units import format_bytes
 from gpuwise.ui.monitor_plots import COLORS, PHASE_COLORS, PHASE_NAMES, CoreBars, PhaseSpan, RollingPlot
 from gpuwise.ui.monitor_readouts import Readouts
 from gpuwise.ui.monitor_sampler import SamplerLike, SamplerThread, TimerSampler
+from gpuwise.ui.plain_text import html_text, plain_label, plain_tooltip
 from gpuwise.ui.settings import Settings
 
 WINDOW_CHOICES_S = (60, 120, 300, 600, 900, 1800, 3600)
@@ -80,8 +81,8 @@ class GpuCard(QFrame):
         super().__init__(parent)
         self.index = index
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.title = QLabel(f"<b>GPU {index}</b> · {name}")
-        self.title.setToolTip(name)
+        self.title = QLabel(f"<b>GPU {index}</b> · {html_text(name)}")  # the name comes from the driver
+        self.title.setToolTip(plain_tooltip(name))
         # No word wrap: a wrapping label gives the card a height-for-width, and the scroll area then sizes the
         # card by its plots' preferred heights (hundreds of pixels) instead of the space the dock has.
         self.readouts = Readouts(
@@ -268,7 +269,7 @@ class MonitorPanel(QWidget):
         self.mem_plot.add_curve("ram_used", "RAM", COLORS["green"])
         self.mem_plot.add_curve("swap_used", "swap", COLORS["orange"], width=1.5, dashed=True)
 
-        self.gpu_message_label = QLabel(self._gpu_message)
+        self.gpu_message_label = plain_label(QLabel(self._gpu_message))
         self.gpu_message_label.setWordWrap(True)
         self.gpu_message_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.gpu_message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

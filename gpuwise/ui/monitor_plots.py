@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QWidget
 
+from gpuwise.ui.plain_text import html_text
 from gpuwise.ui.qt import pg
 
 # Distinguishable on light and dark backgrounds (mid lightness, saturated).
@@ -155,7 +156,7 @@ class RollingPlot(pg.PlotWidget):
         # Several curves: the title names each in its colour. A legend would cover most of a plot this small.
         if len(self._curves) > 1:
             names = " · ".join(
-                f"<span style='color: {c}'>{'┄ ' if k in self._dashed else '— '}{t}</span>"
+                f"<span style='color: {c}'>{'┄ ' if k in self._dashed else '— '}{html_text(t)}</span>"
                 for k, (t, c) in self._labels.items()
             )
             self.getPlotItem().setTitle(f"{self._title}: {names}" if self._title else names, size="9pt")

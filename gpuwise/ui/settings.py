@@ -8,9 +8,13 @@ starting.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QTemporaryDir
+
+from gpuwise.core.errors import UserInputError
+from gpuwise.core.safe_json import MAX_SMALL_FILE_BYTES, is_missing, read_regular_file
 
 ORGANIZATION = "gpuwise"
 APPLICATION = "gpuwise"
@@ -20,12 +24,19 @@ class Settings:
     """A thin, forgiving wrapper. ``qsettings`` is injectable so tests never touch the user's real settings."""
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
-        self._s = qsettings if qsettings is not None else QSettings(ORGANIZATION, APPLICATION)
+        self.problem = ""  # why the saved settings were set aside, for the window to say once
+        if qsettings is None:
+            self.problem = _check_settings_file(_default_settings_file())
+            qsettings = _scratch_settings() if self.problem else QSettings(ORGANIZATION, APPLICATION)
+        self._s = qsettings
 
     @classmethod
     def at_path(cls, path: str) -> Settings:
         """Settings kept in one INI file (tests, portable installs)."""
-        return cls(QSettings(path, QSettings.Format.IniFormat))
+        problem = _check_settings_file(Path(path))
+        settings = cls(_scratch_settings() if problem else QSettings(path, QSettings.Format.IniFormat))
+        settings.problem = problem
+        return settings
 
     @property
     def qsettings(self) -> QSettings:
@@ -110,3 +121,36 @@ class Settings:
         if isinstance(raw, bytes):
             return QByteArray(raw)
         return None
+
+
+# -- a settings file that must not be read -----------------------------------------------------------------------
+
+_SCRATCH: list[QTemporaryDir] = []  # kept alive for the process: the scratch settings live there
+
+
+def _default_settings_file() -> Path | None:
+    """The file QSettings(ORGANIZATION, APPLICATION) reads, found without reading it (None: not a file, e.g. the
+    Windows registry). A probe under another name costs one missing-file lookup."""
+    probe = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, ORGANIZATION, "gpuwise-probe")
+    name = Path(probe.fileName())
+    if not name.is_absolute() or not name.suffix:
+        return None
+    return name.with_name(APPLICATION + name.suffix)
+
+
+def _check_settings_file(path: Path | None) -> str:
+    """Empty when Qt may read ``path`` (or there is none); else why not. Qt reads a settings file whole when it
+    opens it: a FIFO there hung the app before its window showed. The same checks as every untrusted file."""
+    if path is None:
+        return ""
+    try:
+        read_regular_file(path, what="settings file", max_bytes=MAX_SMALL_FILE_BYTES)
+    except UserInputError as e:
+        return "" if is_missing(e) else f"{e}; gpuwise starts with default settings and leaves the file alone"
+    return ""
+
+
+def _scratch_settings() -> QSettings:
+    folder = QTemporaryDir()
+    _SCRATCH.append(folder)
+    return QSettings(str(Path(folder.path()) / "settings.ini"), QSettings.Format.IniFormat)

@@ -55,6 +55,7 @@ from gpuwise.core.verdict import (
     compute_verdict,
     format_usd,
 )
+from gpuwise.ui.plain_text import plain_label, plain_tooltip
 
 _log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class VerdictCard(QWidget):
         title.setFont(f)
         outer.addWidget(title)
 
-        self.sentence_label = QLabel(self)
+        self.sentence_label = plain_label(QLabel(self))  # verdict texts quote report strings
         self.sentence_label.setObjectName("verdictSentence")
         self.sentence_label.setWordWrap(True)
         self.sentence_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -188,12 +189,12 @@ class VerdictCard(QWidget):
         self.sentence_label.setFont(sf)
         outer.addWidget(self.sentence_label)
 
-        self.estimate_label = QLabel(self)
+        self.estimate_label = plain_label(QLabel(self))
         self.estimate_label.setWordWrap(True)
         self.estimate_label.setStyleSheet("color: palette(mid);")
         outer.addWidget(self.estimate_label)
 
-        self.message_label = QLabel(self)
+        self.message_label = plain_label(QLabel(self))
         self.message_label.setObjectName("verdictMessage")
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("color: #c62828;")
@@ -230,7 +231,7 @@ class VerdictCard(QWidget):
         grid.addWidget(self.gpu_caption, 2, 0)
         grid.addWidget(self.gpu_spin, 2, 1)
         grid.addWidget(self.gpu_preset, 3, 0, 1, 2)
-        self.price_note = QLabel("List prices on a date: edit them to yours.", self)
+        self.price_note = plain_label(QLabel("List prices on a date: edit them to yours.", self))
         self.price_note.setWordWrap(True)
         self.price_note.setStyleSheet("color: palette(mid);")
         grid.addWidget(self.price_note, 4, 0, 1, 2)
@@ -299,7 +300,7 @@ class VerdictCard(QWidget):
         outer.insertWidget(self._table_slot, self.table)
         outer.insertWidget(self._table_slot + 1, self.legend_label)
 
-        self.details_label = QLabel(self)
+        self.details_label = plain_label(QLabel(self))
         self.details_label.setObjectName("verdictDetails")
         self.details_label.setWordWrap(True)
         self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -501,7 +502,7 @@ class VerdictCard(QWidget):
                 p.device != "cpu" and p.status == "ok" and not p.estimated for p in self._report.points)  # fmt: skip
             target = "the measured GPU" if measured else (self._gpu_name or "the first compared GPU")
         self.gpu_caption.setText(f"GPU price ({target})" if len(target) <= 16 else "GPU price")
-        self.gpu_spin.setToolTip(f"What the GPU machine costs per hour (this price is for the {target})")
+        self.gpu_spin.setToolTip(plain_tooltip(f"What the GPU machine costs per hour (this price is for the {target})"))
         self.price_note.setText(f"GPU price is for the {target}. List prices on a date: edit them to yours.")
 
     # -- comparison ----------------------------------------------------------------------------------------
@@ -635,7 +636,7 @@ class VerdictCard(QWidget):
                    f"hour: {format_usd(d.cost_hourly_usd)}")  # fmt: skip
             for c, text in enumerate((name, time, speed, cost, pays)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(tip)
+                item.setToolTip(plain_tooltip(tip))
                 if c in NUMERIC_COLUMNS:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if d.estimated:

@@ -191,3 +191,19 @@ def test_ctrl_c_keeps_the_completed_points_and_writes_the_report(tmp_path: Path)
     report = load_report(out)
     assert report.cancelled is True
     assert [(p.samples, p.status) for p in report.points] == [(200, "ok")]
+
+
+def test_the_table_notes_a_matmul_above_a_formula_peak() -> None:
+    import io
+
+    from gpuwise.cli_bench import print_table
+    from gpuwise.core.report import MicroResult, Report
+
+    cpu = {"model": "VM", "physical_cores": 2, "peak_fp32_gflops": 156.5, "clock_ghz": 2.445, "clock_source": "current"}
+    r = Report(machine={"cpu": cpu}, points=[], micro=[MicroResult("cpu", "matmul", "fp32", 2048, 165.0, "GFLOP/s")],
+               created="2026-01-01T00:00:00+00:00", settings={})  # fmt: skip
+    out = io.StringIO()
+    print_table(r, out)
+    text = out.getvalue()
+    assert "cpu matmul: 165 GFLOP/s measured (n=2048) vs 156.5 GFLOP/s formula peak" in text
+    assert "theoretical peak here" in text and "note: the measured 165 GFLOP/s is above the formula's 156" in text

@@ -18,6 +18,7 @@ from gpuwise.core.devices import (
     DeviceInventory,
     GpuDevice,
     cpu_info,
+    describe_cpu_peak,
     detect_simd,
     discover_devices,
     peak_fp32_gflops,
@@ -81,14 +82,77 @@ def test_peak_is_not_invented_without_a_clock_or_simd_level() -> None:
 def test_clock_prefers_max_then_the_model_string_then_current(monkeypatch: pytest.MonkeyPatch) -> None:
     freq = SimpleNamespace(current=1996.0, min=0.0, max=3500.0)
     monkeypatch.setattr(psutil, "cpu_freq", lambda: freq)
-    assert devices_mod._clock_ghz({}, "Intel Xeon @ 2.40GHz") == 3.5
+    assert devices_mod._clock_ghz({}, "Intel Xeon @ 2.40GHz") == (3.5, "max")
     freq.max = 0.0  # what this VM reports
-    assert devices_mod._clock_ghz({}, "Intel Xeon @ 2.40GHz") == 2.4
-    assert devices_mod._clock_ghz({}, "AMD EPYC") == 1.996
+    assert devices_mod._clock_ghz({}, "Intel Xeon @ 2.40GHz") == (2.4, "model")
+    assert devices_mod._clock_ghz({}, "AMD EPYC") == (1.996, "current")
     monkeypatch.setattr(psutil, "cpu_freq", lambda: None)
-    assert devices_mod._clock_ghz({"cpu mhz": "2600.000"}, "AMD EPYC") == 2.6
-    assert devices_mod._clock_ghz({"cpu mhz": "fast"}, "AMD EPYC") is None
-    assert devices_mod._clock_ghz({}, "AMD EPYC") is None
+    assert devices_mod._clock_ghz({"cpu mhz": "2600.000"}, "AMD EPYC") == (2.6, "cpuinfo")
+    assert devices_mod._clock_ghz({"cpu mhz": "fast"}, "AMD EPYC") == (None, "")
+    assert devices_mod._clock_ghz({}, "AMD EPYC") == (None, "")
+
+
+# ---------------------------------------------------------------- the CPU peak, named honestly
+
+
+def _vm_cpu(monkeypatch: pytest.MonkeyPatch, max_mhz: float, model: str = "AMD EPYC 7B13") -> CpuInfo:
+    """cpu_info() on a faked 2-core AVX2 machine whose psutil reports ``max_mhz`` (0 on VMs), current 2445."""
+    monkeypatch.setattr(psutil, "cpu_freq", lambda: SimpleNamespace(current=2445.0, min=0.0, max=max_mhz))
+    monkeypatch.setattr(devices_mod, "_read_cpuinfo", lambda: {"model name": model, "flags": "sse2 avx avx2 fma"})
+    monkeypatch.setattr(psutil, "cpu_count", lambda logical=True: 2)
+    devices_mod._static_cpu.cache_clear()
+    try:
+        return cpu_info()
+    finally:
+        devices_mod._static_cpu.cache_clear()
+
+
+def test_a_vm_without_a_max_clock_gets_a_formula_peak_not_a_theoretical_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    info = _vm_cpu(monkeypatch, 0.0)
+    assert (info.clock_ghz, info.clock_source, info.clock_is_max) == (2.445, "current", False)
+    assert info.peak_fp32_gflops == pytest.approx(156.5, abs=0.1)  # 2 x 2.445 x 32: the issue's VM
+    peak = describe_cpu_peak(info, 165.0, "fp32 matmul n=2048, 2 threads")
+    assert peak.formula_label == "formula peak"
+    assert any("not a theoretical peak" in n and "2.445 GHz" in n for n in peak.notes)
+    # the measurement above the formula never appears without a note, and is the best known rate
+    assert any("measured 165 GFLOP/s is above the formula's 156" in n for n in peak.notes)
+    assert peak.best_known_gflops == 165.0
+    assert json.loads(json.dumps(peak.to_dict()))["notes"] == list(peak.notes)
+
+
+def test_a_known_max_clock_gives_a_theoretical_peak(monkeypatch: pytest.MonkeyPatch) -> None:
+    info = _vm_cpu(monkeypatch, 3500.0)
+    assert info.clock_source == "max" and info.clock_is_max
+    peak = describe_cpu_peak(info, 180.0)
+    assert peak.formula_label == "theoretical peak" and peak.notes == ()
+    assert peak.best_known_gflops == info.peak_fp32_gflops == pytest.approx(224.0)
+
+
+def test_even_a_theoretical_peak_below_a_measurement_gets_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    info = _vm_cpu(monkeypatch, 2000.0)  # a max clock that is wrong (too low) for this CPU
+    peak = describe_cpu_peak(info, 200.0)
+    assert peak.formula_label == "theoretical peak"
+    assert len(peak.notes) == 1 and "above the formula" in peak.notes[0]
+
+
+def test_old_reports_without_a_clock_source_are_not_called_theoretical() -> None:
+    old = {"peak_fp32_gflops": 156.5, "clock_ghz": 2.445, "peak_formula": "2 cores x 2.445 GHz x 32"}
+    peak = describe_cpu_peak(old, 150.0)
+    assert peak.formula_label == "formula peak"
+    assert "origin this report does not record" in peak.notes[0]
+    assert describe_cpu_peak({}, None).notes == ()
+
+
+def test_the_probe_measures_a_matmul_with_the_physical_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gpuwise.core.bench import micro
+
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(micro, "matmul_gflops",
+                        lambda dev, prec, n: calls.append((n, torch.get_num_threads())) or float(n) / 10)  # fmt: skip
+    before = torch.get_num_threads()
+    value, how = devices_mod.probe_cpu_matmul_gflops(threads=1)
+    assert (value, how) == (204.8, "fp32 matmul n=2048, 1 threads")
+    assert calls == [(1024, 1), (2048, 1)] and torch.get_num_threads() == before
 
 
 def test_cpu_info_describes_this_machine() -> None:

@@ -12,10 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gpuwise.core import history as hist
+from gpuwise.core.bench.workloads import build_spec
 from gpuwise.core.errors import ReportError, UserInputError
 from gpuwise.core.history import History, HistoryError, load_report_or_run, migrate, run_id_of
 from gpuwise.core.report import MicroResult, Point, StepStats, save_report
 from tests.core.test_report import make_point, make_report
+
+
+def sized(params: int, **kw: object) -> Point:
+    """A point whose parameter count is its architecture's (the loader checks that they agree)."""
+    spec = build_spec("mlp", params)
+    return make_point(params=spec["params"], architecture=spec, **kw)
 
 MACHINE = {"cpu": {"model": "AMD EPYC 7B13", "physical_cores": 2}, "gpus": [{"id": "cuda:0", "name": "NVIDIA H200"}]}
 SETTINGS = {"family": "mlp", "params": [1000, 10000], "samples": [200, 400], "devices": ["cpu", "cuda:0"]}
@@ -62,10 +69,10 @@ def test_a_cancelled_run_is_its_own_run_and_never_replaces_another(tmp_path: Pat
     with History(tmp_path / "h.sqlite3") as h:
         first = h.begin_run(MACHINE, SETTINGS, source="app")
         for n in (1000, 10000):
-            h.add_point(first, make_point(params=n))
+            h.add_point(first, sized(n))
         h.finish_run(first, "complete")
         second = h.begin_run(MACHINE, SETTINGS, source="app")
-        h.add_point(second, make_point(params=1000, samples=200))
+        h.add_point(second, sized(1000, samples=200))
         h.finish_run(second, "cancelled")
         runs = h.runs()
         assert [r.id for r in runs] == [second, first]
@@ -245,9 +252,10 @@ opt_finite = st.none() | finite
 def points(draw: st.DrawFn) -> Point:
     step = draw(st.none() | st.tuples(finite, finite, finite).map(
         lambda t: StepStats(t[0], t[1], (min(t[0], t[2]), max(t[0], t[2])), 10)))  # fmt: skip
-    return make_point(
-        device=draw(st.sampled_from(["cpu", "cuda:0", "mps"])),
-        params=draw(st.integers(1, 10**10)), samples=draw(st.integers(1, 10**8)),
+    return sized(
+        draw(st.sampled_from([1_000, 10_000, 100_000])),
+        device=draw(st.sampled_from(["cpu", "cuda:0", "mps"])), samples=draw(st.integers(100, 10**8)),
+        dataset_resident_samples=None,
         status=draw(st.sampled_from(["ok", "oom", "skipped", "failed"])),
         message=draw(st.text(max_size=30)), device_name=draw(st.text(max_size=20)),
         samples_per_s=draw(opt_finite), step_time_s=step, unstable=draw(st.booleans()),

@@ -196,3 +196,13 @@ def test_sweep_with_micro_yields_micro_results(monkeypatch: pytest.MonkeyPatch) 
     assert finished.report.micro == [e.result for e in micro_events]
     assert any(isinstance(e, Progress) and e.phase == "micro" and e.point_index == -1 for e in events)
     validate_report_dict(json.loads(finished.report.to_json()))
+
+
+def test_threads_above_the_logical_cores_are_refused_plainly() -> None:
+    cpu = replace(cpu_info(), logical_cores=2, physical_cores=2)
+    two_cores = DeviceInventory(cpu=cpu)
+    assert validate_plan(tiny_plan(threads=2), two_cores).threads == 2
+    with pytest.raises(UserInputError, match=r"threads 999 is more than this machine's 2 logical CPU cores"):
+        validate_plan(tiny_plan(threads=999), two_cores)
+    with pytest.raises(UserInputError, match="at most 2"):
+        validate_plan(tiny_plan(threads=3), two_cores)

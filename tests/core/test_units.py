@@ -135,7 +135,8 @@ def test_format_duration_never_uses_exponent_notation() -> None:
         (1.5 * 2**30, "1.5 GiB"),
         (24 * 2**30, "24 GiB"),
         (2**40, "1 TiB"),
-        (2**50, "1024 TiB"),
+        (2**50, "1 PiB"),
+        (2**60, "1 EiB"),
     ],
 )
 def test_format_bytes(n: float, text: str) -> None:

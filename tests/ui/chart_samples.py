@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gpuwise.core.bench.workloads import count_params
 from gpuwise.core.report import MicroResult, Point, Report, StepStats
 
 SAMPLES = (1_000, 10_000, 100_000, 1_000_000)
@@ -24,10 +25,21 @@ CROSSOVER_CUDA = 30_000.0
 CROSSOVER_A10G = 15_000.0
 
 
+def mlp_spec(params: int) -> dict[str, Any]:
+    """An MLP of exactly ``params`` parameters (one hidden layer), as a report holds it: the round sizes keep the
+    chart tests' arithmetic simple, and the loader checks that a spec's count is its point's."""
+    width = next(k for k in range(12, 1025) if (params - 10) % k == 0)  # (input + 11) * hidden + 10 = params
+    spec = {"family": "mlp", "input_dim": width - 11, "hidden": [(params - 10) // width], "num_classes": 10,
+            "activation": "ReLU"}  # fmt: skip
+    spec["params"] = count_params(spec)
+    assert spec["params"] == params
+    return spec
+
+
 def point(device: str, samples: int, epoch_s: float | None, *, status: str = "ok", **kw: Any) -> Point:
     ok = status == "ok"
     fields: dict[str, Any] = dict(
-        device=device, family="mlp", params=PARAMS, architecture={"family": "mlp"}, samples=samples,
+        device=device, family="mlp", params=PARAMS, architecture=mlp_spec(kw.get("params", PARAMS)), samples=samples,
         batch_size=128, epochs=1, precision="fp32", threads=2 if device == "cpu" else 0, optimizer="adam",
         status=status, message="" if ok else "CUDA out of memory. Tried to allocate 2.00 GiB",
         device_name="Test CPU" if device == "cpu" else "Test GPU",

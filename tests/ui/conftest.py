@@ -106,8 +106,9 @@ class FakeSampler:
 
 def make_point(params: int = 1000, samples: int = 200, device: str = "cpu", status: str = "ok", **kw: Any) -> Point:
     ok = status == "ok"
+    spec = build_spec("mlp", params)  # a point's params are its spec's exact count, as gpuwise writes them
     defaults: dict[str, Any] = dict(
-        device=device, family="mlp", params=params, architecture=build_spec("mlp", params), samples=samples,
+        device=device, family="mlp", params=spec["params"], architecture=spec, samples=samples,
         batch_size=32, epochs=1, precision="fp32", threads=2, optimizer="adam", status=status,
         message="" if ok else "out of memory", device_name="Test CPU",
         samples_per_s=5000.0 if ok else None,

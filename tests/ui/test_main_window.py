@@ -21,6 +21,7 @@ from gpuwise.ui import app as app_mod
 from gpuwise.ui.main_window import MainWindow, machine_summary
 from gpuwise.ui.settings import Settings
 from tests.ui.conftest import FakeSampler, fake_inventory, fake_sweep, make_point, make_report
+from tests.ui.open_helpers import open_and_wait
 
 WindowFactory = Callable[..., MainWindow]
 
@@ -78,7 +79,7 @@ def test_deferred_start_paints_the_shell_first_then_the_charts(qtbot: Any, setti
     assert w.open_report(report_path)  # queued until the charts exist
     with qtbot.waitSignal(w.readyChanged, timeout=5000):
         w.show()
-    assert w.is_ready() and w.charts.inputs().points
+    qtbot.waitUntil(lambda: bool(w.charts.inputs().points), timeout=5000)  # loaded in the background
     assert "r.json" in w.windowTitle()
     qtbot.waitUntil(lambda: w.inventory() is not None and not w.is_busy(), timeout=5000)
 
@@ -221,40 +222,43 @@ def test_failed_points_reach_the_charts(qtbot: Any, make_window: WindowFactory) 
 # -- report files -----------------------------------------------------------------------------------------------
 
 
-def test_opening_a_report_from_another_machine_shows_it(make_window: WindowFactory, tmp_path: Path) -> None:
+def test_opening_a_report_from_another_machine_shows_it(qtbot: Any, make_window: WindowFactory,
+                                                        tmp_path: Path) -> None:  # fmt: skip
     path = tmp_path / "laptop.json"
     save_report(make_report([make_point(), make_point(params=2000)], cpu_model="Apple M3 Max"), path)
     w = make_window()
-    assert w.open_report(path)
+    assert open_and_wait(qtbot, w, path)
     assert len(w.charts.inputs().points) == 2
     assert "laptop.json" in w.windowTitle() and "another machine" in w.windowTitle()
     assert "Apple M3 Max" in w.machine_label.text()
 
 
-def test_a_bad_report_is_explained_and_nothing_is_lost(make_window: WindowFactory, tmp_path: Path) -> None:
+def test_a_bad_report_is_explained_and_nothing_is_lost(qtbot: Any, make_window: WindowFactory,
+                                                       tmp_path: Path) -> None:  # fmt: skip
     good = tmp_path / "good.json"
     save_report(make_report([make_point()]), good)
     w = make_window()
-    w.open_report(good)
+    assert open_and_wait(qtbot, w, good)
     bad = tmp_path / "bad.json"
     bad.write_text("{ not json", encoding="utf-8")
-    assert not w.open_report(bad)
+    assert not open_and_wait(qtbot, w, bad)
     assert "not valid JSON" in _dismiss(w)
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps({"schema": "gpuwise.report/9"}), encoding="utf-8")
-    assert not w.open_report(wrong)
+    assert not open_and_wait(qtbot, w, wrong)
     assert "not supported" in _dismiss(w)
     assert len(w.charts.inputs().points) == 1 and "good.json" in w.windowTitle()
 
 
-def test_save_report_writes_atomically_and_explains_failures(make_window: WindowFactory, tmp_path: Path) -> None:
+def test_save_report_writes_atomically_and_explains_failures(qtbot: Any, make_window: WindowFactory,
+                                                             tmp_path: Path) -> None:  # fmt: skip
     w = make_window()
     assert not w.save_report_as(tmp_path / "x.json")
     assert "Nothing to save" in w.last_message_box.windowTitle()  # type: ignore[union-attr]
     _dismiss(w)
     src = tmp_path / "in.json"
     save_report(make_report([make_point()]), src)
-    w.open_report(src)
+    assert open_and_wait(qtbot, w, src)
     out = tmp_path / "out"
     assert w.save_report_as(out)
     assert load_report(tmp_path / "out.json").points == load_report(src).points
@@ -264,13 +268,13 @@ def test_save_report_writes_atomically_and_explains_failures(make_window: Window
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left behind
 
 
-def test_compare_overlays_another_report(make_window: WindowFactory, tmp_path: Path) -> None:
+def test_compare_overlays_another_report(qtbot: Any, make_window: WindowFactory, tmp_path: Path) -> None:
     a, b = tmp_path / "here.json", tmp_path / "there.json"
     save_report(make_report([make_point()]), a)
     save_report(make_report([make_point()], cpu_model="Other CPU"), b)
     w = make_window()
-    w.open_report(a)
-    assert w.compare_report(b)
+    assert open_and_wait(qtbot, w, a)
+    assert open_and_wait(qtbot, w, b, compare=True)
     devices = sorted(p.device for p in w.charts.inputs().points)
     assert devices == ["cpu", "cpu · there"]
 
@@ -283,7 +287,7 @@ def test_verdict_prices_and_estimates_are_wired(qtbot: Any, make_window: WindowF
     path = tmp_path / "r.json"
     save_report(make_report([make_point(), make_point(samples=2000)]), path)
     with qtbot.waitSignal(w.verdict.estimatesChanged, timeout=5000):
-        w.open_report(path)
+        assert w.open_report(path)
     qtbot.waitUntil(lambda: bool(w.charts.inputs().estimates), timeout=5000)  # catalog GPUs, dotted
     assert all(p.estimated for p in w.charts.inputs().estimates)
 

@@ -46,7 +46,7 @@ def test_finished_carries_the_report(qtbot: Any) -> None:
     with qtbot.waitSignal(runner.finished, timeout=5000) as blocker:
         runner.start(object())
     report = blocker.args[0]
-    assert [p.params for p in report.points] == [1000, 2000, 3000]
+    assert [p.params for p in report.points] == [make_point(params=n).params for n in (1000, 2000, 3000)]
     qtbot.waitUntil(lambda: not runner.is_running(), timeout=5000)
 
 

@@ -100,6 +100,14 @@ def validate_plan(plan: SweepPlan, inventory: DeviceInventory | None = None) -> 
 
         inventory = discover_devices()
     devices = resolve_devices(plan.devices, inventory)
+    logical = inventory.cpu.logical_cores
+    if plan.threads is not None and "cpu" in devices and logical and plan.threads > logical:
+        # More threads than cores only time-slices them: 999 threads on 2 cores ran 370x slower, which the point
+        # would then blame on "other programs". Refuse rather than publish an oversubscribed CPU time.
+        raise UserInputError(
+            f"threads {plan.threads} is more than this machine's {logical} logical CPU cores (use at most "
+            f"{logical}; the default is its {inventory.cpu.physical_cores} physical cores)"
+        )
     return replace(plan, family=family, precisions=precisions, devices=devices, optimizer=optimizer,
                    params=sorted(set(plan.params)), samples=sorted(set(plan.samples)))  # fmt: skip
 

@@ -155,6 +155,65 @@ def _transformer_spec(target: int) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- checking a spec from a file
+
+ACTIVATIONS = ("ReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "LeakyReLU")
+_MAX_DIM = 1 << 24  # ~16.7M: wider than any layer gpuwise builds (a 10B MLP is ~35k wide)
+_MAX_LAYERS = 1024
+_SPEC_KEYS: dict[str, tuple[str, ...]] = {
+    "mlp": ("input_dim", "num_classes"),
+    "cnn": ("head_hidden", "num_classes"),
+    "transformer": ("vocab_size", "seq_len", "d_model", "n_layers", "n_heads", "ff_dim", "num_classes"),
+}
+
+
+def check_spec(spec: Any, family: str, where: str = "architecture") -> None:
+    """Refuse (UserInputError) an architecture spec that the shape functions above could not use.
+
+    Specs come from report files: each family's keys must be there, whole numbers within bounds, lists of the
+    right length, and the activation a known one (the torch side builds it by name).
+    """
+    if not isinstance(spec, dict):
+        raise UserInputError(f"{where} must be an object")
+    fam = spec.get("family", family)
+    if fam != family:
+        raise UserInputError(f"{where}.family {fam!r} does not match the point's family {family!r}")
+    if family not in _SPEC_KEYS:
+        raise UserInputError(f"{where}: unknown model family {family!r}")
+
+    def dim(key: str, value: Any, hi: int = _MAX_DIM) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= hi:
+            raise UserInputError(f"{where}.{key} must be a whole number from 1 to {hi:,} (got {value!r:.40})")
+        return value
+
+    def dims(key: str, n: tuple[int, int]) -> list[int]:
+        v = spec.get(key)
+        if not isinstance(v, list) or not n[0] <= len(v) <= n[1]:
+            size = f"{n[0]}" if n[0] == n[1] else f"{n[0]} to {n[1]}"
+            raise UserInputError(f"{where}.{key} must be a list of {size} whole numbers")
+        return [dim(f"{key}[{i}]", x) for i, x in enumerate(v)]
+
+    for key in _SPEC_KEYS[family]:
+        if key not in spec:
+            raise UserInputError(f"{where}.{key} is missing (a {family} spec needs {', '.join(_SPEC_KEYS[family])})")
+        dim(key, spec[key], _MAX_LAYERS if key in ("n_layers", "n_heads") else _MAX_DIM)
+    if family == "mlp":
+        dims("hidden", (1, _MAX_LAYERS))
+    elif family == "cnn":
+        dims("image_shape", (3, 3))
+        dims("channels", (3, 3))
+    elif spec["d_model"] % spec["n_heads"]:
+        raise UserInputError(f"{where}: d_model {spec['d_model']} is not a multiple of n_heads {spec['n_heads']}")
+    act = spec.get("activation")
+    if act not in ACTIVATIONS:
+        raise UserInputError(f"{where}.activation {act!r:.40} is not one of {', '.join(ACTIVATIONS)}")
+    counted = count_params(spec)
+    if counted > MAX_PARAMS * 10:
+        raise UserInputError(f"{where} describes a model of {counted:,} parameters (absurd)")
+    if spec.get("params") != counted:  # the verdict matches points by it: it must be the layers' count
+        raise UserInputError(f"{where}.params {spec.get('params')!r:.40} is not the count of its layers ({counted:,})")
+
+
 # ---------------------------------------------------------------- shape-only facts (pure Python)
 
 

@@ -94,12 +94,8 @@ def price_measured_gpu(name: str, settings: PriceSettings) -> tuple[PriceSetting
         preset_gpu = settings.gpu
     if match is not None and preset_gpu and normalize_name(preset_gpu) == normalize_name(match.name):
         return settings, ""
-    if match is None:
-        return settings, (f"No list price is known for the measured {name}: it is priced like the "
-                          f"{preset_gpu or 'preset'} (${settings.gpu_per_hour:g}/h). Set its real price "
-                          f"(--gpu-price, or the GPU price in the app).")  # fmt: skip
-    found = catalog_price(match)
-    if found.usd_per_hour is None:
+    found = catalog_price(match) if match is not None else None
+    if found is None or found.usd_per_hour is None:
         return settings, (f"No list price is known for the measured {name}: it is priced like the "
                           f"{preset_gpu or 'preset'} (${settings.gpu_per_hour:g}/h). Set its real price "
                           f"(--gpu-price, or the GPU price in the app).")  # fmt: skip

@@ -122,7 +122,8 @@ def _estimated_timing(model: est.DeviceModel, spec: dict[str, Any], w: Workload,
         # anchor: scale the estimate by how far it was off at the nearest measured model size
         near = min(cands, key=lambda p: abs(math.log(p.params / int(spec["params"]))))
         ne = est.estimate_step(model, near.architecture, near.batch_size, precision=near.precision,
-                               optimizer=near.optimizer, flops=near.flops_per_step)  # fmt: skip
+                               optimizer=near.optimizer, flops=near.flops_per_step,
+                               flops_method=flops_method)  # fmt: skip  # "analytic" must never import torch
         assert near.step_time_s is not None
         factor = near.step_time_s.median / ne.step_s
         step *= factor
@@ -130,7 +131,9 @@ def _estimated_timing(model: est.DeviceModel, spec: dict[str, Any], w: Workload,
         source = "extrapolated"
         basis = (f"extrapolated: {basis}; scaled ×{factor:.2f} to match the measured "
                  f"{format_count(near.params)}-parameter point")  # fmt: skip
-    return Timing(source, basis, step, step / model.spread, step * model.spread, fixed)
+    lo, hi = e.band if e.band[1] > 0 else (e.step_s / model.spread, e.step_s * model.spread)
+    scale = step / e.step_s if e.step_s > 0 else 1.0  # the anchor's factor moves the band with the step
+    return Timing(source, basis, step, min(lo * scale, step), max(hi * scale, step), fixed)
 
 
 def timing(model: est.DeviceModel | None, points: Sequence[Point], device: str, spec: dict[str, Any],
