@@ -1,4 +1,4 @@
-"""The command line: ``gpuwise [gui|bench|devices|monitor|plot|advise]``.
+"""The command line: ``gpuwise [gui|bench|devices|monitor|plot|advise|estimate|report|install-desktop]``.
 
 Imports stay lazy so that ``gpuwise --help`` is instant: torch loads only when measuring starts, Qt only when a
 window or a chart is asked for. Bad input exits with status 2 and one line on stderr, never a traceback.
@@ -19,7 +19,8 @@ from gpuwise.core.terminal_text import terminal_safe
 
 # Feature modules that add their own subcommand: each has add_parser(subparsers) and run(args) -> int.
 _FEATURE_MODULES = ("gpuwise.cli_bench", "gpuwise.cli_devices", "gpuwise.cli_monitor", "gpuwise.cli_plot",
-                    "gpuwise.cli_advise", "gpuwise.cli_estimate", "gpuwise.cli_history")  # fmt: skip
+                    "gpuwise.cli_advise", "gpuwise.cli_estimate", "gpuwise.cli_report",
+                    "gpuwise.cli_desktop", "gpuwise.cli_history")  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):

@@ -18,6 +18,7 @@ EPILOG = """examples:
   gpuwise advise report.json --preset aws-g5.xlarge --cpu-price 0.17
   gpuwise advise report.json --cpu-price 0.34 --gpu-price 1.01 --gpu a10g --json
   gpuwise advise report.json --params 10B --samples 1M  # with a large-model projection
+  gpuwise advise report.json --ddp 8 --gpu H100-SXM,A10G  # 8 GPUs vs 1 GPU vs the CPU
   gpuwise advise --list-presets
 Prices are US dollars per hour. Without price flags the prices saved in the app are used, else list prices."""
 
@@ -46,6 +47,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--flops", choices=("counted", "analytic"), default="counted",
                    help="FLOPs of models not measured: counted by torch's FlopCounterMode (default) or "
                    "from the layer shapes (faster, no torch import, within a few %%)")  # fmt: skip
+    p.add_argument("--ddp", metavar="N", help="also compare N GPUs (data-parallel) with 1 GPU and the CPU "
+                   "(default: shown when the report has 'bench --ddp' points, for their largest N)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     p.add_argument("--list-presets", action="store_true", help="list the price presets and exit")
     p.set_defaults(func=run)
@@ -153,6 +156,9 @@ def run(args: argparse.Namespace) -> int:
     from gpuwise.core.verdict import compute_verdict, default_workload
 
     report = load_report_or_run(args.report)
+    from gpuwise.core.scaling import single_process_report
+
+    full_report, report = report, single_process_report(report)  # data-parallel points feed only the scaling
     workload = default_workload(report)  # also refuses a report without CPU points
     changes: dict[str, Any] = {}
     for key, what in (("params", "model size"), ("samples", "dataset size"), ("epochs", "epochs"),
@@ -169,9 +175,12 @@ def run(args: argparse.Namespace) -> int:
     method = "auto" if args.flops == "counted" else "analytic"
     verdict = compute_verdict(report, workload, prices=prices, compare=compare, flops_method=method)
     projections = _projections(args, report, verdict)
+    scaling = _scaling(args, full_report, verdict)
     if args.json:
         out = verdict.to_dict()
         out["large_model_projection"] = [p.to_dict() for p in projections]
+        if scaling is not None:
+            out["scaling"] = scaling.to_dict()
         if note:
             out["notes"].append(note)
         print(json_terminal_safe(json.dumps(out, indent=2, ensure_ascii=False, allow_nan=False)))
@@ -180,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
     if projections:
         text += "\n\nLarge-model projection (6 × parameters × tokens FLOPs; estimates):\n"
         text += "\n".join(p.text for p in projections)
+    if scaling is not None:
+        text += "\n\n" + scaling.to_text()
     if note:
         print(f"gpuwise: note: {terminal_safe(note, one_line=True)}", file=sys.stderr)
     print(terminal_safe(text))  # report strings are shown, never obeyed
@@ -197,3 +208,15 @@ def _projections(args: argparse.Namespace, report: Any, verdict: Any) -> list[An
     tokens = tokens_per_sample(build_spec(w.family, w.params))
     devices = ["cpu", *(g.device for g in verdict.gpus if g.estimated)]
     return [project_large_model(w.params, w.samples, tokens, w.epochs, d, report=report) for d in devices]
+
+
+def _scaling(args: argparse.Namespace, report: Any, verdict: Any) -> Any:
+    """N GPUs vs 1 GPU vs the CPU: asked for with --ddp N, or shown because the report measured scaling."""
+    from gpuwise.core.scaling import scaling_curves, scaling_verdict
+
+    n = _count(args.ddp, "--ddp")
+    if n is None and not scaling_curves(report.points):
+        return None
+    if n is not None and not 2 <= n <= 1024:
+        raise UserInputError(f"--ddp {n} is out of range (2 to 1024 devices)")
+    return scaling_verdict(report, verdict.workload, verdict.cpu, verdict.gpus, n, billing=verdict.billing)

@@ -17,6 +17,7 @@ EPILOG = """examples:
   gpuwise bench                                   # ~20 s: MLP 100k/1M/10M params x 10k/100k samples
   gpuwise bench --params 1M,25M --samples 1e5,1e6 --devices all --out report.json
   gpuwise bench --family cnn --params 100k,1M --precision fp32,bf16 --budget 60 --csv points.csv
+  gpuwise bench --params 1e6 --samples 4000 --devices cpu --ddp 2 --out r.json   # data-parallel scaling
 Ctrl-C stops early: completed points are kept and the report is still written."""
 
 
@@ -43,6 +44,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--preload", action="store_true", help="keep the dataset on the GPU (no per-step copy)")
     p.add_argument("--breakdown", action="store_true", help="also time data/copy/forward/backward/optimizer")
     p.add_argument("--seed", default="0", help="dataset and model seed (default 0)")
+    d = p.add_argument_group("data-parallel scaling (DistributedDataParallel: gloo on the CPU, NCCL on GPUs)")
+    d.add_argument("--ddp", default=None, metavar="N",
+                   help="train across 1, 2, 4, ... N processes on this machine and report the scaling")
+    d.add_argument("--nnodes", default="1", metavar="M", help="machines taking part (default 1)")
+    d.add_argument("--node-rank", default="0", metavar="R", help="this machine's number, 0 to M-1 (default 0)")
+    d.add_argument("--master", default="", metavar="HOST:PORT",
+                   help="where machine 0 hosts the rendezvous (needed with --nnodes > 1)")  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -74,7 +82,32 @@ def plan_from_args(args: argparse.Namespace) -> Any:
         preload=args.preload,
         breakdown=args.breakdown,
         seed=parse_count(args.seed, what="seed"),
+        **_ddp_args(args),
     )
+
+
+def _ddp_args(args: argparse.Namespace) -> dict[str, Any]:
+    if args.ddp is None:
+        if args.nnodes != "1" or args.node_rank != "0" or args.master:
+            raise UserInputError("--nnodes, --node-rank and --master go with --ddp N")
+        return {}
+    from gpuwise.core.bench.ddp import MAX_PROCESSES
+
+    ddp = parse_count(args.ddp, what="--ddp")
+    if not 1 <= ddp <= MAX_PROCESSES:  # 0 would silently mean "no data-parallel run"
+        raise UserInputError(f"--ddp {ddp} is out of range (1 to {MAX_PROCESSES} processes)")
+    return {
+        "ddp": ddp,
+        "nnodes": parse_count(args.nnodes, what="--nnodes"),
+        "node_rank": _non_negative(args.node_rank, "--node-rank"),
+        "master": args.master.strip(),
+    }
+
+
+def _non_negative(text: str, what: str) -> int:
+    if not text.strip().isdigit():
+        raise UserInputError(f"{what} {text!r} must be a whole number, 0 or more")
+    return int(text)
 
 
 class ProgressBar:
@@ -135,9 +168,19 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
     cancel = CancelToken()
     machine = machine_info(plan.devices)
     store = _RunStore.open(machine, plan.to_dict())
-    print(f"gpuwise bench: {len(plan.params) * len(plan.samples) * len(plan.devices) * len(plan.precisions)} "
-          f"points on {', '.join(plan.devices)} within ~{plan.budget_s:g} s (Ctrl-C keeps what is done)",
-          file=sys.stderr)  # fmt: skip
+    if plan.ddp:
+        from gpuwise.core.bench.ddp import world_sizes
+
+        sizes = ", ".join(str(w) for w in world_sizes(plan.ddp * plan.nnodes))
+        print(f"gpuwise bench: data-parallel scaling over {sizes} processes on {', '.join(plan.devices)} within "
+              f"~{plan.budget_s:g} s plus start-up (Ctrl-C keeps what is done)", file=sys.stderr)  # fmt: skip
+    else:
+        print(f"gpuwise bench: {len(plan.params) * len(plan.samples) * len(plan.devices) * len(plan.precisions)} "
+              f"points on {', '.join(plan.devices)} within ~{plan.budget_s:g} s (Ctrl-C keeps what is done)",
+              file=sys.stderr)  # fmt: skip
+    from gpuwise.core.bench.ddp import DdpFailed
+
+    failure = ""
     stop = _StopOnSignals(cancel, bar)
     try:
         with stop:
@@ -156,6 +199,14 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
         bar.done()
         print("gpuwise: interrupted: keeping the completed points", file=sys.stderr)
         report = make_report(plan, machine, points, micro, cancelled=True)
+    except DdpFailed as e:
+        # every rank is already stopped; keep what was measured, the failed point included
+        bar.done()
+        failure = str(e)
+        for p in e.points:
+            if p not in points:
+                store.add_point(p)
+        report = make_report(plan, machine, e.points, micro, cancelled=False)
     except BaseException:
         store.finish(None)
         raise
@@ -165,8 +216,12 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
     if cancelled and not report.cancelled:
         report = make_report(plan, report.machine, report.points, report.micro, cancelled=True)
     print_table(report, sys.stdout)
-    store.finish(report)
-    if not _write_outputs(report, args, store):
+    store.finish(report, failed=bool(failure))
+    written = _write_outputs(report, args, store)
+    if failure:
+        print(f"gpuwise: error: data-parallel run stopped: {failure}", file=sys.stderr)
+        return 1
+    if not written:
         return 1
     if stop.signum is not None:
         return 128 + stop.signum
@@ -244,11 +299,11 @@ class _RunStore:
     def add_micro(self, result: Any) -> None:
         self._safely("save a micro-benchmark", lambda: self.history.add_micro(self.run_id, result))
 
-    def finish(self, report: Any | None) -> None:
-        """End the run: ``report`` None means the run failed."""
+    def finish(self, report: Any | None, *, failed: bool = False) -> None:
+        """End the run: ``report`` None (or ``failed``) means the run failed."""
         from gpuwise.core.history import verdict_headline
 
-        if report is None:
+        if report is None or failed:
             self._safely("end the run", lambda: self.history.finish_run(self.run_id, "failed"))
         else:
             status = "cancelled" if report.cancelled else "complete"
@@ -318,8 +373,9 @@ def print_table(report: Any, out: TextIO) -> None:
               f"{'epoch':>10} {'overhead':>9} {'memory':>10}  note")  # fmt: skip
     out.write(header + "\n" + "-" * len(header) + "\n")
     for p in report.points:
+        dev = p.device if p.world_size <= 1 else f"{p.device}×{p.world_size}"
         if p.status != "ok" or p.step_time_s is None:
-            out.write(f"{p.device:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
+            out.write(f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
                       f"{p.status.upper():>17}  {p.message}\n")  # fmt: skip
             continue
         st = p.step_time_s
@@ -327,15 +383,38 @@ def print_table(report: Any, out: TextIO) -> None:
         epoch = ("~" if p.epoch_time_extrapolated else "") + format_duration(p.epoch_time_s or 0)
         mem = format_bytes(p.peak_memory_bytes) if p.peak_memory_bytes is not None else "n/a"
         note = "unstable" if p.unstable else ""
-        out.write(f"{p.device:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
+        out.write(f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
                   f"{step:>17} {format_count(p.samples_per_s or 0):>10} {epoch:>10} "
                   f"{format_duration(p.fixed_overhead_s or 0):>9} {mem:>10}  {note}\n")  # fmt: skip
     out.write("~ = extrapolated from the measured steps; ± = IQR of step time over measurement windows\n")
+    _print_scaling(report, out)
     _print_speedups(report, out)
 
 
+def _print_scaling(report: Any, out: TextIO) -> None:
+    """The data-parallel curves: throughput, efficiency and communication per number of processes."""
+    from gpuwise.core.scaling import baseline_text, scaling_curves
+
+    for c in scaling_curves(report.points):
+        out.write(f"data-parallel scaling, {c.label()} ({baseline_text(c)}):\n")
+        out.write(f"  {'procs':>5} {'threads/rank':>12} {'samples/s':>10} {'per rank':>17} {'efficiency':>10} "
+                  f"{'comm/step':>10} {'all-reduce':>10}\n")  # fmt: skip
+        for p in c.points:
+            if p.status != "ok":
+                out.write(f"  {p.world_size:>5} {p.status.upper():>12}  {p.message}\n")
+                continue
+            ranks = "/".join(format_count(s) for s in p.rank_samples_per_s)
+            eff = f"{p.scaling_efficiency:.0%}" if p.scaling_efficiency is not None else "n/a"
+            comm = format_duration(p.comm_time_s) if p.comm_time_s is not None else "-"
+            ar = format_duration(p.allreduce_time_s) if p.allreduce_time_s is not None else "-"
+            out.write(f"  {p.world_size:>5} {p.threads:>12} {format_count(p.samples_per_s or 0):>10} "
+                      f"{ranks[:17]:>17} {eff:>10} {comm:>10} {ar:>10}\n")  # fmt: skip
+        out.write("  efficiency = total samples/s ÷ (processes × the baseline); comm/step = exposed communication "
+                  "(a synced step minus a no_sync step)\n")  # fmt: skip
+
+
 def _print_speedups(report: Any, out: TextIO) -> None:
-    ok = [p for p in report.points if p.status == "ok" and p.step_time_s]
+    ok = [p for p in report.points if p.status == "ok" and p.step_time_s and p.world_size <= 1]
     cpu = {(p.params, p.samples, p.precision): p for p in ok if p.device == "cpu"}
     rows = []
     for p in ok:

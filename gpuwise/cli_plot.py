@@ -19,7 +19,7 @@ from gpuwise.core.report import check_writable
 from gpuwise.core.terminal_text import terminal_safe
 from gpuwise.ui.image_size import parse_size
 
-CHARTS = ("epoch-time", "throughput", "speedup", "matmul")
+CHARTS = ("epoch-time", "throughput", "speedup", "matmul", "scaling")
 IMAGE_FORMATS = (".png", ".svg")
 _APP: Any = None
 
@@ -84,7 +84,9 @@ def _price(charts: Any, args: argparse.Namespace, report: Any, ratio: float | No
     from gpuwise.cli_advise import prices_for_report
     from gpuwise.core.decide import compute_verdict, measured_points
     from gpuwise.core.estimate import estimate_points_like
+    from gpuwise.core.scaling import single_process_report
 
+    report = single_process_report(report)  # N-process points are the scaling chart's, not another CPU
     if not measured_points(report, "cpu"):
         charts.set_pricing(charts.pricing())  # nothing to price against: the default line
         return

@@ -83,6 +83,15 @@ class Point:
     background_cpu_load: float | None = None  # share of all cores other programs used while measuring
     estimated: bool = False  # True: not measured but estimated (catalog GPU, roofline)
     estimate_basis: str = ""  # how an estimate was made, shown next to it
+    # data-parallel points (gpuwise bench --ddp): world_size processes trained one model with
+    # DistributedDataParallel; samples_per_s is then their total, batch_size is per rank, threads per rank
+    world_size: int = 1
+    backend: str = ""  # "gloo" or "nccl"; "" for a plain single-process point
+    rank_samples_per_s: list[float] = field(default_factory=list)
+    scaling_efficiency: float | None = None  # total / (world_size x the single-process baseline)
+    scaling_baseline_samples_per_s: float | None = None  # that baseline, measured in the same run
+    comm_time_s: float | None = None  # exposed communication per step: synced step minus a no_sync step
+    allreduce_time_s: float | None = None  # one all-reduce of every gradient, alone (not overlapped)
 
 
 @dataclass(frozen=True)
@@ -417,7 +426,38 @@ def _point(raw: Any, where: str) -> Point:
         background_cpu_load=_num(raw, "background_cpu_load", where, optional=True, hi=1.0),
         estimated=bool(raw.get("estimated", False)),
         estimate_basis=str(raw.get("estimate_basis", "")),
+        **_ddp_fields(raw, where),
     )
+
+
+BACKENDS = ("", "gloo", "nccl")
+
+
+def _ddp_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """The data-parallel fields; absent in reports written before them, which stay single-process points."""
+    backend = raw.get("backend", "")
+    if backend not in BACKENDS:
+        raise ReportError(f"{where}.backend {backend!r} is not one of gloo, nccl")
+    ranks = raw.get("rank_samples_per_s") or []
+    if not isinstance(ranks, list):
+        raise ReportError(f"{where}.rank_samples_per_s must be a list")
+    per_rank: list[float] = []
+    for i, v in enumerate(ranks):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 1e15:
+            raise ReportError(f"{where}.rank_samples_per_s[{i}] must be a finite, non-negative number")
+        per_rank.append(float(v))
+    world = _int(raw, "world_size", where, optional=True, lo=1, hi=1e6)
+    return {
+        "world_size": 1 if world is None else world,
+        "backend": backend,
+        "rank_samples_per_s": per_rank,
+        # above 1 happens (caches, a baseline that was unlucky), far above it is a broken file
+        "scaling_efficiency": _num(raw, "scaling_efficiency", where, optional=True, hi=100.0),
+        "scaling_baseline_samples_per_s": _num(raw, "scaling_baseline_samples_per_s", where, optional=True,
+                                               hi=1e15),
+        "comm_time_s": _num(raw, "comm_time_s", where, optional=True, hi=_MAX_SECONDS),
+        "allreduce_time_s": _num(raw, "allreduce_time_s", where, optional=True, hi=_MAX_SECONDS),
+    }
 
 
 def _micro(raw: Any, where: str) -> MicroResult:

@@ -30,7 +30,7 @@ from gpuwise.core.units import format_bytes, format_count, format_duration, form
 Kind = Literal["measured", "extrapolated", "estimate"]
 Metric = Literal["epoch", "train"]
 METRICS: tuple[Metric, ...] = ("epoch", "train")
-CHART_NAMES = ("epoch-time", "throughput", "speedup", "matmul")
+CHART_NAMES = ("epoch-time", "throughput", "speedup", "matmul", "scaling")
 DEFAULT_PRICE_RATIO = 3.0
 PLACEHOLDER = "Run a comparison or open a report"
 
@@ -152,6 +152,8 @@ class ChartInputs:
     speedup_samples: int | None = None
     # The job the verdict prices: the speedup chart compares times to train this many epochs (None: as measured)
     job_epochs: int | None = None
+    # data-parallel points (gpuwise.ui.scaling_chart); ``points`` holds the single-process ones
+    scaling_points: list[Point] = field(default_factory=list)
 
     @property
     def all_points(self) -> list[Point]:
@@ -210,10 +212,17 @@ def build_model(name: str, inputs: ChartInputs) -> ChartModel:
         "throughput": throughput_model,
         "speedup": speedup_model,
         "matmul": micro_model,
+        "scaling": _scaling_model,
     }
     if name not in builders:
         raise KeyError(f"unknown chart {name!r} (one of {', '.join(CHART_NAMES)})")
     return builders[name](inputs)
+
+
+def _scaling_model(inputs: ChartInputs) -> ChartModel:
+    from gpuwise.ui.scaling_chart import scaling_model  # it builds on this module's classes
+
+    return scaling_model(inputs.scaling_points)
 
 
 # ---------------------------------------------------------------- shared helpers

@@ -19,6 +19,7 @@ from typing import Any
 
 from gpuwise.core.decide import PriceBook
 from gpuwise.core.report import MicroResult, Point, Report
+from gpuwise.core.scaling import is_data_parallel
 from gpuwise.core.units import format_count
 from gpuwise.ui.chart_data import (
     CHART_NAMES,
@@ -43,19 +44,22 @@ TAB_TITLES = {
     "throughput": "Throughput",
     "speedup": "Speedup",
     "matmul": "Micro-benchmarks",
+    "scaling": "Scaling",
 }
 TAB_TIPS = {
     "epoch-time": "How long one epoch and the whole training take on each device, by dataset size",
     "throughput": "Training samples per second on each device, by model size",
     "speedup": "How many times faster the GPU trains than the CPU, against the price ratio that makes it pay",
     "matmul": "Raw matrix-multiply speed and memory bandwidth of each device",
+    "scaling": "Data-parallel training: throughput and efficiency against the number of processes, ideal dashed",
 }
-_POINT_CHARTS = ("epoch-time", "throughput", "speedup")
+_POINT_CHARTS = ("epoch-time", "throughput", "speedup", "scaling")
 METRIC_LABELS = {"epoch": "Time per epoch", "train": "Time to train (all epochs)"}
 
 
 def _identity(p: Point) -> tuple[Any, ...]:
-    return (p.device, p.estimated, p.family, p.params, p.samples, p.batch_size, p.epochs, p.precision, p.optimizer)
+    return (p.device, p.estimated, p.family, p.params, p.samples, p.batch_size, p.epochs, p.precision, p.optimizer,
+            p.world_size, p.backend)  # fmt: skip
 
 
 class ChartsWidget(QtWidgets.QTabWidget):
@@ -285,9 +289,10 @@ class ChartsWidget(QtWidgets.QTabWidget):
 
     def inputs(self) -> ChartInputs:
         return ChartInputs(
-            points=list(self._points), estimates=list(self._estimates), micro=list(self._micro),
-            machine=dict(self._machine), pricing=self._pricing, model_size=self._model_size,
-            metric=self._metric, speedup_samples=self._speedup_samples, job_epochs=self._job_epochs,
+            points=[p for p in self._points if not is_data_parallel(p)], estimates=list(self._estimates),
+            micro=list(self._micro), machine=dict(self._machine), pricing=self._pricing,
+            model_size=self._model_size, metric=self._metric, speedup_samples=self._speedup_samples,
+            job_epochs=self._job_epochs, scaling_points=[p for p in self._points if p.backend],
         )  # fmt: skip
 
     # ------------------------------------------------------------ internals

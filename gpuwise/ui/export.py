@@ -2,7 +2,8 @@
 
 Exports are drawn from a fresh offscreen copy of the chart laid out at about 1000 px wide and scaled up to the
 requested size, so a 1600×1000 PNG looks the same whatever the window size, with fonts readable on a slide.
-SVG goes through QSvgGenerator + QPainter because pyqtgraph 0.14's SVGExporter fails with PySide6 ≥ 6.11.
+SVG goes through QSvgGenerator + QPainter because pyqtgraph 0.14's SVGExporter fails with PySide6 ≥ 6.11; markers
+are drawn as shapes and the file is rewritten to render the same outside Qt (``svg_portable``).
 Every file is written atomically: it holds either its old content or all of the new one, never a part.
 """
 
@@ -21,7 +22,8 @@ from gpuwise.core.report import atomic_write_bytes
 from gpuwise.ui.chart_view import ChartView
 from gpuwise.ui.charts import TAB_TITLES, ChartsWidget
 from gpuwise.ui.image_size import DEFAULT_SIZE, check_size, parse_size
-from gpuwise.ui.qt import QtCore, QtGui, QtSvg, QtWidgets, current_theme
+from gpuwise.ui.qt import ChartTheme, QtCore, QtGui, QtSvg, QtWidgets, current_theme
+from gpuwise.ui.svg_portable import make_portable
 
 FORMATS = {".png": "png", ".svg": "svg", ".csv": "csv"}
 # The layout size an export is drawn at before scaling: fonts then keep their proportion to the image.
@@ -65,7 +67,7 @@ def _layout_scale(size: tuple[int, int]) -> float:
 
 @contextmanager
 def _offscreen_chart(
-    charts: ChartsWidget, name: str, size: tuple[float, float], *, item_scale: float
+    charts: ChartsWidget, name: str, size: tuple[float, float], *, item_scale: float, theme: ChartTheme | None = None
 ) -> Iterator[ChartView]:
     """A throwaway copy of chart ``name`` laid out at ``size`` (logical pixels), never shown on screen.
 
@@ -74,7 +76,7 @@ def _offscreen_chart(
     view = ChartView(name, charts.device_colors, scale=item_scale)
     try:
         view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        view.apply_theme(current_theme(charts))
+        view.apply_theme(theme or current_theme(charts))
         view.set_model(charts.model(name))
         view.resize(max(1, round(size[0])), max(1, round(size[1])))
         # pyqtgraph lays a chart out on its resize event, which Qt delivers only to a shown widget.
@@ -120,11 +122,13 @@ def png_bytes(charts: ChartsWidget, name: str, size: tuple[int, int] = DEFAULT_S
     return bytes(buffer.data().data())
 
 
-def svg_bytes(charts: ChartsWidget, name: str, size: tuple[int, int] = DEFAULT_SIZE) -> bytes:
+def svg_bytes(
+    charts: ChartsWidget, name: str, size: tuple[int, int] = DEFAULT_SIZE, *, theme: ChartTheme | None = None
+) -> bytes:
     """Chart ``name`` as SVG of ``size`` pixels: curves become polylines/paths, text stays text.
 
     The drawing is made at the layout size and the SVG's viewBox scales it to ``size`` in the viewer, so the
-    file looks like the PNG of the same size.
+    file looks like the PNG of the same size. ``theme``: colours other than the window's (a printable report).
     """
     size = _check_size(size)
     scale = _layout_scale(size)
@@ -140,7 +144,7 @@ def svg_bytes(charts: ChartsWidget, name: str, size: tuple[int, int] = DEFAULT_S
     generator.setViewBox(QtCore.QRect(0, 0, *layout))
     generator.setTitle(charts.model(name).title)
     generator.setDescription(f"gpuwise chart: {TAB_TITLES.get(name, name)}")
-    with _offscreen_chart(charts, name, layout, item_scale=1.0) as view:
+    with _offscreen_chart(charts, name, layout, item_scale=1.0, theme=theme) as view, _vector_markers(view):
         painter = QtGui.QPainter()
         if not painter.begin(generator):
             raise ExportError(f"could not start drawing the {name} chart as SVG")
@@ -151,8 +155,27 @@ def svg_bytes(charts: ChartsWidget, name: str, size: tuple[int, int] = DEFAULT_S
     # QSvgGenerator states the size in millimetres at 72 dpi, which viewers turn into other pixel sizes; say
     # the pixels that were asked for.
     svg = bytes(buffer.data().data())
-    return re.sub(rb'<svg width="[^"]*" height="[^"]*"', f'<svg width="{size[0]}" height="{size[1]}"'.encode(), svg,
-                  count=1)  # fmt: skip
+    svg = re.sub(rb'<svg width="[^"]*" height="[^"]*"', f'<svg width="{size[0]}" height="{size[1]}"'.encode(), svg,
+                 count=1)  # fmt: skip
+    return make_portable(svg, _font_in_use)
+
+
+@contextmanager
+def _vector_markers(view: ChartView) -> Iterator[None]:
+    """Draw markers as shapes, not as copies of a cached bitmap (pyqtgraph's export mode does that)."""
+    items = [i for i in view.scene().items() if hasattr(i, "setExportMode")]
+    for item in items:
+        item.setExportMode(True, {"antialias": True, "resolutionScale": 1.0})
+    try:
+        yield
+    finally:
+        for item in items:
+            item.setExportMode(False)
+
+
+def _font_in_use(family: str) -> str:
+    """The face Qt really draws for ``family`` (``"Sans Serif"`` is an alias that only fontconfig knows)."""
+    return QtGui.QFontInfo(QtGui.QFont(family)).family()
 
 
 def csv_text(charts: ChartsWidget, name: str) -> str:

@@ -32,7 +32,7 @@ from gpuwise.core.devices import DeviceInventory, cpu_info
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.history import DB_NAME, History, HistoryError, data_dir, verdict_headline
 from gpuwise.core.machine_text import machine_short, machine_summary, tagged_device
-from gpuwise.core.report import MicroResult, Point, Report, save_report
+from gpuwise.core.report import MicroResult, Point, Report, atomic_write_text, save_report
 from gpuwise.core.resources import resource_path
 from gpuwise.core.units import format_duration
 from gpuwise.ui.history_view import HistoryView
@@ -61,6 +61,7 @@ PHASE_WORDS = {
 AUTOSAVE_NAME = "last-run.json"
 VERDICT_INTERVAL_MS = 1000
 REPORT_FILTER = "gpuwise reports (*.json);;All files (*)"
+HTML_FILTER = "HTML page (*.html);;All files (*)"
 
 
 def default_data_dir() -> Path:
@@ -284,6 +285,10 @@ class MainWindow(QtWidgets.QMainWindow):
             "Co&mpare with report…", lambda: self.compare_report(), None,
             "Overlay the points of another report (another machine, another day)",
         )  # fmt: skip
+        self.export_report_action = self._action(
+            "Export &report (HTML)…", lambda: self.export_report_html(), None,
+            "Write one HTML file to share: the verdict, the charts, the machine and every point (no network needed)",
+        )  # fmt: skip
         self.quit_action = self._action("&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit, "Quit gpuwise")
         self.quit_action.setMenuRole(QtGui.QAction.MenuRole.QuitRole)
 
@@ -293,6 +298,7 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.compare_action)
+        file_menu.addAction(self.export_report_action)
         self.file_menu = file_menu
         self.file_separator = file_menu.addSeparator()  # the Export submenu goes above it (_finish_ui)
         file_menu.addAction(self.quit_action)
@@ -430,8 +436,8 @@ class MainWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(150, self._start_discovery)
 
     def _start_discovery(self) -> None:
-        if self._discovery is not None or self._inventory is not None or self._close_pending:
-            return
+        if self._discovery is not None or self._inventory is not None or self._close_pending or not self.isVisible():
+            return  # (a window closed before this timer fired must not start a thread nobody waits for)
         discover = self._discover
         if discover is None:
             from gpuwise.core.devices import discover_devices
@@ -778,7 +784,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_verdict(self, report: Report) -> None:
         if self.verdict is not None:
-            self.verdict.set_report(report)
+            from gpuwise.core.scaling import single_process_report
+
+            # N-process points are one job on N processes, not another CPU: the scaling chart shows them
+            self.verdict.set_report(single_process_report(report))
 
     def _connect_verdict(self, card: VerdictCard) -> None:
         card.pricesChanged.connect(self._on_prices)
@@ -895,6 +904,39 @@ class MainWindow(QtWidgets.QMainWindow):
         self._report_path = p
         self._set_title(p, report)
         self.status_label.setText(f"Saved {len(report.points)} points to {p}.")
+        return True
+
+    def export_report_html(self, path: str | Path | None = None) -> bool:
+        """Write the report shown as a self-contained HTML file, with the charts and the verdict as shown."""
+        report = self._report
+        if report is None or not self._ready:
+            self.show_message("Nothing to export", "Run a comparison or open a report first.")
+            return False
+        if path is None:
+            start = Path(self.settings.get_str("files/last_dir", str(Path.home())))
+            name = str(start / f"{(self._report_path.stem if self._report_path else 'gpuwise-report')}.html")
+            chosen, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export report as HTML", name, HTML_FILTER)
+            if not chosen:
+                return False
+            self.settings.set("files/last_dir", str(Path(chosen).parent))
+            path = chosen
+        p = Path(path)
+        if p.suffix == "":
+            p = p.with_suffix(".html")
+        from gpuwise.ui.report_html import report_html  # draws every chart: only when asked
+
+        QtWidgets.QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            verdict = self.verdict.verdict() if self.verdict is not None else None
+            text = report_html(report, verdict=verdict, charts=self.charts,
+                               source=self._report_path.name if self._report_path else "")  # fmt: skip
+            atomic_write_text(p, text)
+        except (OSError, UserInputError) as e:
+            self.show_message("Cannot export the report", f"{p}: {getattr(e, 'strerror', None) or e}", warning=True)
+            return False
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        self.status_label.setText(f"Exported the report to {p}.")
         return True
 
     def compare_report(self, path: str | Path | None = None) -> bool:

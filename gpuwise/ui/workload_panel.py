@@ -169,6 +169,23 @@ class WorkloadPanel(QWidget):
         small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
         self.gpu_note_label.setFont(small)
         self._devices_layout.addWidget(self.gpu_note_label)
+        self.ddp_spin = QSpinBox()
+        self.ddp_spin.setObjectName("ddp-processes")
+        self.ddp_spin.setRange(1, 64)
+        self.ddp_spin.setSpecialValueText("off")
+        self.ddp_spin.setSuffix(" processes")
+        self.ddp_spin.setToolTip(
+            "Data-parallel scaling: train each size with DistributedDataParallel across 1, 2, 4, … N processes "
+            "(gloo on the CPU, which then shares its cores between them; NCCL with one GPU each) and chart the "
+            "throughput and efficiency against the number of processes"
+        )
+        ddp_row = QHBoxLayout()
+        ddp_row.setContentsMargins(0, 0, 0, 0)
+        ddp_label = QLabel("Data-parallel")
+        ddp_label.setBuddy(self.ddp_spin)
+        ddp_row.addWidget(ddp_label)
+        ddp_row.addWidget(self.ddp_spin, 1)
+        self._devices_layout.addLayout(ddp_row)
 
         # Measuring
         self.budget_spin = QSpinBox()
@@ -253,6 +270,7 @@ class WorkloadPanel(QWidget):
         self.precision_combo.currentIndexChanged.connect(self._changed)
         self.budget_spin.valueChanged.connect(self._changed)
         self.micro_box.toggled.connect(self._changed)
+        self.ddp_spin.valueChanged.connect(self._changed)
 
     def _add_device_box(self, device: str, box: QCheckBox) -> None:
         self._device_boxes[device] = box
@@ -278,6 +296,7 @@ class WorkloadPanel(QWidget):
         self.precision_combo.setCurrentIndex(max(0, self.precision_combo.findData(prec)))
         self.budget_spin.setValue(get_int("workload/budget_s", DEFAULTS["budget_s"], 5, 24 * 3600))
         self.micro_box.setChecked(s.get_bool("workload/micro", True) if s else True)
+        self.ddp_spin.setValue(get_int("workload/ddp", 1, 1, 64))
         for key, sweep, slider in (("params", self.model_sweep, self.model_slider),
                                    ("samples", self.data_sweep, self.data_slider)):  # fmt: skip
             sweep.enabled_box.setChecked(s.get_bool(f"workload/sweep_{key}", True) if s else True)
@@ -308,6 +327,7 @@ class WorkloadPanel(QWidget):
         s.set("workload/precision", self.precision())
         s.set("workload/budget_s", self.budget_spin.value())
         s.set("workload/micro", self.micro_box.isChecked())
+        s.set("workload/ddp", self.ddp_spin.value())
         for key, sweep in (("params", self.model_sweep), ("samples", self.data_sweep)):
             s.set(f"workload/sweep_{key}", sweep.is_enabled())
             s.set(f"workload/sweep_{key}_points", sweep.points_spin.value())
@@ -363,6 +383,7 @@ class WorkloadPanel(QWidget):
             devices=self.devices(),
             budget_s=float(self.budget_spin.value()),
             micro=self.micro_box.isChecked(),
+            ddp=self.ddp_spin.value() if self.ddp_spin.value() > 1 else 0,
         )
 
     # -- devices -------------------------------------------------------------------------------------------
@@ -458,10 +479,20 @@ class WorkloadPanel(QWidget):
         if plan is not None:
             self._eta_s = estimate_plan_seconds(plan)
             n = len(plan.params) * len(plan.samples) * len(plan.devices) * len(plan.precisions)
-            self.eta_label.setText(
-                f"<b>Run time:</b> about {format_duration(self._eta_s)} (estimate) for {n} point"
-                f"{'s' if n != 1 else ''}" + (" and micro-benchmarks" if plan.micro else "")
-            )
+            if plan.ddp:
+                from gpuwise.core.bench.ddp import SPAWN_S, world_sizes
+
+                sizes = world_sizes(plan.ddp)
+                self._eta_s += SPAWN_S
+                self.eta_label.setText(
+                    f"<b>Run time:</b> about {format_duration(self._eta_s)} (estimate) for {n * len(sizes)} "
+                    f"data-parallel points ({', '.join(map(str, sizes))} processes)"
+                )
+            else:
+                self.eta_label.setText(
+                    f"<b>Run time:</b> about {format_duration(self._eta_s)} (estimate) for {n} point"
+                    f"{'s' if n != 1 else ''}" + (" and micro-benchmarks" if plan.micro else "")
+                )
         else:
             self._eta_s = None
             self.eta_label.setText("<b>Run time:</b> –")

@@ -45,7 +45,7 @@ def _xy(item: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_chart_names_are_stable(charts: ChartsWidget) -> None:
-    assert charts.chart_names() == ["epoch-time", "throughput", "speedup", "matmul"]
+    assert charts.chart_names() == ["epoch-time", "throughput", "speedup", "matmul", "scaling"]
     assert charts.current_chart_name() == "epoch-time"
     charts.set_current_chart("speedup")
     assert charts.current_chart_name() == "speedup"
@@ -262,6 +262,8 @@ def test_matmul_chart_has_peak_line_and_bandwidth_bars(charts: ChartsWidget) -> 
 
 
 def test_chart_data_rows_match_the_columns(charts: ChartsWidget) -> None:
+    # a data-parallel point (for the scaling chart; the other charts leave it out)
+    charts.add_point(point("cpu", 10_000, 0.6, world_size=2, backend="gloo", scaling_efficiency=0.8))
     for name in charts.chart_names():
         rows = charts.chart_data(name)
         assert rows, name

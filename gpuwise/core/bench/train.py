@@ -14,10 +14,10 @@ import os
 import sys
 import time
 from collections.abc import Callable, Generator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gpuwise.core.bench.data import BatchStream, SyntheticDataset, resident_samples, steps_per_epoch
 from gpuwise.core.bench.events import Phase
@@ -63,6 +63,29 @@ class PointSpec:
                 f"{self.device} {self.precision}")  # fmt: skip
 
 
+class Collective(Protocol):
+    """What a data-parallel rank adds to the loop (``gpuwise.core.bench.ddp``); a single process needs none.
+
+    Every decision the loop makes from its own clock (when warm-up has settled, how many steps to time) is agreed
+    between the ranks, because a rank that stops early would leave the others waiting in an all-reduce.
+    """
+
+    rank: int
+    world_size: int
+    sibling_pids: tuple[int, ...]  # the other ranks on this machine: not "other programs" for the load meter
+
+    def wrap(self, model: torch.nn.Module) -> torch.nn.Module: ...
+
+    def all_true(self, flag: bool) -> bool: ...
+
+    def agree_max(self, value: float) -> float: ...
+
+    def agree_min(self, value: float) -> float: ...
+
+    def communication(self, model: torch.nn.Module, step: Callable[[], None], timer: WindowTimer,
+                      ) -> dict[str, float]: ...  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Tick:
     """Progress inside one point."""
@@ -80,12 +103,15 @@ class BackgroundLoad:
     threads wait for each other at every parallel region, so one busy core can slow a 2-thread run many times over.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, also_own: tuple[int, ...] = ()) -> None:
         import psutil
 
-        self._proc = psutil.Process(os.getpid())
+        self._procs = [psutil.Process(os.getpid())]
+        for pid in also_own:  # cooperating processes (data-parallel ranks) count as this measurement's own work
+            with suppress(psutil.Error):
+                self._procs.append(psutil.Process(pid))
         self._sys0 = psutil.cpu_times()
-        self._own0 = self._proc.cpu_times()
+        self._own0 = self._own()
         self._wall0 = time.perf_counter()
         self._cores = psutil.cpu_count() or 1
 
@@ -95,16 +121,28 @@ class BackgroundLoad:
         wall = time.perf_counter() - self._wall0
         if wall <= 0.05:
             return None
-        sys1, own1 = psutil.cpu_times(), self._proc.cpu_times()
+        sys1 = psutil.cpu_times()
         idle = lambda t: t.idle + getattr(t, "iowait", 0.0)  # noqa: E731
         busy = (sum(sys1) - idle(sys1)) - (sum(self._sys0) - idle(self._sys0))
-        own = (own1.user + own1.system) - (self._own0.user + self._own0.system)
+        own = self._own() - self._own0
         return float(max(0.0, min(1.0, (busy - own) / (wall * self._cores))))
 
+    def _own(self) -> float:
+        import psutil
 
-def measure_point(ps: PointSpec, cancel: CancelToken | None = None) -> Point:
-    """Run ``run_point`` to the end, ignoring its progress ticks (scripts and benchmarks)."""
-    gen = run_point(ps, cancel)
+        total = 0.0
+        for proc in self._procs:
+            try:
+                t = proc.cpu_times()
+            except psutil.Error:  # a rank that ended: its time is already in the system's busy total
+                continue
+            total += t.user + t.system
+        return total
+
+
+def measure_point(ps: PointSpec, cancel: CancelToken | None = None, collective: Collective | None = None) -> Point:
+    """Run ``run_point`` to the end, ignoring its progress ticks (scripts, benchmarks, data-parallel ranks)."""
+    gen = run_point(ps, cancel, collective)
     while True:
         try:
             next(gen)
@@ -194,10 +232,13 @@ def _is_oom(e: BaseException) -> bool:
     return isinstance(e, torch.OutOfMemoryError) or "out of memory" in str(e).lower()
 
 
-def run_point(ps: PointSpec, cancel: CancelToken | None = None) -> Generator[Tick, None, Point]:
+def run_point(
+    ps: PointSpec, cancel: CancelToken | None = None, collective: Collective | None = None
+) -> Generator[Tick, None, Point]:
     """Measure one point. Yields ``Tick``s; returns the ``Point`` (status ok/oom/skipped/failed).
 
-    Raises ``Cancelled`` when ``cancel`` is set; the caller keeps the points completed before.
+    Raises ``Cancelled`` when ``cancel`` is set; the caller keeps the points completed before. With a
+    ``collective`` this is one rank of a data-parallel run: ``ps.samples`` is then this rank's share.
     """
     spec = ps.architecture or build_spec(ps.family, ps.params)
     est = estimate_training_memory(spec, ps.batch_size, optimizer=ps.optimizer, precision=ps.precision)
@@ -211,7 +252,7 @@ def run_point(ps: PointSpec, cancel: CancelToken | None = None) -> Generator[Tic
     if problem:
         return _base_point(ps, spec, "skipped", problem, estimated_memory_bytes=est.total)
     try:
-        result = yield from _measure(ps, spec, est.total, cancel)
+        result = yield from _measure(ps, spec, est.total, cancel, collective)
     except Cancelled:
         _release(ps.device)
         raise
@@ -230,7 +271,7 @@ def run_point(ps: PointSpec, cancel: CancelToken | None = None) -> Generator[Tic
 
 
 def _measure(
-    ps: PointSpec, spec: dict[str, Any], est_bytes: int, cancel: CancelToken | None
+    ps: PointSpec, spec: dict[str, Any], est_bytes: int, cancel: CancelToken | None, coll: Collective | None
 ) -> Generator[Tick, None, Point]:
     import torch
     from torch import nn
@@ -256,8 +297,12 @@ def _measure(
     init_s = time.perf_counter() - t0
 
     avail_host = available_memory("cpu")
+    world = coll.world_size if coll is not None else 1
+    if avail_host is not None:
+        avail_host //= world  # every rank holds its own share
     resident = resident_samples(spec, ps.samples, avail_host)
-    data = SyntheticDataset(spec, resident, seed=ps.seed)
+    shard = (coll.rank, world) if coll is not None else None
+    data = SyntheticDataset(spec, resident * world, seed=ps.seed, shard=shard)
     check()
     gc.collect()
     if cuda:
@@ -271,6 +316,8 @@ def _measure(
     model = model.to(ps.device)
     sync()
     transfer_s = time.perf_counter() - t0
+    if coll is not None:
+        model = coll.wrap(model)  # DistributedDataParallel: broadcasts rank 0's weights, hooks the all-reduce
     opt: torch.optim.Optimizer = (
         torch.optim.Adam(model.parameters(), lr=1e-3)
         if ps.optimizer == "adam"
@@ -300,10 +347,13 @@ def _measure(
         step()
         warm_times.append(timer.stop())
         yield Tick("warmup", len(warm_times), WARMUP_MIN_STEPS, time.perf_counter() - t_start)
-        if len(warm_times) >= WARMUP_MIN_STEPS and (sum(warm_times) >= warm_budget or _settled(warm_times)):
+        settled = len(warm_times) >= WARMUP_MIN_STEPS and (sum(warm_times) >= warm_budget or _settled(warm_times))
+        if coll.all_true(settled) if coll is not None else settled:
             break
     recent = sorted(warm_times[-3:])
     est_step = max(recent[len(recent) // 2], 1e-6)
+    if coll is not None:
+        est_step = coll.agree_max(est_step)
     if est_step > SLOW_STEP_S and cancel is not None:
         # a step this slow would make a cancel wait for it: also check before each top-level layer's forward
         for child in model.children():
@@ -312,6 +362,8 @@ def _measure(
     spe = steps_per_epoch(ps.samples, ps.batch_size)
     # a small epoch is worth measuring whole even when set-up ate the point's budget
     measure_budget = max(ps.budget_s - (time.perf_counter() - t_start), MIN_MEASURE_S, est_step * MIN_WINDOWS)
+    if coll is not None:
+        measure_budget = coll.agree_min(measure_budget)  # every rank must plan the same number of steps
     epoch_fits = spe * est_step <= measure_budget
     if epoch_fits:
         # whole epochs, each cut into windows; extra epochs only to get enough windows for statistics
@@ -334,7 +386,7 @@ def _measure(
     peak_rss = _rss()
     done = 0
     last_tick = 0.0
-    load_meter = BackgroundLoad()
+    load_meter = BackgroundLoad(coll.sibling_pids) if coll is not None else BackgroundLoad()
     for epoch_windows in windows:
         epoch_t = 0.0
         for n_steps in epoch_windows:
@@ -373,6 +425,9 @@ def _measure(
     breakdown: dict[str, float] = {}
     if ps.breakdown:
         breakdown = yield from _breakdown(stream, model, loss_fn, opt, scaler, autocast, sync, check)
+    comm: dict[str, float] = {}
+    if coll is not None:
+        comm = coll.communication(model, step, timer)  # last: its no_sync steps let the replicas drift apart
 
     if cuda:
         peak_mem = int(torch.cuda.max_memory_allocated(torch.device(ps.device)))
@@ -400,7 +455,7 @@ def _measure(
         time_to_train_s=ps.epochs * epoch_time + fixed,
         peak_memory_bytes=peak_mem, peak_memory_method=method, estimated_memory_bytes=est_bytes,
         flops_per_step=count_flops_per_step(spec, ps.batch_size), dataset_resident_samples=resident,
-        step_breakdown_s=breakdown, background_cpu_load=background,
+        step_breakdown_s=breakdown, background_cpu_load=background, **comm,
     )  # fmt: skip
 
 

@@ -11,6 +11,8 @@ from gpuwise.core.units import format_bytes, format_count, format_duration
 if TYPE_CHECKING:
     from gpuwise.core.decide.values import BreakEven, DeviceVerdict, Interval, Overall, Verdict, Workload
 
+# the columns of ``table_rows``, for every surface that prints the table (text, HTML)
+TABLE_HEADER = ("Device", "Time to train", "Speedup", "$/h", "Job cost", "Per started hour", "Pays?")
 PAYS_WORDS = {"pays": "yes", "does_not_pay": "no", "cant_tell": "can't tell", "does_not_fit": "doesn't fit",
               "no_price": "no price", None: "—"}  # fmt: skip
 
@@ -153,7 +155,7 @@ def verdict_text(v: Verdict) -> str:
                  f"{v.primary_gpu.label if v.primary_gpu else v.primary} (the price ratio k = {format_ratio(k)}); "
                  f"billed {BILLING_LABELS[v.billing]}")  # fmt: skip
     lines.append("")
-    header = ["Device", "Time to train", "Speedup", "$/h", "Job cost", "Per started hour", "Pays?"]
+    header = list(TABLE_HEADER)
     rows = [header, *table_rows(v)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines += ["  ".join(c.ljust(wd) for c, wd in zip(r, widths, strict=True)).rstrip() for r in rows]
