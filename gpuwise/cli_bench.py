@@ -17,6 +17,8 @@ EPILOG = """examples:
   gpuwise bench                                   # ~20 s: MLP 100k/1M/10M params x 10k/100k samples
   gpuwise bench --params 1M,25M --samples 1e5,1e6 --devices all --out report.json
   gpuwise bench --family cnn --params 100k,1M --precision fp32,bf16 --budget 60 --csv points.csv
+  gpuwise bench --model resnet50 --image-size 160 --samples 10k --devices all --out resnet50.json
+  gpuwise bench --model my_model.py:build --samples 10k      # your own: build() -> (module, example input)
   gpuwise bench --params 1e6 --samples 4000 --devices cpu --ddp 2 --out r.json   # data-parallel scaling
 Ctrl-C stops early: completed points are kept and the report is still written."""
 
@@ -28,7 +30,11 @@ def add_parser(sub: Any) -> None:
         description="Train real PyTorch models on synthetic data on each device and report step times, "
         "throughput, epoch times and the fixed overhead. Numbers: 2000, 670k, 25M, 1.5e6, 10B.",
     )  # fmt: skip
-    p.add_argument("--family", default="mlp", help="mlp, cnn or transformer (default mlp)")
+    p.add_argument("--family", default="mlp", help=f"model family, sized by --params: {_resizable()} (default mlp)")
+    p.add_argument("--model", default=None, metavar="NAME|FILE.py:build|MODULE:build",
+                   help=f"a known model ({_known()}) or your own (see the README); overrides --family/--params")
+    p.add_argument("--image-size", default=None, help="input image size of a torchvision model (default 224)")
+    p.add_argument("--seq-len", default=None, help="sequence length of a language model (default 128/256)")
     p.add_argument("--params", default="100k,1M,10M", help="model sizes in parameters (default 100k,1M,10M)")
     p.add_argument("--samples", default="10k,100k", help="dataset sizes in samples (default 10k,100k)")
     p.add_argument("--batch", default="128", help="batch size (default 128)")
@@ -54,6 +60,42 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _resizable() -> str:
+    from gpuwise.core.bench import families
+
+    return ", ".join(families.resizable_names())
+
+
+def _known() -> str:
+    from gpuwise.core.bench import families
+
+    return ", ".join(n for n in families.names() if n not in families.resizable_names() and n != "custom")
+
+
+def model_choice(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """(family, options) from --model/--family, --image-size and --seq-len. A model of your own is loaded (its
+    code runs) here, because the user asked for it on the command line."""
+    from gpuwise.core.bench import families
+
+    options: dict[str, Any] = {}
+    if args.image_size is not None:
+        options["image_size"] = parse_count(args.image_size, what="image size")
+    if args.seq_len is not None:
+        options["seq_len"] = parse_count(args.seq_len, what="sequence length")
+    name = (args.model or args.family).strip()
+    if args.model and not families.is_known(name.lower()):
+        from gpuwise.core.bench.families import custom
+
+        spec = custom.load(name)
+        return "custom", {"source": spec["source"]}
+    family = families.get(name).key
+    unknown = [k for k in options if k not in families.get(family).options]
+    if unknown:
+        opt = "--" + unknown[0].replace("_", "-")
+        raise UserInputError(f"{opt} does not apply to {families.label(family)}")
+    return family, options
+
+
 def _positive_float(text: str, what: str) -> float:
     try:
         v = float(text)
@@ -67,8 +109,10 @@ def _positive_float(text: str, what: str) -> float:
 def plan_from_args(args: argparse.Namespace) -> Any:
     from gpuwise.core.bench.sweep import SweepPlan
 
+    family, options = model_choice(args)
     return SweepPlan(
-        family=args.family,
+        family=family,
+        model_options=options,
         params=parse_count_list(args.params, what="model size"),
         samples=parse_count_list(args.samples, what="dataset size"),
         batch_size=parse_count(args.batch, what="batch size"),

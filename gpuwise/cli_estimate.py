@@ -13,6 +13,7 @@ EPILOG = """examples:
   gpuwise estimate --gpu A100-80GB,H100-SXM,T4 --family transformer --params 110M --batch 32 --precision fp16
   gpuwise estimate --gpu l4,a10g --family cnn --params 5M --batch 256 --samples 1M --epochs 10
   gpuwise estimate --gpu h100 --family mlp --params 20M --batch 512 --json
+  gpuwise estimate --gpu t4,a100-80gb --model resnet50 --batch 256 --precision bf16
 Every number is an estimate from spec-sheet peaks and published measurements (see 'gpuwise advise' to compare
 with a CPU you measured)."""
 
@@ -27,7 +28,11 @@ def add_parser(sub: Any) -> None:
     )  # fmt: skip
     p.add_argument("--gpu", required=True, help="catalog GPUs, comma-separated (e.g. T4,A100-80GB,H100)")
     p.add_argument("--family", default="transformer", help="model family: mlp, cnn or transformer (default)")
-    p.add_argument("--params", required=True, help="model size in parameters, e.g. 110M")
+    p.add_argument("--params", help="model size in parameters, e.g. 110M (a family's size; not with --model)")
+    p.add_argument("--model", default=None, metavar="NAME|FILE.py:build|MODULE:build",
+                   help="a known model (resnet50, bert_base, ...) or your own (its code runs to trace it)")
+    p.add_argument("--image-size", default=None, help="input image size of a torchvision model (default 224)")
+    p.add_argument("--seq-len", default=None, help="sequence length of a language model (default 128/256)")
     p.add_argument("--batch", default="32", help="batch size (default 32)")
     p.add_argument("--precision", default="fp32", help="fp32 (default), tf32, bf16 or fp16")
     p.add_argument("--optimizer", default="adam", help="adam (default) or sgd")
@@ -48,18 +53,26 @@ def _count(text: str, what: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gpuwise.cli_bench import model_choice
     from gpuwise.core.bench.memory import check_optimizer
-    from gpuwise.core.bench.workloads import build_spec, check_family, check_params, describe
+    from gpuwise.core.bench.workloads import MIN_PARAMS, build_spec, check_params, describe, is_resizable
     from gpuwise.core.gpu_estimates import estimate_gpus
 
-    family = check_family(args.family)
-    params = check_params(_count(args.params, "model size"))
+    family, options = model_choice(args)
+    if not is_resizable(family):
+        if args.params is not None:
+            raise UserInputError(f"--params does not apply to {args.model}: it has its own size")
+        params = MIN_PARAMS
+    elif args.params is None:
+        raise UserInputError("give --params (a model size) or --model")
+    else:
+        params = check_params(_count(args.params, "model size"))
     batch = _count(args.batch, "batch size")
     epochs = _count(args.epochs, "epochs")
     samples = _count(args.samples, "dataset size") if args.samples is not None else None
     precision = args.precision.strip().lower()
     optimizer = check_optimizer(args.optimizer)
-    spec = build_spec(family, params)
+    spec = build_spec(family, params, options)
     rows = estimate_gpus(args.gpu, spec, batch, precision=precision, optimizer=optimizer, samples=samples,
                          epochs=epochs, flops_method="auto" if args.flops == "counted" else "analytic")  # fmt: skip
     workload = {"family": family, "params": int(spec["params"]), "architecture": describe(spec), "batch": batch,

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from gpuwise.core.atomic_write import atomic_write_bytes as atomic_write_bytes  # re-exported: the old home
 from gpuwise.core.atomic_write import atomic_write_text as atomic_write_text
 from gpuwise.core.atomic_write import check_writable as check_writable
+from gpuwise.core.bench import families
 from gpuwise.core.bench.workloads import check_spec
 from gpuwise.core.cancel import Cancelled, CancelToken
 from gpuwise.core.errors import ReportError, UserInputError
@@ -30,7 +31,6 @@ from gpuwise.core.safe_json import MAX_REPORT_BYTES, parse_json, paused_gc, read
 SCHEMA = "gpuwise.report/1"
 Status = Literal["ok", "oom", "skipped", "failed"]
 STATUSES = ("ok", "oom", "skipped", "failed")
-FAMILIES = ("mlp", "cnn", "transformer")
 PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
 
 # Anything beyond these is not a measurement but a corrupted or hostile file.
@@ -357,8 +357,8 @@ def _point(raw: Any, where: str) -> Point:
     if status not in STATUSES:
         raise ReportError(f"{where}.status {status!r} is not one of {', '.join(STATUSES)}")
     family = _get(raw, "family", str, where)
-    if family not in FAMILIES:
-        raise ReportError(f"{where}.family {family!r} is not one of {', '.join(FAMILIES)}")
+    if not families.is_known(family):
+        raise ReportError(f"{where}.family {family!r} is not one of {', '.join(families.names())}")
     precision = _get(raw, "precision", str, where)
     if precision not in PRECISIONS:
         raise ReportError(f"{where}.precision {precision!r} is not one of {', '.join(PRECISIONS)}")

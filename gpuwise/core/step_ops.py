@@ -62,8 +62,21 @@ def _loss(ops: list[Op], batch: int, classes: int) -> None:
     ops.extend(Op("elementwise", 0.0, 4.0 * batch * classes * 2) for _ in range(4))
 
 
+def _family_hook(spec: dict[str, Any], what: str, *args: Any) -> Any:
+    """What a registry family knows itself (known and custom models: from their trace), else None."""
+    from gpuwise.core.bench import families
+
+    fam = spec.get("family")
+    if not isinstance(fam, str) or not families.is_known(fam):
+        return None
+    return getattr(families.get(fam), what)(spec, *args)
+
+
 def step_ops(spec: dict[str, Any], batch_size: int, precision: str = "fp32") -> list[Op]:
     """The kernels of one training step of the model ``spec`` (see workloads.build_spec) at ``batch_size``."""
+    traced = _family_hook(spec, "step_ops", batch_size, precision)
+    if traced is not None:
+        return list(traced)
     ab = ACT_BYTES.get(precision, 4)
     b = batch_size
     ops: list[Op] = []
@@ -182,6 +195,9 @@ def layer_flops(spec: dict[str, Any], batch_size: int) -> float:
 
 def param_tensors(spec: dict[str, Any]) -> int:
     """How many parameter tensors the optimizer walks over (weights and biases)."""
+    traced = _family_hook(spec, "param_tensors")
+    if traced is not None:
+        return int(traced)
     fam = spec["family"]
     if fam == "mlp":
         return 2 * (len(spec["hidden"]) + 1)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from gpuwise.core.bench import families
 from gpuwise.core.decide import (
     PAYS_WORDS,
     Billing,
@@ -34,7 +35,6 @@ CHART_NAMES = ("epoch-time", "throughput", "speedup", "matmul", "scaling")
 DEFAULT_PRICE_RATIO = 3.0
 PLACEHOLDER = "Run a comparison or open a report"
 
-_FAMILY_LABEL = {"mlp": "MLP", "cnn": "CNN", "transformer": "Transformer"}
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,7 @@ def _dim_label(dim: str, p: Point) -> str:
     if dim == "precision":
         return p.precision
     if dim == "family":
-        return _FAMILY_LABEL.get(p.family, p.family)
+        return families.label(p.family)
     if dim == "params":
         return f"{format_count(p.params)} params"
     if dim == "samples":
@@ -298,7 +298,7 @@ def _point_header(p: Point) -> str:
     if p.device_name and p.device_name != p.device:
         who += f" · {p.device_name}"
     threads = f", {p.threads} threads" if is_cpu(p.device) and p.threads else ""
-    arch = f"{_FAMILY_LABEL.get(p.family, p.family)} {format_count(p.params)} params"
+    arch = f"{families.label(p.family)} {format_count(p.params)} params"
     epochs = f"{p.epochs} epoch" + ("s" if p.epochs != 1 else "")
     return (
         f"{who} ({p.precision}{threads})\n{arch} · batch {p.batch_size} · {epochs}\n{format_count(p.samples)} samples"
@@ -462,9 +462,9 @@ def _title(base: str, points: list[Point], varying: list[str], *, samples: int |
     if epochs is not None:
         parts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
     if "family" not in varying and "params" not in varying and base.endswith("dataset size"):
-        parts.append(f"{_FAMILY_LABEL.get(p.family, p.family)} {format_count(p.params)} params")
+        parts.append(f"{families.label(p.family)} {format_count(p.params)} params")
     elif "family" not in varying:
-        parts.append(_FAMILY_LABEL.get(p.family, p.family))
+        parts.append(families.label(p.family))
     if "batch_size" not in varying:
         parts.append(f"batch {p.batch_size}")
     if "precision" not in varying:

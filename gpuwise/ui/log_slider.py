@@ -88,6 +88,7 @@ class LogSlider(QWidget):
         lay.addLayout(top)
         lay.addWidget(self.slider)
 
+        self._free_index: int | None = None  # the slider's place before a fixed value took it over
         self.slider.valueChanged.connect(self._on_index)
         self.set_real_value(value)
         self._on_index(self.slider.value())
@@ -107,10 +108,31 @@ class LogSlider(QWidget):
         return min(range(len(self._stops)), key=lambda i: abs(math.log(self._stops[i]) - lv))
 
     def set_real_value(self, value: float) -> None:
+        if self._free_index is not None:  # showing a fixed value: this is where the slider returns to
+            self._free_index = self.index_of(value)
+            return
         self.slider.setValue(self.index_of(value))
 
     def text(self) -> str:
         return self.value_label.text()
+
+    def set_fixed(self, value: float | None, note: str = "fixed") -> None:
+        """Show a fixed ``value`` (a model with its own size) with the slider disabled; None: free again, at the
+        value it had before."""
+        if value is None:
+            if self._free_index is not None:
+                self.slider.setValue(self._free_index)
+                self._free_index = None
+            self.setEnabled(True)
+            self._on_index(self.slider.value())
+            return
+        if self._free_index is None:
+            self._free_index = self.slider.value()
+        self.slider.blockSignals(True)
+        self.slider.setValue(self.index_of(value))
+        self.slider.blockSignals(False)
+        self.setEnabled(False)
+        self.value_label.setText(f"{self._fmt(int(value))} ({note})")
 
     def _on_index(self, index: int) -> None:
         v = self._stops[index]

@@ -7,6 +7,7 @@ core functions (no torch), recomputed on a short debounce so dragging a slider n
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any
 
@@ -14,11 +15,13 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -27,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gpuwise.core.bench import memory, workloads
+from gpuwise.core.bench import families, memory, workloads
 from gpuwise.core.bench.sweep import MAX_SAMPLES, MIN_SAMPLES, SweepPlan, estimate_plan_seconds, validate_plan
 from gpuwise.core.devices import CpuInfo, DeviceInventory, cpu_info
 from gpuwise.core.errors import UserInputError
@@ -36,11 +39,9 @@ from gpuwise.ui.log_slider import LogSlider, human_count
 from gpuwise.ui.settings import Settings
 from gpuwise.ui.sweep_range import SweepRange
 
-FAMILY_LABELS = (
-    ("mlp", "MLP (dense layers, tabular data)"),
-    ("cnn", "CNN (convolutions, 32×32 images)"),
-    ("transformer", "Transformer (encoder, 64-token text)"),
-)
+# the picker's entries, in the registry's order (labels live in the registry)
+FAMILY_LABELS = tuple((key, families.picker_label(key)) for key in families.names())
+CUSTOM = "custom"
 PRECISION_LABELS = (
     ("fp32", "fp32 (full precision)"),
     ("tf32", "tf32 (NVIDIA tensor cores)"),
@@ -102,7 +103,10 @@ class WorkloadPanel(QWidget):
         self.family_combo = QComboBox()
         for key, label in FAMILY_LABELS:
             self.family_combo.addItem(label, key)
-        self.family_combo.setToolTip("The kind of network to train")
+        self.family_combo.setToolTip("The kind of network to train: a family sized by the slider, a model people "
+                                     "know, or your own (a Python file with a build() function)")
+        self._custom_source: str | None = None
+        self._last_family = "mlp"
         self.model_slider = LogSlider(
             "Model size", workloads.MIN_PARAMS, workloads.MAX_PARAMS, DEFAULTS["params"],
             fmt=lambda v: f"{human_count(v)} params",
@@ -116,6 +120,21 @@ class WorkloadPanel(QWidget):
         ml = QVBoxLayout(model_box)
         ml.addWidget(self.family_combo)
         ml.addWidget(self.model_slider)
+        # the input-size knob of a model with one (image size, sequence length); hidden for the others
+        self.input_label = QLabel()
+        self.input_spin = QSpinBox()
+        self.input_spin.setAccelerated(True)
+        self.input_spin.setToolTip("The input size the model trains on: its native size by default")
+        self._input_sizes: dict[str, int] = {}
+        input_row = QHBoxLayout()
+        input_row.addWidget(self.input_label)
+        input_row.addWidget(self.input_spin, 1)
+        self.input_row = QWidget()
+        self.input_row.setLayout(input_row)
+        input_row.setContentsMargins(0, 0, 0, 0)
+        self.input_row.setVisible(False)
+        self.input_spin.valueChanged.connect(self._on_input_size)
+        ml.addWidget(self.input_row)
         ml.addWidget(self.model_sweep)
         ml.addWidget(self.arch_label)
 
@@ -260,7 +279,7 @@ class WorkloadPanel(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
         # Cheap label updates happen at once (LogSlider); the estimates wait for the debounce.
-        self.family_combo.currentIndexChanged.connect(self._changed)
+        self.family_combo.currentIndexChanged.connect(self._on_family)
         self.model_slider.realValueChanged.connect(self._on_model_slider)
         self.data_slider.realValueChanged.connect(self._on_data_slider)
         self.model_sweep.changed.connect(self._changed)
@@ -282,8 +301,12 @@ class WorkloadPanel(QWidget):
     def _restore(self) -> None:
         s = self._settings
         get_int = (lambda k, d, lo, hi: s.get_int(k, d, lo=lo, hi=hi)) if s else (lambda k, d, lo, hi: d)
-        family = s.get_str("workload/family", DEFAULTS["family"], choices=workloads.FAMILIES) if s else "mlp"
+        # your own model is never reloaded from settings: its code runs only when you choose it
+        choices = tuple(f for f in families.names() if f != CUSTOM)
+        family = s.get_str("workload/family", DEFAULTS["family"], choices=choices) if s else "mlp"
+        self._last_family = family
         self.family_combo.setCurrentIndex(max(0, self.family_combo.findData(family)))
+        self._on_family(self.family_combo.currentIndex())
         self.model_slider.set_real_value(
             get_int("workload/params", DEFAULTS["params"], workloads.MIN_PARAMS, workloads.MAX_PARAMS)
         )
@@ -341,8 +364,79 @@ class WorkloadPanel(QWidget):
     def family(self) -> str:
         return str(self.family_combo.currentData())
 
+    def model_options(self) -> dict[str, Any]:
+        if self.family() == CUSTOM:
+            return {"source": self._custom_source} if self._custom_source else {}
+        opt = families.get(self.family()).input_option
+        return {opt.key: self._input_sizes.get(self.family(), opt.default)} if opt is not None else {}
+
     def params(self) -> int:
+        if not workloads.is_resizable(self.family()):  # its own size, which the slider only shows
+            return int(workloads.build_spec(self.family(), workloads.MIN_PARAMS, self.model_options())["params"])
         return self.model_slider.real_value()
+
+    def choose_custom_model(self, path: str | None = None, function: str = "build") -> bool:
+        """Load your own model from ``path`` (asks with a file dialog when None); False when not loaded."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Your model: a Python file with a build() function", "",
+                                                  "Python files (*.py)")  # fmt: skip
+            if not path:
+                return False
+        from gpuwise.core.bench.families import custom
+
+        try:
+            spec = custom.load(f"{path}:{function}")
+        except UserInputError as e:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Your model could not be loaded",
+                              "gpuwise could not use this model:", parent=self)  # fmt: skip
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.setInformativeText(str(e))
+            box.setObjectName("custom-model-error")
+            box.open()
+            self.custom_error_box = box
+            return False
+        self._custom_source = str(spec["source"])
+        idx = self.family_combo.findData(CUSTOM)
+        self.family_combo.setItemText(idx, f"Your model: {spec.get('name', path)}")
+        return True
+
+    def _on_family(self, _index: int) -> None:
+        fam = self.family()
+        if fam == CUSTOM and not self._loading and not self.choose_custom_model():
+            self.family_combo.blockSignals(True)
+            self.family_combo.setCurrentIndex(max(0, self.family_combo.findData(self._last_family)))
+            self.family_combo.blockSignals(False)
+            return
+        self._last_family = self.family()
+        opt = families.get(self.family()).input_option
+        self.input_row.setVisible(opt is not None)
+        if opt is not None:
+            self.input_spin.blockSignals(True)
+            self.input_spin.setRange(opt.lo, opt.hi)
+            self.input_spin.setSingleStep(opt.step)
+            self.input_spin.setSuffix(f" {opt.unit}")
+            self.input_spin.setValue(self._input_sizes.get(self.family(), opt.default))
+            self.input_spin.blockSignals(False)
+            self.input_label.setText(opt.label)
+        self._show_fixed_size()
+        self._changed()
+
+    def _show_fixed_size(self) -> None:
+        fixed = not workloads.is_resizable(self.family())
+        self.model_slider.set_fixed(self.params() if fixed else None)
+        self.model_sweep.setEnabled(not fixed)
+
+    def _on_input_size(self, value: int) -> None:
+        opt = families.get(self.family()).input_option
+        if opt is None:
+            return
+        snapped = max(opt.lo, min(opt.hi, round(value / opt.step) * opt.step))
+        if snapped != value:  # a typed size off the model's grid (ViT: multiples of its 16-pixel patches)
+            self.input_spin.setValue(snapped)
+            return
+        self._input_sizes[self.family()] = value
+        self._show_fixed_size()
+        self._changed()
 
     def samples(self) -> int:
         return self.data_slider.real_value()
@@ -375,7 +469,8 @@ class WorkloadPanel(QWidget):
         """The sweep the current choices describe. Raises UserInputError when a typed range is malformed."""
         return SweepPlan(
             family=self.family(),
-            params=self.model_sweep.values(self.params()),
+            model_options=self.model_options(),
+            params=self.model_sweep.values(self.params()) if workloads.is_resizable(self.family()) else [self.params()],
             samples=self.data_sweep.values(self.samples()),
             batch_size=self.batch_size(),
             epochs=self.epochs(),
@@ -456,8 +551,10 @@ class WorkloadPanel(QWidget):
     def refresh_estimates(self) -> None:
         self._debounce.stop()
         fam = self.family()
-        spec = workloads.build_spec(fam, self.params())
-        self.arch_label.setText(f"<b>Builds:</b> {workloads.describe(spec)}<br>exactly {spec['params']:,} parameters")
+        spec = workloads.build_spec(fam, self.params(), self.model_options())
+        fixed = "" if workloads.is_resizable(fam) else " (the model's own size)"
+        self.arch_label.setText(f"<b>Builds:</b> {html.escape(workloads.describe(spec))}<br>"
+                                f"exactly {spec['params']:,} parameters{fixed}")  # fmt: skip
         bytes_per = workloads.input_bytes_per_sample(spec)
         self.data_label.setText(
             f"Synthetic data, {format_bytes(bytes_per * self.samples())} in RAM for {self.samples():,} samples"
@@ -524,7 +621,7 @@ class WorkloadPanel(QWidget):
 
     def _update_fit(self, fam: str, plan: SweepPlan | None) -> None:
         largest = max(plan.params) if plan is not None else self.params()
-        spec = workloads.build_spec(fam, largest)
+        spec = workloads.build_spec(fam, largest, self.model_options())
         est = memory.estimate_training_memory(spec, self.batch_size(), precision=self.precision())
         which = "the largest model" if plan is not None and len(plan.params) > 1 else "this model"
         self.memory_title.setText(

@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from gpuwise.core.bench import families
 from gpuwise.core.bench.workloads import input_bytes_per_sample
 
 if TYPE_CHECKING:
@@ -41,18 +42,7 @@ class SyntheticDataset:
 
         self.spec = spec
         gen = torch.Generator().manual_seed(seed)
-        fam = spec["family"]
-        n = resident
-        if fam == "mlp":
-            x = torch.randn(n, spec["input_dim"], generator=gen)
-            teacher = torch.randn(spec["input_dim"], spec["num_classes"], generator=gen)
-            y = (x @ teacher).argmax(dim=1)
-        elif fam == "cnn":
-            x = torch.randn(n, *spec["image_shape"], generator=gen)
-            y = (x.mean(dim=(2, 3)) @ torch.randn(x.shape[1], spec["num_classes"], generator=gen)).argmax(dim=1)
-        else:
-            x = torch.randint(0, spec["vocab_size"], (n, spec["seq_len"]), generator=gen)
-            y = x.sum(dim=1) % spec["num_classes"]
+        x, y = families.of(spec).dataset(spec, resident, gen)
         if shard is not None and shard[1] > 1:
             rank, world = shard
             x, y = x[rank::world].clone(), y[rank::world].clone()
@@ -92,7 +82,7 @@ class BatchStream:
         if self._cuda and not self.preload:
             for _ in range(2):
                 bx = torch.empty((batch_size, *data.x.shape[1:]), dtype=data.x.dtype).pin_memory()
-                by = torch.empty((batch_size,), dtype=data.y.dtype).pin_memory()
+                by = torch.empty((batch_size, *data.y.shape[1:]), dtype=data.y.dtype).pin_memory()
                 self._pinned.append((bx, by, None))
 
     def _indices(self) -> torch.Tensor:

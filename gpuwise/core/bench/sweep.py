@@ -26,6 +26,7 @@ from gpuwise.core.bench.workloads import (
     check_family,
     check_params,
     input_bytes_per_sample,
+    is_resizable,
 )
 from gpuwise.core.cancel import Cancelled, CancelToken
 from gpuwise.core.devices import DeviceInventory, cpu_info, resolve_devices
@@ -56,6 +57,8 @@ class SweepPlan:
     preload: bool = False
     breakdown: bool = False
     seed: int = 0
+    # what the family needs besides a size: image_size, seq_len, or a custom model's source ("file.py:build")
+    model_options: dict[str, Any] = field(default_factory=dict)
     # data-parallel scaling (gpuwise.core.bench.ddp): processes on this machine, 0 = a plain sweep
     ddp: int = 0
     nnodes: int = 1
@@ -73,11 +76,13 @@ def default_threads() -> int:
 def validate_plan(plan: SweepPlan, inventory: DeviceInventory | None = None) -> SweepPlan:
     """Check every field; return the plan with devices resolved (``all`` expanded). Raises UserInputError."""
     family = check_family(plan.family)
+    if not is_resizable(family):  # a known or custom model has one size: its own
+        plan = replace(plan, params=[build_spec(family, MIN_PARAMS, plan.model_options)["params"]])
     if not plan.params:
         raise UserInputError("no model size given")
     if not plan.samples:
         raise UserInputError("no dataset size given")
-    for p in plan.params:
+    for p in plan.params if is_resizable(family) else ():
         check_params(p)
     for s in plan.samples:
         if not MIN_SAMPLES <= s <= MAX_SAMPLES:
@@ -131,7 +136,7 @@ def estimate_plan_seconds(plan: SweepPlan) -> float:
     """Roughly how long the sweep takes: its budget plus per-point setup and dataset generation (no torch)."""
     setup = 0.0
     for params, samples, _d, _p in expand(plan):
-        spec = build_spec(plan.family, params) if MIN_PARAMS <= params <= MAX_PARAMS else None
+        spec = build_spec(plan.family, params, plan.model_options) if MIN_PARAMS <= params <= MAX_PARAMS else None
         gen_bytes = input_bytes_per_sample(spec) * samples if spec else 0
         setup += _SETUP_S_PER_POINT + gen_bytes / _GEN_BYTES_PER_S
     return plan.budget_s + setup
@@ -210,6 +215,7 @@ def run_sweep(plan: SweepPlan, cancel: CancelToken | None = None, *,
                 device=device, family=plan.family, params=params, samples=samples, batch_size=plan.batch_size,
                 epochs=plan.epochs, precision=precision, threads=threads, optimizer=plan.optimizer,
                 budget_s=budget, preload=plan.preload, breakdown=plan.breakdown, seed=plan.seed,
+                architecture=build_spec(plan.family, params, plan.model_options),
             )  # fmt: skip
             label = ps.label()
             yield progress("preparing", i, label, 0, 0)

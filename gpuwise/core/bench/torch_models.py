@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 from typing import Any
 
 import torch
 from torch import nn
+
+from gpuwise.core.bench import families
 
 
 class SinusoidalPositions(nn.Module):
@@ -51,51 +52,16 @@ class TokenClassifier(nn.Module):
         return self.head(self.norm(x).mean(dim=1))  # type: ignore[no-any-return]
 
 
-def _activation(name: str) -> nn.Module:
-    cls = getattr(nn, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-        raise ValueError(f"unknown activation {name!r}")
-    return cls()
-
-
 def build(spec: dict[str, Any], device: str | torch.device | None = None) -> nn.Module:
-    fam = spec["family"]
-    if fam == "mlp":
-        dims = [spec["input_dim"], *spec["hidden"], spec["num_classes"]]
-        layers: list[nn.Module] = []
-        for i, (a, b) in enumerate(pairwise(dims)):
-            layers.append(nn.Linear(a, b, device=device))
-            if i < len(dims) - 2:
-                layers.append(_activation(spec["activation"]))
-        return nn.Sequential(*layers)
-    if fam == "cnn":
-        c_in = spec["image_shape"][0]
-        blocks: list[nn.Module] = []
-        for c in spec["channels"]:
-            blocks += [nn.Conv2d(c_in, c, 3, padding=1, device=device), nn.ReLU(), nn.MaxPool2d(2)]
-            c_in = c
-        h = spec["head_hidden"]
-        blocks += [
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Linear(c_in, h, device=device),
-            nn.ReLU(),
-            nn.Linear(h, spec["num_classes"], device=device),
-        ]
-        return nn.Sequential(*blocks)
-    if fam == "transformer":
-        with torch.device(device if device is not None else "cpu"):
-            return TokenClassifier(spec)
-    raise ValueError(f"unknown model family {fam!r}")
+    return families.of(spec).build_module(spec, device)
 
 
 def example_batch(spec: dict[str, Any], batch_size: int, device: str | torch.device) -> torch.Tensor:
-    fam = spec["family"]
-    if fam == "mlp":
-        return torch.zeros(batch_size, spec["input_dim"], device=device)
-    if fam == "cnn":
-        return torch.zeros(batch_size, *spec["image_shape"], device=device)
-    return torch.zeros(batch_size, spec["seq_len"], dtype=torch.long, device=device)
+    return families.of(spec).example_batch(spec, batch_size, device)
+
+
+def example_labels(spec: dict[str, Any], batch_size: int, device: str | torch.device) -> torch.Tensor:
+    return families.of(spec).example_labels(spec, batch_size, device)
 
 
 def count_training_flops(spec: dict[str, Any], batch_size: int) -> float:
@@ -103,7 +69,7 @@ def count_training_flops(spec: dict[str, Any], batch_size: int) -> float:
 
     model = build(spec, device="meta")
     x = example_batch(spec, batch_size, "meta")
-    y = torch.zeros(batch_size, dtype=torch.long, device="meta")
+    y = example_labels(spec, batch_size, "meta")
     counter = FlopCounterMode(display=False)
     with counter:
         loss = nn.functional.cross_entropy(model(x), y)

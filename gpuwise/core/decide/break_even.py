@@ -104,9 +104,10 @@ def break_even_params(points: Sequence[Point], cpu_model: est.DeviceModel, gpu_m
                       cpu: DeviceVerdict, g: DeviceVerdict, w: Workload, cpu_available: int | None,
                       billing: Billing) -> BreakEven | None:  # fmt: skip
     """Model sizes (1k to 10B) at which the GPU pays for this dataset, epochs and batch."""
-    if g.usd_per_hour is None:
-        return None
-    from gpuwise.core.bench.workloads import MAX_PARAMS, MIN_PARAMS
+    from gpuwise.core.bench.workloads import MAX_PARAMS, MIN_PARAMS, is_resizable
+
+    if g.usd_per_hour is None or not is_resizable(w.family):
+        return None  # a fixed model (ResNet-50, your own) has no model-size axis
 
     gpu_per_hour, cpu_per_hour = g.usd_per_hour, cpu.usd_per_hour
     assert cpu_per_hour is not None

@@ -39,10 +39,10 @@ class Workload:
     optimizer: str = "adam"
 
     def __post_init__(self) -> None:
-        from gpuwise.core.bench.workloads import MAX_PARAMS, MIN_PARAMS, check_family
+        from gpuwise.core.bench.workloads import MAX_PARAMS, MIN_PARAMS, check_family, is_resizable
 
         check_family(self.family)
-        if not MIN_PARAMS <= self.params <= MAX_PARAMS:
+        if self.params < 1 or (is_resizable(self.family) and not MIN_PARAMS <= self.params <= MAX_PARAMS):
             raise UserInputError(f"model size {self.params:,} is out of range (1k to 10B parameters)")
         for v, what, hi in ((self.samples, "dataset size", 1e12), (self.epochs, "epochs", 1e6),
                             (self.batch_size, "batch size", 65536)):  # fmt: skip
@@ -54,8 +54,9 @@ class Workload:
             raise UserInputError(f"unknown optimizer {self.optimizer!r} (choose from adam, sgd)")
 
     def describe(self) -> str:
-        label = self.family.upper() if self.family != "transformer" else "Transformer"
-        return (f"{label} {format_count(self.params)} params, {format_count(self.samples)} "
+        from gpuwise.core.bench.workloads import family_label
+
+        return (f"{family_label(self.family)} {format_count(self.params)} params, {format_count(self.samples)} "
                 f"samples × {self.epochs} epoch{'s' if self.epochs != 1 else ''}, batch {self.batch_size}, "
                 f"{self.precision}, {'Adam' if self.optimizer == 'adam' else 'SGD'}")  # fmt: skip
 
