@@ -20,7 +20,7 @@ from gpuwise.core.terminal_text import terminal_safe
 # Feature modules that add their own subcommand: each has add_parser(subparsers) and run(args) -> int.
 _FEATURE_MODULES = ("gpuwise.cli_bench", "gpuwise.cli_devices", "gpuwise.cli_monitor", "gpuwise.cli_plot",
                     "gpuwise.cli_advise", "gpuwise.cli_estimate", "gpuwise.cli_report",
-                    "gpuwise.cli_desktop")  # fmt: skip
+                    "gpuwise.cli_desktop", "gpuwise.cli_history")  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):

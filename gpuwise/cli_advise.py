@@ -152,10 +152,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.report:
         raise UserInputError("give a report JSON (from 'gpuwise bench --out report.json')")
-    from gpuwise.core.report import load_report
+    from gpuwise.core.history import load_report_or_run
     from gpuwise.core.verdict import compute_verdict, default_workload
 
-    report = load_report(args.report)
+    report = load_report_or_run(args.report)
     from gpuwise.core.scaling import single_process_report
 
     full_report, report = report, single_process_report(report)  # data-parallel points feed only the scaling

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from gpuwise.core.errors import UserInputError
@@ -208,6 +210,8 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
     micro = []
     report = None
     cancel = CancelToken()
+    machine = machine_info(plan.devices)
+    store = _RunStore.open(machine, plan.to_dict())
     if plan.ddp:
         from gpuwise.core.bench.ddp import world_sizes
 
@@ -221,44 +225,177 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
     from gpuwise.core.bench.ddp import DdpFailed
 
     failure = ""
+    stop = _StopOnSignals(cancel, bar)
     try:
-        for ev in run_sweep(plan, cancel):
-            if isinstance(ev, Progress):
-                bar.update(ev.fraction, ev.eta_s, ev.label, ev.phase)
-            elif isinstance(ev, PointMeasured):
-                points.append(ev.point)
-            elif isinstance(ev, MicroMeasured):
-                micro.append(ev.result)
-            elif isinstance(ev, SweepFinished):
-                report = ev.report
+        with stop:
+            for ev in run_sweep(plan, cancel):
+                if isinstance(ev, Progress):
+                    bar.update(ev.fraction, ev.eta_s, ev.label, ev.phase)
+                elif isinstance(ev, PointMeasured):
+                    points.append(ev.point)
+                    store.add_point(ev.point)  # committed now: a kill after this line keeps the point
+                elif isinstance(ev, MicroMeasured):
+                    micro.append(ev.result)
+                    store.add_micro(ev.result)
+                elif isinstance(ev, SweepFinished):
+                    report = ev.report
     except KeyboardInterrupt:
         bar.done()
         print("gpuwise: interrupted: keeping the completed points", file=sys.stderr)
-        report = make_report(plan, machine_info(plan.devices), points, micro, cancelled=True)
+        report = make_report(plan, machine, points, micro, cancelled=True)
     except DdpFailed as e:
         # every rank is already stopped; keep what was measured, the failed point included
         bar.done()
         failure = str(e)
-        report = make_report(plan, machine_info(plan.devices), e.points, micro, cancelled=False)
+        for p in e.points:
+            if p not in points:
+                store.add_point(p)
+        report = make_report(plan, machine, e.points, micro, cancelled=False)
+    except BaseException:
+        store.finish(None)
+        raise
     bar.done()
     assert report is not None
+    cancelled = report.cancelled or stop.signum is not None
+    if cancelled and not report.cancelled:
+        report = make_report(plan, report.machine, report.points, report.micro, cancelled=True)
     print_table(report, sys.stdout)
-    _write_outputs(report, args)
+    store.finish(report, failed=bool(failure))
+    written = _write_outputs(report, args, store)
     if failure:
         print(f"gpuwise: error: data-parallel run stopped: {failure}", file=sys.stderr)
         return 1
+    if not written:
+        return 1
+    if stop.signum is not None:
+        return 128 + stop.signum
     return 130 if report.cancelled else 0
 
 
-def _write_outputs(report: Any, args: argparse.Namespace) -> None:
+class _StopOnSignals:
+    """SIGTERM and SIGHUP (a `timeout`, a dropped ssh session) stop the sweep like Ctrl-C: after the current
+    step, with the completed points kept and the report still written. A second one stops at once."""
+
+    def __init__(self, cancel: Any, bar: ProgressBar) -> None:
+        self.cancel = cancel
+        self.bar = bar
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+        self.cancel.cancel()
+        self.bar.done()
+        name = signal.Signals(signum).name
+        print(f"gpuwise: {name}: stopping after the current step; completed points are kept", file=sys.stderr)
+
+    def __enter__(self) -> _StopOnSignals:
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)  # Windows has no SIGHUP
+            if sig is not None:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class _RunStore:
+    """The run in the history, written point by point. Without a usable history the run still goes on."""
+
+    def __init__(self, history: Any, run_id: int | None) -> None:
+        self.history = history
+        self.run_id = run_id
+
+    @classmethod
+    def open(cls, machine: dict[str, Any], settings: dict[str, Any]) -> _RunStore:
+        import sqlite3
+
+        import gpuwise
+        from gpuwise.core.history import History, HistoryError
+
+        try:
+            h = History()
+            return cls(h, h.begin_run(machine, settings, source="bench", gpuwise_version=gpuwise.__version__))
+        except (HistoryError, sqlite3.Error, OSError) as e:
+            print(f"gpuwise: warning: {e}: this run is not kept in the history", file=sys.stderr)
+            return cls(None, None)
+
+    def _safely(self, what: str, call: Any) -> None:
+        import sqlite3
+
+        if self.history is None or self.run_id is None:
+            return
+        try:
+            call()
+        except (sqlite3.Error, OSError) as e:  # a full disk must not stop the measuring: say so once
+            print(f"gpuwise: warning: cannot {what} in the history ({e}); the report still gets it",
+                  file=sys.stderr)  # fmt: skip
+            self.history.close()
+            self.history = None
+
+    def add_point(self, point: Any) -> None:
+        self._safely("save a point", lambda: self.history.add_point(self.run_id, point))
+
+    def add_micro(self, result: Any) -> None:
+        self._safely("save a micro-benchmark", lambda: self.history.add_micro(self.run_id, result))
+
+    def finish(self, report: Any | None, *, failed: bool = False) -> None:
+        """End the run: ``report`` None (or ``failed``) means the run failed."""
+        from gpuwise.core.history import verdict_headline
+
+        if report is None or failed:
+            self._safely("end the run", lambda: self.history.finish_run(self.run_id, "failed"))
+        else:
+            status = "cancelled" if report.cancelled else "complete"
+            # a partial run gets no verdict in the list (the app does the same): a point or two is no basis
+            headline = verdict_headline(report) if self.history is not None and status == "complete" else ""
+            self._safely("end the run", lambda: self.history.finish_run(
+                self.run_id, status, headline=headline, machine=report.machine, settings=report.settings))
+        if self.history is not None:
+            print(terminal_safe(f"run {self.run_id} is in the history ({self.history.path}); the verdict on it: "
+                                f"gpuwise advise {self.run_id}", one_line=True), file=sys.stderr)  # fmt: skip
+            self.history.close()
+
+    def where(self) -> str:
+        if self.run_id is None:
+            return ""
+        from gpuwise.core.history import default_path
+
+        return f"the run is kept in the history as run {self.run_id} ({default_path()}): " \
+               f"'gpuwise export {self.run_id} --out FILE' writes it elsewhere"
+
+
+def _write_outputs(report: Any, args: argparse.Namespace, store: _RunStore) -> bool:
+    """Write --out and --csv; a failure says where the run is kept instead (False), never a traceback."""
     from gpuwise.core.report import atomic_write_text, points_csv, save_report
 
-    if args.out:
-        save_report(report, args.out)
-        print(terminal_safe(f"report written to {args.out}", one_line=True), file=sys.stderr)
-    if args.csv:
-        atomic_write_text(args.csv, points_csv(report.points))
-        print(terminal_safe(f"points written to {args.csv}", one_line=True), file=sys.stderr)
+    def write_report(p: str) -> None:
+        save_report(report, p)
+
+    def write_csv(p: str) -> None:
+        atomic_write_text(p, points_csv(report.points))
+
+    ok = True
+    writers: tuple[tuple[str | None, str, Callable[[str], None]], ...] = (
+        (args.out, "report", write_report), (args.csv, "points", write_csv))
+    for path, what, write in writers:
+        if not path:
+            continue
+        try:
+            write(path)
+        except (OSError, UserInputError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            kept = store.where() or "the points are printed above"
+            print(terminal_safe(f"gpuwise: error: cannot write {path}: {reason}; {kept}", one_line=True),
+                  file=sys.stderr)  # fmt: skip
+            ok = False
+        else:
+            print(terminal_safe(f"{what} written to {path}", one_line=True), file=sys.stderr)
+    return ok
 
 
 def print_table(report: Any, out: TextIO) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from gpuwise.core.errors import UserInputError
-from gpuwise.core.report import check_writable, load_report
+from gpuwise.core.history import load_report_or_run
+from gpuwise.core.report import check_writable
 from gpuwise.core.terminal_text import terminal_safe
 from gpuwise.ui.image_size import parse_size
 
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Every check above and these two are Qt-free: a typo costs no Qt start-up and never leaves a file.
     check_writable(out)
-    report = load_report(args.report)
+    report = load_report_or_run(args.report)
 
     _use_offscreen_without_display()
     from gpuwise.ui.chart_data import PLACEHOLDER

@@ -67,6 +67,13 @@ def resolve_target(path: str | os.PathLike[str]) -> tuple[Path, os.stat_result |
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Fail early (before a long run) when ``path`` cannot be written; creates nothing."""
     p = Path(path)
+    # the temporary file beside it (".NAME.xxxxxxxx.tmp", see atomic_write_bytes) must fit the name limit too:
+    # a name that fits alone but not with those 14 bytes would fail only at the end of a long run
+    folder = p.parent if str(p.parent) else Path(".")
+    size, limit = len(os.fsencode(p.name)), _name_max(folder)
+    if size + _TMP_EXTRA > limit:
+        raise UserInputError(f"cannot write {p.name[:40]}…: the file name is {size} bytes long; this folder allows "
+                             f"names up to {limit - _TMP_EXTRA} bytes")  # fmt: skip
     real, st = resolve_target(p)
     parent = real.parent if str(real.parent) else Path(".")
     if not parent.is_dir():
@@ -74,6 +81,16 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     if not os.access(parent, os.W_OK) or (st is not None and not os.access(real, os.W_OK)):
         raise UserInputError(f"cannot write {p}: permission denied")
     return p
+
+
+_TMP_EXTRA = len(".") + len(".xxxxxxxx.tmp")  # what mkstemp adds around the name in atomic_write_bytes
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):  # Windows has no pathconf; NTFS and most others allow 255
+        return 255
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

@@ -130,6 +130,24 @@ def _report_arg(argv: Sequence[str]) -> str | None:
     return None
 
 
+QUIT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def close_on_signals(window: Any) -> Callable[[], None]:
+    """Make SIGINT/SIGTERM/SIGHUP close ``window`` (as its close button does); returns what puts them back."""
+    previous: dict[int, Any] = {}
+    for name in QUIT_SIGNALS:
+        sig = getattr(signal, name, None)  # Windows has no SIGHUP
+        if sig is not None:
+            previous[sig] = signal.signal(sig, lambda *_: window.close())
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
 def main(argv: list[str] | None = None) -> int:
     """Open the window (and the report in ``argv``, if any); return the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -175,9 +193,10 @@ def main(argv: list[str] | None = None) -> int:
 
         QtCore.QTimer.singleShot(0, close_when_started)
 
-    # Ctrl+C in the terminal closes the window like the close button (Python only sees signals between
-    # Qt events, so a cheap timer lets it look every 200 ms).
-    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
+    # Ctrl+C in the terminal, SIGTERM (logout, `kill`) and SIGHUP (the terminal closed) close the window like the
+    # close button: a run is cancelled, its completed points are already in the history (Python only sees signals
+    # between Qt events, so a cheap timer lets it look every 200 ms).
+    restore = close_on_signals(window)
     ticker = QtCore.QTimer()
     ticker.timeout.connect(lambda: None)
     ticker.start(200)
@@ -185,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         status = int(app.exec())
     finally:
         ticker.stop()
-        signal.signal(signal.SIGINT, previous)
+        restore()
     # Delete the window while the QApplication still exists: left to the interpreter's exit, widgets and the
     # application are torn down in no fixed order, and PySide6 then segfaults now and then (seen here).
     window.deleteLater()

@@ -15,11 +15,12 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -29,9 +30,12 @@ from gpuwise.core.bench.sweep import SweepPlan
 from gpuwise.core.decide import PriceBook, Verdict
 from gpuwise.core.devices import DeviceInventory, cpu_info
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.history import DB_NAME, History, HistoryError, data_dir, verdict_headline
+from gpuwise.core.machine_text import machine_short, machine_summary, tagged_device
 from gpuwise.core.report import MicroResult, Point, Report, atomic_write_text, save_report
 from gpuwise.core.resources import resource_path
 from gpuwise.core.units import format_duration
+from gpuwise.ui.history_view import HistoryView
 from gpuwise.ui.monitor_sampler import SamplerLike
 from gpuwise.ui.plain_text import plain_label, plain_message_box
 from gpuwise.ui.report_loader import ReportLoad
@@ -61,29 +65,11 @@ HTML_FILTER = "HTML page (*.html);;All files (*)"
 
 
 def default_data_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("gpuwise", "gpuwise"))
+    return data_dir()
 
 
 def app_icon() -> QtGui.QIcon:
     return QtGui.QIcon(str(resource_path("gpuwise.svg")))
-
-
-def machine_summary(machine: dict[str, Any]) -> str:
-    """One line such as ``Intel Xeon … (2 cores) + NVIDIA A10G`` from a report's machine dict (any field may be
-    missing: reports come from other machines and other versions)."""
-    cpu = machine.get("cpu") if isinstance(machine.get("cpu"), dict) else {}
-    model = str(cpu.get("model") or "unknown CPU") if isinstance(cpu, dict) else "unknown CPU"
-    cores = cpu.get("physical_cores") if isinstance(cpu, dict) else None
-    text = model + (f" ({cores} cores)" if isinstance(cores, int) else "")
-    gpus = machine.get("gpus")
-    names = (
-        [str(g.get("name")) for g in gpus if isinstance(g, dict) and g.get("name")] if isinstance(gpus, list) else []
-    )
-    if names:
-        text += " + " + ", ".join(names)
-    return text
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -124,6 +110,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self._run_plan: SweepPlan | None = None
         self._run_started = 0.0
         self._close_pending = False
+        # The run history (opened on first use): every point is committed as it arrives; a cancelled or failed run
+        # is its own run, and the screen goes back to what it showed before (self._before_run).
+        self._history: History | None = None
+        self._history_error = ""
+        self._run_id: int | None = None
+        self._shown_run: int | None = None  # the history run on the charts, if the charts show one
+        self._before_run: tuple[Report | None, Path | None, int | None] = (None, None, None)
+        self._overlay_tags: list[str] = []
         # The verdict (and its estimated curves) takes ~10-25 ms of GUI-thread time to recompute: during a run
         # it follows the points at most every VERDICT_INTERVAL_MS, so the window stays responsive.
         self._verdict_timer = QtCore.QTimer(self)
@@ -156,6 +150,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.workload_dock)
         self.monitor_dock = self._dock("Live monitor", "monitor-dock", QtWidgets.QLabel("Starting the monitor…"))
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.monitor_dock)
+        self.history_view = HistoryView(self.history_store)
+        self.history_dock = self._dock("History", "history-dock", self.history_view)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.history_dock)
+        self.tabifyDockWidget(self.monitor_dock, self.history_dock)
+        self.monitor_dock.raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
 
@@ -219,9 +218,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_run_state()
         if self._shown_once:
             self._start_background_work()
+        self.history_view.refresh()
         if self._pending_open is not None:
             path, self._pending_open = self._pending_open, None
             self.open_report(path)
+        else:
+            self._show_last_complete_run()
         self.readyChanged.emit(True)
 
     def is_ready(self) -> bool:
@@ -306,6 +308,12 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.workload_dock.toggleViewAction())
         view_menu.addAction(self.monitor_dock.toggleViewAction())
+        view_menu.addAction(self.history_dock.toggleViewAction())
+        # Ctrl+H brings the History forward and into the filter box (a toggle would hide a dock behind a tab)
+        self.show_history_action = self._action(
+            "Show &history", self.show_history, "Ctrl+H",
+            "Every run measured here or imported: open, overlay, rename, tag, delete (Ctrl+H)")  # fmt: skip
+        view_menu.addAction(self.show_history_action)
         view_menu.addSeparator()
         self.reset_layout_action = self._action("Reset layout", self.reset_layout, None, "Put every panel back")
         view_menu.addAction(self.reset_layout_action)
@@ -363,6 +371,11 @@ class MainWindow(QtWidgets.QMainWindow):
         r.cancelled.connect(self._on_cancelled)
         r.failed.connect(self._on_failed)
         r.stopped.connect(self._on_stopped)
+        self.history_view.openRequested.connect(self.open_run)
+        self.history_view.overlayRequested.connect(self.overlay_run)
+        # runs added meanwhile by `gpuwise bench` or `gpuwise import` show up when the History comes forward (not
+        # before the first paint: start-up opens the history in _finish_ui)
+        self.history_dock.visibilityChanged.connect(self._on_history_visible)
 
     def _restore_window(self) -> None:
         geometry = self.settings.get_bytes("window/geometry")
@@ -482,7 +495,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._run_plan = plan
         self._run_points, self._run_micro = [], []
         self._run_started = time.monotonic()
-        self._report, self._report_path = None, None
+        self._before_run = (self._report, self._report_path, self._shown_run)
+        self._run_id = self._record(lambda h: h.begin_run(self._this_machine(), plan.to_dict(), source="app",
+                                                          gpuwise_version=gpuwise.__version__))  # fmt: skip
+        self._report, self._report_path, self._shown_run = None, None, None
+        self._overlay_tags = []
         self.charts.clear()
         self.charts.set_machine(self._this_machine())
         self._set_title(None)
@@ -532,6 +549,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_point(self, point: Point) -> None:
         self._run_points.append(point)
+        run_id = self._run_id
+        if run_id is not None:  # committed now: a crash or a kill after this keeps the point
+            self._record(lambda h: h.add_point(run_id, point))
         self.charts.add_point(point)
         if point.status != "ok":
             self.status_label.setText(f"{point.device}: {point.status} — {point.message}")
@@ -540,6 +560,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_micro(self, result: MicroResult) -> None:
         self._run_micro.append(result)
+        run_id = self._run_id
+        if run_id is not None:
+            self._record(lambda h: h.add_micro(run_id, result))
         self.charts.add_micro(result)
 
     def _partial_report(self, cancelled: bool = False) -> Report:
@@ -558,32 +581,45 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _show_run_report(self, report: Report, how: str) -> None:
         self._verdict_timer.stop()
-        self._report = report
-        self.charts.set_report(report)
-        self._update_verdict(report)
         self.monitor.end_phases()
+        complete = how == "Finished"
+        run_id = self._end_run(report, "complete" if complete else "cancelled")
         elapsed = format_duration(time.monotonic() - self._run_started)
         n = len(report.points)
-        saved = self._autosave(report)
+        points = f"{n} point{'s' if n != 1 else ''}"
+        # A cancelled run never replaces what was on screen: its points are a run of their own in the history.
+        restored = not complete and self._restore_before_run()
+        if not restored:
+            self._report, self._shown_run = report, run_id
+            self.charts.set_report(report)
+            self._update_verdict(report)
+        saved = self._autosave(report) if complete else None
         where = f" Saved to {saved}." if saved else ""
-        kept = " (completed points kept)" if how == "Cancelled" else ""
-        self.status_label.setText(f"{how}: {n} point{'s' if n != 1 else ''} in {elapsed}{kept}.{where}")
-        self.progress.setValue(1000 if how == "Finished" else self.progress.value())
+        if complete:
+            kept = f" Run {run_id} in the history." if run_id is not None else ""
+            self.status_label.setText(f"{how}: {points} in {elapsed}.{kept}{where}")
+        else:
+            kept = f"; kept as run {run_id} in the history" if run_id is not None else ""
+            still = " Still showing the previous results; open the run from History to see it." if restored else ""
+            self.status_label.setText(f"{how}: {points} in {elapsed} (completed points kept{kept}).{still}")
+        self.progress.setValue(1000 if complete else self.progress.value())
         self.progress.setFormat(f"{how} · {n} points")
-        self.reportShown.emit(report)
+        self.reportShown.emit(self._report)
 
     def _on_failed(self, message: str) -> None:
         self._verdict_timer.stop()
         self.monitor.end_phases()
         kept = ""
+        report = self._partial_report()
+        run_id = self._end_run(report, "failed")
         if self._run_points:
-            report = self._partial_report()
-            self._report = report
-            self._update_verdict(report)
-            saved = self._autosave(report)
-            kept = f"\n\nThe {len(self._run_points)} points measured before the failure are kept" + (
-                f" (saved to {saved})." if saved else "."
-            )
+            if not self._restore_before_run():
+                self._report, self._shown_run = report, run_id
+                self._update_verdict(report)
+            where = f" (run {run_id} in the history)" if run_id is not None else ""
+            kept = f"\n\nThe {len(self._run_points)} points measured before the failure are kept{where}."
+        else:
+            self._restore_before_run()
         self.progress.setFormat("Failed")
         self.status_label.setText(f"The run failed: {message}")
         self.show_message("The run failed", message + kept, warning=True)
@@ -604,6 +640,135 @@ class MainWindow(QtWidgets.QMainWindow):
         except (OSError, UserInputError) as e:
             _log.warning("autosave failed: %s", e)
             return None
+
+    # -- the run history -----------------------------------------------------------------------------------
+
+    def history_store(self) -> History | None:
+        """The run history (opened on first use); None, with the reason in the status bar, when it cannot be."""
+        if self._history is None and not self._history_error:
+            path = self._data_dir / DB_NAME if self._data_dir is not None else None
+            try:
+                self._history = History(path)
+            except HistoryError as e:
+                self._history_error = str(e)
+                _log.warning("run history unavailable: %s", e)
+                self.status_label.setText(f"Runs are not kept in the history: {e}")
+        return self._history
+
+    def _record(self, write: Callable[[History], Any]) -> Any:
+        """Write to the history; a failure (full disk, locked file) is said once and never stops a run."""
+        h = self.history_store()
+        if h is None:
+            return None
+        try:
+            return write(h)
+        except (sqlite3.Error, OSError, HistoryError) as e:
+            _log.warning("run history write failed: %s", e)
+            self.status_label.setText(f"Could not write to the run history: {e}")
+            return None
+
+    def _end_run(self, report: Report, status: Literal["complete", "cancelled", "failed"]) -> int | None:
+        run_id, self._run_id = self._run_id, None
+        if run_id is None:
+            return None
+        # a partial run gets no verdict in the list: one point is not a basis for one
+        headline = _headline(report) if status == "complete" else ""
+        self._record(lambda h: h.finish_run(run_id, status, headline=headline, machine=report.machine,
+                                            settings=report.settings or None))  # fmt: skip
+        self.history_view.refresh()
+        return run_id
+
+    def _restore_before_run(self) -> bool:
+        """Show again what was on screen before the run (False when the screen was empty)."""
+        report, path, run_id = self._before_run
+        self._before_run = (None, None, None)
+        if report is None:
+            return False
+        self._report, self._report_path, self._shown_run = report, path, run_id
+        self.charts.clear()
+        self.charts.set_report(report)
+        self._update_verdict(report)
+        return True
+
+    def _show_last_complete_run(self) -> None:
+        h = self.history_store()
+        last = h.last_complete() if h is not None else None
+        if last is not None and self._report is None and self.open_run(last.id):
+            when = last.created[:16].replace("T", " ")
+            self.status_label.setText(f"Showing the last complete run (run {last.id}, {when} UTC). Run (Ctrl+R) "
+                                      "measures again; History (Ctrl+H) has every run.")  # fmt: skip
+
+    def _on_history_visible(self, visible: bool) -> None:
+        if visible and self._ready:
+            self.history_view.refresh()
+
+    def show_history(self) -> None:
+        self.history_dock.show()
+        self.history_dock.raise_()
+        self.history_view.filter_edit.setFocus()
+
+    def open_run(self, run_id: int) -> bool:
+        """Show a run of the history on the charts and in the verdict (a partial one too, when asked for)."""
+        if self.runner.is_running() or not self._ready:
+            return False
+        h = self.history_store()
+        if h is None:
+            self.show_message("No run history", self._history_error, warning=True)
+            return False
+        try:
+            report, summary = h.load(run_id), h.get(run_id)
+        except UserInputError as e:
+            self.show_message("Cannot open the run", str(e), warning=True)
+            return False
+        self._report, self._report_path, self._shown_run = report, None, run_id
+        self._overlay_tags = []
+        self.charts.clear()
+        self.charts.set_report(report)
+        self._update_verdict(report)
+        self.setWindowTitle(f"gpuwise — {summary.title} ({machine_summary(report.machine)})")
+        self.machine_label.setText(f"Run {run_id}: {machine_summary(report.machine)}")
+        partial = f" ({summary.status}: only the points measured before it stopped)" if summary.partial else ""
+        self.status_label.setText(f"Opened run {run_id}{partial}: {len(report.points)} points.")
+        self.history_view.select_run(run_id)
+        self.reportShown.emit(report)
+        return True
+
+    def overlay_run(self, run_id: int) -> bool:
+        """Add a run's curves to the charts, each named by its device and machine ("NVIDIA H200 · 16-core …")."""
+        if self.runner.is_running() or not self._ready:
+            return False
+        if self._report is None:
+            return self.open_run(run_id)
+        if run_id == self._shown_run:
+            self.status_label.setText(f"Run {run_id} is the run shown.")
+            return False
+        h = self.history_store()
+        if h is None:
+            return False
+        try:
+            other = h.load(run_id)
+        except UserInputError as e:
+            self.show_message("Cannot overlay the run", str(e), warning=True)
+            return False
+        if not self._overlay_tags:
+            # the run shown gets its machine's name too, so every legend entry says whose curve it is
+            mine = machine_short(self._report.machine)
+            self._overlay_tags.append(mine)
+            self.charts.set_report(_tagged(self._report, mine))
+        tag = machine_short(other.machine)
+        if tag in self._overlay_tags:
+            tag += f" #{run_id}"
+        if tag in self._overlay_tags:
+            return False  # already on the charts
+        self._overlay_tags.append(tag)
+        tagged = _tagged(other, tag)
+        for point in tagged.points:
+            self.charts.add_point(point)
+        for m in tagged.micro:
+            self.charts.add_micro(m)
+        self.status_label.setText(f"Overlaying run {run_id} ({machine_summary(other.machine)}): its curves end in "
+                                  f"“· {tag}”.")  # fmt: skip
+        return True
 
     def autosave_path(self) -> Path:
         return (self._data_dir if self._data_dir is not None else default_data_dir()) / AUTOSAVE_NAME
@@ -710,7 +875,8 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def _show_opened(self, p: Path, report: Report) -> None:
-        self._report, self._report_path = report, p
+        self._report, self._report_path, self._shown_run = report, p, None
+        self._overlay_tags = []
         self.charts.clear()
         self.charts.set_report(report)
         self._update_verdict(report)
@@ -857,6 +1023,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.save_window_state()
         if self._ready:
             self.monitor.stop()
+        if self._history is not None:
+            self._record(lambda h: h.purge_deleted())  # Undo is offered until the window closes
         super().closeEvent(event)
 
     def shutdown(self, timeout_ms: int = 15_000) -> None:
@@ -869,3 +1037,22 @@ class MainWindow(QtWidgets.QMainWindow):
             self._discovery.wait(timeout_ms)
         if self._ready:
             self.monitor.stop()
+
+
+def _tagged(report: Report, tag: str) -> Report:
+    """``report`` with every device named for an overlay chart (see machine_text.tagged_device)."""
+    m = report.machine
+    return dataclasses.replace(
+        report,
+        points=[dataclasses.replace(p, device=tagged_device(p.device, p.device_name, m, tag)) for p in report.points],
+        micro=[dataclasses.replace(x, device=tagged_device(x.device, "", m, tag)) for x in report.micro],
+    )
+
+
+def _headline(report: Report) -> str:
+    """The verdict's sentence for the history's list; a run it cannot judge simply has none."""
+    try:
+        return verdict_headline(report)
+    except (UserInputError, ValueError, KeyError) as e:
+        _log.warning("no verdict for the history: %s", e)
+        return ""

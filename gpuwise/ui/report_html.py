@@ -23,11 +23,11 @@ from gpuwise.core.bench.timing import UNSTABLE_IQR_RATIO
 from gpuwise.core.decide import Verdict, compute_verdict
 from gpuwise.core.decide.text import TABLE_HEADER
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.machine_text import machine_summary
 from gpuwise.core.report import MicroResult, Point, Report
 from gpuwise.core.units import format_bytes, format_count, format_duration, format_rate
 from gpuwise.ui.charts import TAB_TIPS, TAB_TITLES, ChartsWidget
 from gpuwise.ui.export import svg_bytes
-from gpuwise.ui.main_window import machine_summary
 from gpuwise.ui.qt import ChartTheme, QtGui
 
 CHART_SIZE = (1000, 625)  # the export's layout size: fonts at their natural size, scaled by the page
