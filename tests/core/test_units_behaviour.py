@@ -55,7 +55,7 @@ def test_durations_switch_unit_at_the_threshold_and_divide_exactly(seconds: floa
         (999.5 * 1024, "0.976 MiB"),  # 999.5 KiB would print as "1000 KiB": say the next unit
         (999.4 * 1024, "999 KiB"),
         (999.5 * 2**30, "0.976 TiB"),
-        (999.5 * 2**40, "1000 TiB"),  # no unit above TiB: four digits, never "1e+03"
+        (999.5 * 2**40, "0.976 PiB"),  # and on past TiB: never "1000 TiB" or "1e+03"
     ],
 )
 def test_bytes_move_to_the_next_unit_from_999_5(n: float, text: str) -> None:
