@@ -577,14 +577,23 @@ def _basis(cpu: Point, gpu: Point, epochs: int | None = None) -> tuple[str, floa
     return None
 
 
-def _cpu_partner(gpu: Point, cpus: list[Point]) -> Point | None:
+_PartnerKey = tuple[str, int, int, int, str]
+
+
+def _cpu_index(cpus: list[Point]) -> dict[_PartnerKey, list[Point]]:
+    """CPU points by workload and machine tag, one per (estimated, precision, batch) in their first order: a GPU
+    point finds its partner without scanning every CPU point (a 50k-point report made that quadratic)."""
+    index: dict[_PartnerKey, dict[tuple[bool, str, int], Point]] = {}
+    for c in cpus:
+        key = (c.family, c.params, c.samples, c.epochs, split_device(c.device)[1])
+        index.setdefault(key, {}).setdefault((c.estimated, c.precision, c.batch_size), c)
+    return {k: list(v.values()) for k, v in index.items()}
+
+
+def _cpu_partner(gpu: Point, cpus: dict[_PartnerKey, list[Point]]) -> Point | None:
     """The CPU point to compare a GPU point with: same workload, same machine (tag), measured before estimated."""
     tag = split_device(gpu.device)[1] if not gpu.estimated else ""
-    same = [
-        c for c in cpus
-        if c.family == gpu.family and c.params == gpu.params and c.samples == gpu.samples and c.epochs == gpu.epochs
-        and split_device(c.device)[1] == tag
-    ]  # fmt: skip
+    same = cpus.get((gpu.family, gpu.params, gpu.samples, gpu.epochs, tag))
     if not same:
         return None
 
@@ -598,7 +607,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
     pts = inputs.all_points
     book = inputs.pricing
     ok = [p for p in pts if p.status == "ok"]
-    cpus = [p for p in ok if is_cpu(p.device)]
+    cpus = _cpu_index([p for p in ok if is_cpu(p.device)])
     pairs: list[tuple[Point, Point, tuple[str, float, float, str]]] = []
     for g in ok:
         if is_cpu(g.device):
