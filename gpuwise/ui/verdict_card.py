@@ -234,6 +234,7 @@ class VerdictCard(QWidget):
         grid.addWidget(self.cpu_spin, 0, 1)
         grid.addWidget(self.cpu_preset, 1, 0, 1, 2)
         self.gpu_caption = QLabel("GPU price", self)
+        self.gpu_caption.setWordWrap(True)  # "GPU price (NVIDIA GeForce RTX 4090)" on two lines, not cut off
         grid.addWidget(self.gpu_caption, 2, 0)
         grid.addWidget(self.gpu_spin, 2, 1)
         grid.addWidget(self.gpu_preset, 3, 0, 1, 2)

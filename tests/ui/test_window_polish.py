@@ -118,5 +118,6 @@ def test_the_verdict_card_fits_at_1280x800_without_scrolling(qtbot: Any, window:
     viewport = card.scroll_area.viewport()
     assert page.heightForWidth(viewport.width()) <= viewport.height()
     assert not card.scroll_area.verticalScrollBar().isVisible()
+    assert page.minimumSizeHint().width() <= viewport.width()  # nothing cut off on the right either
     card.details_button.click()  # unfolded: the details are there, and now the card may scroll
     assert card.details_label.isVisible() and "Break-even" in card.details_label.text()
