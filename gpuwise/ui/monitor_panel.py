@@ -519,7 +519,8 @@ class MonitorPanel(QWidget):
             return
         now = self._last_sample.timestamp  # the right edge is the newest sample
         width = max(60, min(p.width() for p in self.plots()) - 50)  # minus the y axis
-        if not force and now - self._drawn_at < max(self._window_s / width, MIN_REDRAW_INTERVAL_S):
+        step = max(self._window_s / width, MIN_REDRAW_INTERVAL_S)
+        if not force and now - self._drawn_at < step - 0.05:  # sample times jitter: 0.999 s is "a second"
             return
         self._drawn_at = now
         self.redraws += 1
