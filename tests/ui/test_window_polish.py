@@ -121,3 +121,12 @@ def test_the_verdict_card_fits_at_1280x800_without_scrolling(qtbot: Any, window:
     assert page.minimumSizeHint().width() <= viewport.width()  # nothing cut off on the right either
     card.details_button.click()  # unfolded: the details are there, and now the card may scroll
     assert card.details_label.isVisible() and "Break-even" in card.details_label.text()
+
+
+def test_the_workload_panel_is_not_cut_off_at_1280x800(window: Callable[..., MainWindow]) -> None:
+    from PySide6.QtWidgets import QScrollArea
+
+    w = window()
+    scroll = w.workload.findChild(QScrollArea)
+    assert scroll is not None
+    assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
