@@ -87,3 +87,8 @@ def format_duration(seconds: float) -> str:
 
 def format_rate(per_s: float, unit: str = "samples/s") -> str:
     return f"{format_count(per_s)} {unit}" if abs(float(f"{per_s:.3g}")) >= 1000 else f"{per_s:.3g} {unit}"
+
+
+def count_of(n: int, noun: str, plural: str | None = None) -> str:
+    """``count_of(1, "point")`` -> ``"1 point"``, ``count_of(3, "point")`` -> ``"3 points"``."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"

@@ -80,8 +80,9 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.plot = self._new_plot(0, 0)
         self.bar_plot = self._new_plot(0, 1) if name == "matmul" else None
         if self.bar_plot is not None:
-            self.ci.layout.setColumnStretchFactor(0, 3)
-            self.ci.layout.setColumnStretchFactor(1, 2)
+            # as wide as the matmul plot: its four bar names need ~55 px each at 1280×800
+            self.ci.layout.setColumnStretchFactor(0, 1)
+            self.ci.layout.setColumnStretchFactor(1, 1)
             # Bar names take two lines ("host → cuda:0" over "(pinned copy)").
             line = QtGui.QFontMetricsF(QtGui.QFont()).height()
             self.bar_plot.getAxis("bottom").setHeight(int(2 * line + 12))
@@ -326,8 +327,10 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.plot.getAxis("left").setLogMode(model.y_log)
         if self.bar_plot is not None:
             self.bar_plot.setLabel("left", model.bar_y_label, **label_style)
-            self.bar_plot.setTitle("Memory bandwidth (best over sizes)", color=self.theme.foreground.name(),
-                                   size="11pt")  # fmt: skip
+            # two lines, like the main title: a title's width is its plot's minimum width
+            self.bar_plot.setTitle('Memory bandwidth<br><span style="font-size:9pt">best over sizes</span>',
+                                   color=self.theme.foreground.name(), size="11pt")  # fmt: skip
+            _center_lines(self.bar_plot.titleLabel)
 
     def _vx(self, x: float) -> float:
         assert self.model is not None
@@ -500,7 +503,7 @@ class ChartView(pg.GraphicsLayoutWidget):
                                brushes=brushes, pen=pg.mkPen(self.theme.background, width=1))  # fmt: skip
         self._add_extra(self.bar_plot, bars)
         for i, b in enumerate(model.bars):
-            label = pg.TextItem(f"{b.value:.3g} GB/s", color=self.theme.foreground, anchor=(0.5, 1.1))
+            label = pg.TextItem(b.value_text or f"{b.value:.3g}", color=self.theme.foreground, anchor=(0.5, 1.1))
             label.setPos(i, b.value)
             self._add_extra(self.bar_plot, label)
         # Headroom above the tallest bar for its value label.

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
@@ -39,6 +41,23 @@ def log_stops(lo: int, hi: int) -> list[int]:
         decade += 1
 
 
+class FocusRingSlider(QSlider):
+    """A slider that shows plainly when it has the keyboard: Fusion's own focus cue is a faint tint of the
+    handle, easy to miss when the arrow keys are about to change a size."""
+
+    RING_WIDTH = 2.0
+
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        if not self.hasFocus():
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), self.RING_WIDTH))
+        painter.drawRoundedRect(self.rect().adjusted(1, 1, -1, -1), 3.0, 3.0)
+        painter.end()
+
+
 class LogSlider(QWidget):
     """Title, value label and a QSlider whose integer positions index :func:`log_stops`."""
 
@@ -64,7 +83,7 @@ class LogSlider(QWidget):
         font.setBold(True)
         self.value_label.setFont(font)
 
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = FocusRingSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, len(self._stops) - 1)
         self.slider.setSingleStep(1)
         self.slider.setPageStep(STEPS_PER_DECADE)  # PageUp/PageDown: one decade

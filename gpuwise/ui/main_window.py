@@ -34,12 +34,14 @@ from gpuwise.core.history import DB_NAME, History, HistoryError, data_dir, verdi
 from gpuwise.core.machine_text import machine_short, machine_summary, tagged_device
 from gpuwise.core.report import MicroResult, Point, Report, atomic_write_text, save_report
 from gpuwise.core.resources import resource_path
-from gpuwise.core.units import format_duration
+from gpuwise.core.units import count_of, format_duration
+from gpuwise.ui.elided_label import ElidedLabel
 from gpuwise.ui.history_view import HistoryView
 from gpuwise.ui.monitor_sampler import SamplerLike
 from gpuwise.ui.plain_text import plain_label, plain_message_box
 from gpuwise.ui.report_loader import ReportLoad
 from gpuwise.ui.settings import Settings
+from gpuwise.ui.status_progress import StatusProgressBar
 from gpuwise.ui.worker import BackgroundCall, RunSweep, SweepRunner
 from gpuwise.ui.workload_panel import WorkloadPanel
 
@@ -334,12 +336,11 @@ class MainWindow(QtWidgets.QMainWindow):
         ready = "Ready. Choose a workload on the left and press Run (Ctrl+R)."
         if self.settings.problem:  # a settings file that could not be read: say so once, where it is seen
             ready = f"Settings not loaded: {self.settings.problem}."
-        self.status_label = plain_label(QtWidgets.QLabel(ready))  # quotes file names and report strings
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status_label.setMinimumWidth(120)
+        # Paths and report strings: elided in the middle when the bar is narrow, the whole text in the tooltip.
+        self.status_label = ElidedLabel(ready)
         self.machine_label = plain_label(QtWidgets.QLabel())  # a report's machine: any text
         self.machine_label.setEnabled(False)
-        self.progress = QtWidgets.QProgressBar()
+        self.progress = StatusProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
@@ -424,6 +425,8 @@ class MainWindow(QtWidgets.QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
+            # Keyboard users start where a run starts: the model size (arrow keys step it, Ctrl+R runs).
+            self.workload.model_slider.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
             if self._ready:
                 self._start_background_work()
             else:
@@ -585,8 +588,7 @@ class MainWindow(QtWidgets.QMainWindow):
         complete = how == "Finished"
         run_id = self._end_run(report, "complete" if complete else "cancelled")
         elapsed = format_duration(time.monotonic() - self._run_started)
-        n = len(report.points)
-        points = f"{n} point{'s' if n != 1 else ''}"
+        points = count_of(len(report.points), "point")
         # A cancelled run never replaces what was on screen: its points are a run of their own in the history.
         restored = not complete and self._restore_before_run()
         if not restored:
@@ -603,7 +605,7 @@ class MainWindow(QtWidgets.QMainWindow):
             still = " Still showing the previous results; open the run from History to see it." if restored else ""
             self.status_label.setText(f"{how}: {points} in {elapsed} (completed points kept{kept}).{still}")
         self.progress.setValue(1000 if complete else self.progress.value())
-        self.progress.setFormat(f"{how} · {n} points")
+        self.progress.setFormat(f"{how} · {points}")
         self.reportShown.emit(self._report)
 
     def _on_failed(self, message: str) -> None:
@@ -617,7 +619,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._report, self._shown_run = report, run_id
                 self._update_verdict(report)
             where = f" (run {run_id} in the history)" if run_id is not None else ""
-            kept = f"\n\nThe {len(self._run_points)} points measured before the failure are kept{where}."
+            verb = "is" if len(self._run_points) == 1 else "are"
+            measured = count_of(len(self._run_points), "point")
+            kept = f"\n\nThe {measured} measured before the failure {verb} kept{where}."
         else:
             self._restore_before_run()
         self.progress.setFormat("Failed")
@@ -728,7 +732,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"gpuwise — {summary.title} ({machine_summary(report.machine)})")
         self.machine_label.setText(f"Run {run_id}: {machine_summary(report.machine)}")
         partial = f" ({summary.status}: only the points measured before it stopped)" if summary.partial else ""
-        self.status_label.setText(f"Opened run {run_id}{partial}: {len(report.points)} points.")
+        self.status_label.setText(f"Opened run {run_id}{partial}: {count_of(len(report.points), 'point')}.")
         self.history_view.select_run(run_id)
         self.reportShown.emit(report)
         return True
@@ -903,7 +907,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         self._report_path = p
         self._set_title(p, report)
-        self.status_label.setText(f"Saved {len(report.points)} points to {p}.")
+        self.status_label.setText(f"Saved {count_of(len(report.points), 'point')} to {p}.")
         return True
 
     def export_report_html(self, path: str | Path | None = None) -> bool:

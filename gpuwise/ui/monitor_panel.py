@@ -42,6 +42,9 @@ DEFAULT_WINDOW_S = 300
 MIN_RATE_HZ, MAX_RATE_HZ, DEFAULT_RATE_HZ = 0.5, 4.0, 2.0
 MAX_PHASES = 400  # a long sweep has two shaded phases a point; older ones scroll out of any window anyway
 GIB = float(1 << 30)
+# Plots redraw at most this often, whatever the sample rate: a 1-minute window on 550 px moves ~5 px per 2 Hz
+# sample, and redrawing every one cost ~2/3 of the monitor's CPU. Readouts still follow every sample.
+MIN_REDRAW_INTERVAL_S = 1.0
 SHADED_PHASES = ("warmup", "measuring", "micro")
 # NVML's clock-event names, shortened to fit a readout (the tooltip and the CLI keep the full ones).
 SHORT_REASONS = {
@@ -264,7 +267,7 @@ class MonitorPanel(QWidget):
         self._side = side
 
         self.cpu_plot = RollingPlot("CPU load", "%", y_range=(0, 100))
-        self.cpu_plot.add_curve("cpu", "total", COLORS["blue"])
+        self.cpu_plot.add_curve("cpu", "total", COLORS["blue"], band=True)
         self.mem_plot = RollingPlot("", "GiB used")
         self.mem_plot.add_curve("ram_used", "RAM", COLORS["green"])
         self.mem_plot.add_curve("swap_used", "swap", COLORS["orange"], width=1.5, dashed=True)
@@ -301,6 +304,10 @@ class MonitorPanel(QWidget):
         self._root.addWidget(side)
         self._root.addWidget(host_plots, 4)
         self._root.addWidget(self.gpu_scroll, 3)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self._redraw(force=True)  # what was sampled while hidden
 
     def sizeHint(self) -> QSize:
         # Modest: the charts, not the monitor, deserve the space of a fresh window.
@@ -508,9 +515,12 @@ class MonitorPanel(QWidget):
         """
         if self._paused or self._last_sample is None:
             return
+        if not self.isVisible():  # behind the History tab or minimized: showEvent catches up
+            return
         now = self._last_sample.timestamp  # the right edge is the newest sample
         width = max(60, min(p.width() for p in self.plots()) - 50)  # minus the y axis
-        if not force and now - self._drawn_at < self._window_s / width:
+        step = max(self._window_s / width, MIN_REDRAW_INTERVAL_S)
+        if not force and now - self._drawn_at < step - 0.05:  # sample times jitter: 0.999 s is "a second"
             return
         self._drawn_at = now
         self.redraws += 1

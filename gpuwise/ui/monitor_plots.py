@@ -117,6 +117,7 @@ class RollingPlot(pg.PlotWidget):
         item.setDownsampling(auto=True, mode="peak")
         self._title = title
         self._dashed: set[str] = set()
+        self._bands_of: dict[str, pg.PlotDataItem] = {}  # key -> its min–max band (add_curve(band=True))
         self._labels: dict[str, tuple[str, str]] = {}  # key -> (label, colour)
         # The axes (with their grid, which spans the plot) and the title rarely change, but the
         # curves under them move on every redraw: keep each as a cached pixmap instead of replaying its text.
@@ -144,11 +145,23 @@ class RollingPlot(pg.PlotWidget):
 
     # -- curves ------------------------------------------------------------------------------------------
 
-    def add_curve(self, key: str, label: str, color: str, *, width: float = 2.0, dashed: bool = False) -> None:
+    def add_curve(
+        self, key: str, label: str, color: str, *, width: float = 2.0, dashed: bool = False, band: bool = False
+    ) -> None:
+        """``band``: a noisy series (CPU load) is drawn as its mean per pixel over a light band of its min–max.
+        Peak-downsampled alone, a load that swings 0–100 % within a pixel paints the plot solid."""
         style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
         pen = pg.mkPen(color, width=width, style=style)
         # No antialiasing: on a rolling plot redrawn for hours it costs CPU and hardly shows on near-flat lines.
         curve = self.getPlotItem().plot([], [], pen=pen, connect="finite", antialias=False)
+        if band:
+            light = QColor(color)
+            light.setAlpha(60)
+            spread = self.getPlotItem().plot([], [], pen=pg.mkPen(light, width=1), connect="finite", antialias=False)
+            spread.setDownsampling(auto=True, method="peak")
+            spread.setZValue(curve.zValue() - 1)
+            self._bands_of[key] = spread
+            curve.setDownsampling(auto=True, method="mean")
         self._curves[key] = curve
         if dashed:
             self._dashed.add(key)
@@ -185,16 +198,31 @@ class RollingPlot(pg.PlotWidget):
             curve = self._curves.get(key)
             if curve is None:
                 continue
-            finite = np.isfinite(y)
-            if len(t) == 0 or not finite.any():
-                curve.setData([], [])  # all-NaN data would make auto-range warn; show nothing instead
-            elif finite.all():
-                curve.setData(t - now, y, connect="all", skipFiniteCheck=True)
-            else:
-                curve.setData(t - now, y, connect="finite")  # gaps where a reading was missing
+            spread = self._bands_of.get(key)
+            if spread is not None:
+                # only where several samples share a pixel is there a spread to show
+                dense = len(t) > max(1, self.getPlotItem().vb.width())
+                if dense:
+                    self._set_curve(spread, t - now, y)
+                elif spread.xData is not None and len(spread.xData):
+                    spread.setData([], [])
+            self._set_curve(curve, t - now, y)
         if y_max is not None and self._fixed_y is None and math.isfinite(y_max) and y_max > 0:
             self.setYRange(0, y_max, padding=0.02)
         self.setXRange(-self._window_s, 0, padding=0)
+
+    def band(self, key: str) -> pg.PlotDataItem | None:
+        return self._bands_of.get(key)
+
+    @staticmethod
+    def _set_curve(curve: pg.PlotDataItem, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> None:
+        finite = np.isfinite(y)
+        if len(x) == 0 or not finite.any():
+            curve.setData([], [])  # all-NaN data would make auto-range warn; show nothing instead
+        elif finite.all():
+            curve.setData(x, y, connect="all", skipFiniteCheck=True)
+        else:
+            curve.setData(x, y, connect="finite")  # gaps where a reading was missing
 
     # -- phases ------------------------------------------------------------------------------------------
 

@@ -171,13 +171,18 @@ class VerdictCard(QWidget):
         self.scroll_area.setWidget(page)
         page_layout.addWidget(self.scroll_area)
         outer = QVBoxLayout(page)
-        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setContentsMargins(6, 4, 6, 4)
+        outer.setSpacing(4)  # tight enough that verdict, table and prices fit beside the charts at 1280×800
         title = QLabel("Verdict", self)
         f = title.font()
         f.setBold(True)
         f.setPointSizeF(f.pointSizeF() * 1.15)
         title.setFont(f)
-        outer.addWidget(title)
+        # the title shares its row with the card's two buttons: a row of its own would push the prices down
+        title_row = QHBoxLayout()
+        title_row.addWidget(title)
+        title_row.addStretch(1)
+        outer.addLayout(title_row)
 
         self.sentence_label = plain_label(QLabel(self))  # verdict texts quote report strings
         self.sentence_label.setObjectName("verdictSentence")
@@ -205,6 +210,7 @@ class VerdictCard(QWidget):
         # each price on its own row: caption and $/h spin box, then the preset combo across the card's width
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
+        grid.setVerticalSpacing(3)
         self.cpu_preset = ElidedComboBox(self)
         self.gpu_preset = ElidedComboBox(self)
         for combo, kind in ((self.cpu_preset, "cpu"), (self.gpu_preset, "gpu")):
@@ -228,6 +234,7 @@ class VerdictCard(QWidget):
         grid.addWidget(self.cpu_spin, 0, 1)
         grid.addWidget(self.cpu_preset, 1, 0, 1, 2)
         self.gpu_caption = QLabel("GPU price", self)
+        self.gpu_caption.setWordWrap(True)  # "GPU price (NVIDIA GeForce RTX 4090)" on two lines, not cut off
         grid.addWidget(self.gpu_caption, 2, 0)
         grid.addWidget(self.gpu_spin, 2, 1)
         grid.addWidget(self.gpu_preset, 3, 0, 1, 2)
@@ -244,7 +251,6 @@ class VerdictCard(QWidget):
         grid.addWidget(self.billing_combo, 5, 1)
         outer.addLayout(grid)
 
-        row = QHBoxLayout()
         self.compare_button = QToolButton(self)
         self.compare_button.setText("Compare with…")
         self.compare_button.setToolTip("Add catalog GPUs as estimated curves and rows")
@@ -261,13 +267,11 @@ class VerdictCard(QWidget):
             self.compare_actions[g.name] = act
         self.compare_menu.setToolTipsVisible(True)
         self.compare_button.setMenu(self.compare_menu)
-        row.addWidget(self.compare_button)
-        row.addStretch(1)
+        title_row.addWidget(self.compare_button)
         self.copy_button = QPushButton("Copy verdict", self)
         self.copy_button.setToolTip("Copy the verdict, its table and its assumptions as text")
         self.copy_button.clicked.connect(self.copy_verdict)
-        row.addWidget(self.copy_button)
-        outer.addLayout(row)
+        title_row.addWidget(self.copy_button)
 
         self.table = FitTable(0, len(TABLE_HEADERS), self)
         self.table.setHorizontalHeaderLabels(list(TABLE_HEADERS))
@@ -300,18 +304,35 @@ class VerdictCard(QWidget):
         outer.insertWidget(self._table_slot, self.table)
         outer.insertWidget(self._table_slot + 1, self.legend_label)
 
+        # Break-even, memory and the rule run to a dozen lines: folded by default so the verdict, its table and
+        # the prices fit the card without scrolling at 1280×800; one click (or Space) unfolds them.
+        self.details_button = QToolButton(self)
+        self.details_button.setObjectName("verdictDetailsToggle")
+        self.details_button.setText("Details: break-even, memory, assumptions")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setAutoRaise(True)
+        self.details_button.toggled.connect(self._on_details_toggled)
+        outer.addWidget(self.details_button)
         self.details_label = plain_label(QLabel(self))
         self.details_label.setObjectName("verdictDetails")
         self.details_label.setWordWrap(True)
         self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        outer.addWidget(self.details_label, 1)
+        self.details_label.hide()
+        outer.addWidget(self.details_label)
+        outer.addStretch(1)
 
         self.cpu_spin.valueChanged.connect(self._on_cpu_spin)
         self.gpu_spin.valueChanged.connect(self._on_gpu_spin)
         self.cpu_preset.currentIndexChanged.connect(self._on_cpu_preset)
         self.billing_combo.currentIndexChanged.connect(self._on_billing)
         self.gpu_preset.currentIndexChanged.connect(self._on_gpu_preset)
+
+    def _on_details_toggled(self, shown: bool) -> None:
+        self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.details_label.setVisible(shown)
 
     # -- public API ----------------------------------------------------------------------------------------
 
@@ -597,6 +618,7 @@ class VerdictCard(QWidget):
         self.table.setRowCount(0)
         self.legend_label.hide()
         self.details_label.setText("")
+        self.details_button.setVisible(False)
         self.copy_button.setEnabled(False)
 
     def _show(self, v: Verdict) -> None:
@@ -655,4 +677,5 @@ class VerdictCard(QWidget):
         lines += list(v.notes)
         lines.append(v.rules[0])
         self.details_label.setText("\n\n".join(lines))
+        self.details_button.setVisible(True)
         self.copy_button.setEnabled(True)

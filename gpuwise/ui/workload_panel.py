@@ -101,6 +101,10 @@ class WorkloadPanel(QWidget):
     def _build_ui(self) -> None:
         # Model
         self.family_combo = QComboBox()
+        # The longest model name would otherwise set the whole panel's width (~420 px) and the dock, at 360 px,
+        # would cut every row on the right: the closed combo shows what fits, the open list shows names in full.
+        self.family_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.family_combo.setMinimumContentsLength(16)
         for key, label in FAMILY_LABELS:
             self.family_combo.addItem(label, key)
         self.family_combo.setToolTip("The kind of network to train: a family sized by the slider, a model people "

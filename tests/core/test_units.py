@@ -154,3 +154,21 @@ def test_format_rate() -> None:
     assert format_rate(25_000) == "25k samples/s"
     assert format_rate(999.7) == "1k samples/s"
     assert format_rate(2.5e9, "GB/s") == "2.5B GB/s"
+
+
+def test_count_of_says_one_point_and_two_points() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from gpuwise.core.units import count_of
+
+    assert count_of(1, "point") == "1 point"
+    assert count_of(0, "point") == "0 points"
+    assert count_of(2, "process", "processes") == "2 processes"
+
+    @given(st.integers(min_value=0, max_value=10**9))
+    def plural_unless_one(n: int) -> None:
+        text = count_of(n, "point")
+        assert text.startswith(f"{n} ") and text.endswith("point" if n == 1 else "points")
+
+    plural_unless_one()

@@ -235,3 +235,39 @@ def test_readouts_paint_partial_rows_and_elide_long_values(qtbot: Any) -> None:
     image = r.grab().toImage()  # paints every row through the dirty-region path
     assert not image.isNull() and r.text("a") == "12 %"
     assert r.minimumSizeHint().height() == r.sizeHint().height() > 0
+
+
+def test_a_hidden_monitor_does_not_redraw_and_catches_up_when_shown(qtbot: Any) -> None:
+    from gpuwise.core.telemetry.sampler import Sample
+    from tests.ui.conftest import NO_NVML, host_sample
+
+    panel = _panel(qtbot, FakeSampler())
+    panel.hide()  # e.g. the History tab is in front of it
+    before = panel.redraws
+    start = time.time() - 100
+    for i in range(20):
+        panel.add_sample(Sample(start + i * 0.5, host_sample(i), [], NO_NVML))
+    assert panel.redraws == before and len(panel.history) == 20  # recorded, not drawn
+    panel.show()
+    assert panel.redraws == before + 1
+    y = panel.cpu_plot.curve("cpu").yData
+    assert y is not None and len(y) == 20
+
+
+def test_dense_cpu_load_is_a_mean_line_over_a_light_band(qtbot: Any) -> None:
+    from gpuwise.core.telemetry.sampler import Sample
+    from tests.ui.conftest import NO_NVML, host_sample
+
+    panel = _panel(qtbot, FakeSampler())
+    panel.set_window(3600)
+    band = panel.cpu_plot.band("cpu")
+    assert band is not None and panel.cpu_plot.band("ram_used") is None
+    start = time.time() - 1800
+    for i in range(3600):  # half an hour at 2 Hz: many samples per pixel
+        panel.add_sample(Sample(start + i * 0.5, host_sample(i), [], NO_NVML))
+    line = panel.cpu_plot.curve("cpu")
+    assert line.opts["downsampleMethod"] == "mean" and band.opts["downsampleMethod"] == "peak"
+    assert band.xData is not None and len(band.xData) > 3500  # drawn at most once a second: a sample may wait
+    assert line.xData is not None and len(band.xData) == len(line.xData)
+    assert band.opts["pen"].color().alpha() < line.opts["pen"].color().alpha()  # the band stays in the back
+    assert band.zValue() < line.zValue()
