@@ -65,7 +65,7 @@ def test_bench_help_shows_options_and_examples() -> None:
         "from gpuwise.cli import build_parser; build_parser()",
         "import gpuwise.core",
         "import gpuwise.core.bench.sweep",
-        "import gpuwise.cli_bench, gpuwise.cli_devices",
+        "import gpuwise.cli.commands.bench, gpuwise.cli.commands.devices",
     ],
 )
 def test_parser_and_core_imports_load_neither_torch_nor_qt(code: str) -> None:
@@ -196,7 +196,7 @@ def test_ctrl_c_keeps_the_completed_points_and_writes_the_report(tmp_path: Path)
 def test_the_table_notes_a_matmul_above_a_formula_peak() -> None:
     import io
 
-    from gpuwise.cli_bench import print_table
+    from gpuwise.cli.commands.bench import print_table
     from gpuwise.core.report import MicroResult, Report
 
     cpu = {"model": "VM", "physical_cores": 2, "peak_fp32_gflops": 156.5, "clock_ghz": 2.445, "clock_source": "current"}
