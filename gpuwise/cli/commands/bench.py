@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from gpuwise.cli.models import add_model_arguments, model_choice, resizable_names
 from gpuwise.cli.options import Subparsers, positive_number
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.report import busy_machine_text
 from gpuwise.core.terminal_text import SafeWriter, terminal_safe
 from gpuwise.core.units import format_bytes, format_count, format_duration, parse_count, parse_count_list
 
@@ -380,13 +381,21 @@ def print_table(report: Any, out: TextIO) -> None:
         step = f"{format_duration(st.median)} ±{st.iqr / st.median * 100 if st.median else 0:.0f}%"
         epoch = ("~" if p.epoch_time_extrapolated else "") + format_duration(p.epoch_time_s or 0)
         mem = format_bytes(p.peak_memory_bytes) if p.peak_memory_bytes is not None else "n/a"
-        note = "unstable" if p.unstable else ""
+        note = ", ".join(n for n in ("unstable" if p.unstable else "", _busy_share(p)) if n)
         out.write(f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
                   f"{step:>17} {format_count(p.samples_per_s or 0):>10} {epoch:>10} "
                   f"{format_duration(p.fixed_overhead_s or 0):>9} {mem:>10}  {note}\n")  # fmt: skip
     out.write("~ = extrapolated from the measured steps; ± = IQR of step time over measurement windows\n")
+    busy = [p.background_cpu_load for p in report.points if p.busy]
+    if busy:
+        out.write(f"{busy_machine_text(busy)} while measuring {len(busy)} of these points: their times are "
+                  "pessimistic (threads compete for cores); measure again on a quieter machine\n")  # fmt: skip
     _print_scaling(report, out)
     _print_speedups(report, out)
+
+
+def _busy_share(p: Any) -> str:
+    return f"busy: others used {round(p.background_cpu_load * 100)} % CPU" if p.busy else ""
 
 
 def _print_scaling(report: Any, out: TextIO) -> None:
