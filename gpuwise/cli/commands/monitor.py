@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import math
 import os
 import sys
 import time
@@ -19,10 +18,13 @@ from typing import TextIO, TypeVar
 from gpuwise.cli.options import Subparsers, add_json_flag
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.telemetry.host import HostSample
-from gpuwise.core.telemetry.nvml import NA, GpuSample, NotAvailable
+from gpuwise.core.telemetry.na import NA
+from gpuwise.core.telemetry.na import format_number as _num
+from gpuwise.core.telemetry.na import format_pct as _pct
+from gpuwise.core.telemetry.na import format_size as _bytes
+from gpuwise.core.telemetry.nvml import GpuSample
 from gpuwise.core.telemetry.sampler import Sample, Sampler
 from gpuwise.core.terminal_text import terminal_safe
-from gpuwise.core.units import format_bytes
 
 MIN_INTERVAL_S = 0.25  # faster polling of NVML can stall a GPU and mostly shows counter noise
 MAX_INTERVAL_S = 60.0
@@ -147,18 +149,6 @@ def format_human(sample: Sample) -> str:
     if not sample.gpu_state.ok:
         lines.append(f"GPU    {sample.gpu_state.message}")
     return "\n".join(lines) + "\n\n"
-
-
-def _pct(value: float | NotAvailable | None) -> str:
-    return "n/a" if value is None or value is NA else f"{value:.0f} %"
-
-
-def _num(value: float | NotAvailable | None, unit: str) -> str:
-    return "n/a" if value is None or value is NA or math.isnan(value) else f"{value:.0f} {unit}"
-
-
-def _bytes(value: int | NotAvailable | None) -> str:
-    return "n/a" if value is None or value is NA else format_bytes(value)
 
 
 def _host_lines(host: HostSample) -> list[str]:
