@@ -26,12 +26,12 @@ from gpuwise.core.bench import families
 from gpuwise.core.bench.workloads import check_spec
 from gpuwise.core.cancel import Cancelled, CancelToken
 from gpuwise.core.errors import ReportError, UserInputError
+from gpuwise.core.precision import PRECISIONS as PRECISIONS  # re-exported: the old home
 from gpuwise.core.safe_json import MAX_REPORT_BYTES, parse_json, paused_gc, read_regular_file
 
 SCHEMA = "gpuwise.report/1"
 Status = Literal["ok", "oom", "skipped", "failed"]
 STATUSES = ("ok", "oom", "skipped", "failed")
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
 
 # Anything beyond these is not a measurement but a corrupted or hostile file.
 BUSY_LOAD = 0.15  # of all cores, used by other programs during a measurement: above it the times are pessimistic

@@ -18,9 +18,9 @@ from gpuwise.core.errors import UserInputError
 from gpuwise.core.history import load_report_or_run
 from gpuwise.core.report import check_writable
 from gpuwise.core.terminal_text import terminal_safe
+from gpuwise.ui.chart_names import CHART_NAMES
 from gpuwise.ui.image_size import parse_size
 
-CHARTS = ("epoch-time", "throughput", "speedup", "matmul", "scaling")
 IMAGE_FORMATS = (".png", ".svg")
 
 
@@ -32,7 +32,7 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     add_report_argument(p, "a report saved by `gpuwise bench` or the app, or a run id")
     p.add_argument("--chart", default="epoch-time", metavar="NAME",
-                   help=f"which chart: {', '.join(CHARTS)} (default: epoch-time)")  # fmt: skip
+                   help=f"which chart: {', '.join(CHART_NAMES)} (default: epoch-time)")  # fmt: skip
     p.add_argument("--out", required=True, metavar="FILE", help="where to write: chart.png or chart.svg")
     p.add_argument("--size", default="1600x1000", metavar="WxH", help="image size in pixels (default: 1600x1000)")
     from gpuwise.cli.commands.advise import add_price_arguments
@@ -95,8 +95,8 @@ def _price(charts: Any, args: argparse.Namespace, report: Any, ratio: float | No
 
 def run(args: argparse.Namespace) -> int:
     chart = str(args.chart)
-    if chart not in CHARTS:
-        raise UserInputError(f"unknown chart {chart!r}: choose one of {', '.join(CHARTS)}")
+    if chart not in CHART_NAMES:
+        raise UserInputError(f"unknown chart {chart!r}: choose one of {', '.join(CHART_NAMES)}")
     out = Path(args.out)
     if out.suffix.lower() not in IMAGE_FORMATS:
         what = f"'{out.suffix}' is not an image format gpuwise writes" if out.suffix else "the name has no extension"
