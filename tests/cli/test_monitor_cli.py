@@ -26,7 +26,7 @@ from gpuwise.core.telemetry import nvml as nvml_mod
 from gpuwise.core.telemetry.host import HostProbe, HostSample
 from gpuwise.core.telemetry.nvml import NvmlProbe
 from gpuwise.core.telemetry.sampler import Sample, Sampler
-from tests.core.fake_pynvml import HW_THERMAL, IDLE, MISSING_PID, FakeAtexit, FakeGpu, FakeNvml
+from tests.core.telemetry.fake_pynvml import HW_THERMAL, IDLE, MISSING_PID, FakeAtexit, FakeGpu, FakeNvml
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = HostSample(

@@ -93,7 +93,7 @@ def test_monitor_prints_a_hostile_gpu_name_as_clean_bytes(monkeypatch: pytest.Mo
     from gpuwise.cli.commands.monitor import monitor
     from gpuwise.core.telemetry import nvml as nvml_mod
     from tests.cli.test_monitor_cli import FakeTime, fake_sampler
-    from tests.core.fake_pynvml import FakeAtexit, FakeGpu, FakeNvml
+    from tests.core.telemetry.fake_pynvml import FakeAtexit, FakeGpu, FakeNvml
 
     monkeypatch.setattr(nvml_mod, "atexit", FakeAtexit())
     sampler = fake_sampler(FakeNvml(gpus=[FakeGpu(name=f"GPU {ANSI}{C1}{BIDI}")]))
