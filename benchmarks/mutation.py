@@ -10,7 +10,7 @@ equivalent: it cannot change behaviour, so it leaves the denominator.
     python benchmarks/mutation.py --list          # the modules, their sources and tests
     python benchmarks/mutation.py timing --survivors --keep /tmp/mut   # print each survivor's diff
     python benchmarks/mutation.py verdict --only '*break_even*'        # some functions of a module
-    python benchmarks/mutation.py train --tests 'tests/core/test_train_behaviour.py'   # other tests
+    python benchmarks/mutation.py train --tests 'tests/core/bench/test_train_behaviour.py'   # other tests
 
 Slow by nature (every mutant reruns the tests that cover it), so it is not part of the normal test run.
 """
@@ -49,9 +49,9 @@ class Target:
 
 MODULES: dict[str, Target] = {
     "units": Target(("gpuwise/core/units.py",), ("tests/core/test_units*.py",)),
-    "timing": Target(("gpuwise/core/bench/timing.py",), ("tests/core/test_timing*.py",)),
+    "timing": Target(("gpuwise/core/bench/timing.py",), ("tests/core/bench/test_timing*.py",)),
     "train": Target(
-        ("gpuwise/core/bench/train.py",), ("tests/core/test_train*.py",),
+        ("gpuwise/core/bench/train.py",), ("tests/core/bench/test_train*.py",),
         functions=("*.x__measure__mutmut_*", "*.x__settled__mutmut_*", "*.x_measure_point__mutmut_*"),
         note="the measurement loop and its statistics (_measure, _settled, measure_point)", isolation="forkserver",
     ),
@@ -59,8 +59,8 @@ MODULES: dict[str, Target] = {
     "prices": Target(("gpuwise/core/prices.py",), ("tests/core/test_prices*.py", "tests/core/test_verdict*.py")),
     "estimate": Target(("gpuwise/core/estimate.py",), ("tests/core/test_estimate*.py",)),
     "report": Target(("gpuwise/core/report.py",), ("tests/core/test_report*.py",)),
-    "sweep": Target(("gpuwise/core/bench/sweep.py",), ("tests/core/test_sweep*.py",)),
-    "memory": Target(("gpuwise/core/bench/memory.py",), ("tests/core/test_memory*.py",)),
+    "sweep": Target(("gpuwise/core/bench/sweep.py",), ("tests/core/bench/test_sweep*.py",)),
+    "memory": Target(("gpuwise/core/bench/memory.py",), ("tests/core/bench/test_memory*.py",)),
     "chart_data": Target(("gpuwise/ui/chart_data.py",), ("tests/ui/test_chart*.py",)),
 }
 

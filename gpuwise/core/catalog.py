@@ -19,10 +19,10 @@ from functools import lru_cache
 from typing import Any
 
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.precision import PRECISIONS, check_precision
 from gpuwise.core.resources import load_json_resource
 
 CATALOG_SCHEMA = "gpuwise.gpus/1"
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
 SEGMENTS = ("datacenter", "consumer", "apple")
 _REQUIRED = {
     "name": str, "aliases": list, "vendor": str, "architecture": str, "segment": str, "fp32_tflops": float,
@@ -96,8 +96,7 @@ class GpuSpec:
 
     def peak_tflops(self, precision: str) -> float:
         """Dense peak for ``precision``; a precision without a fast path runs at the FP32 rate."""
-        if precision not in PRECISIONS:
-            raise UserInputError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+        check_precision(precision)
         v: float | None = getattr(self, f"{precision}_tflops")
         return v if v is not None else self.fp32_tflops
 

@@ -41,7 +41,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gpuwise.core.catalog import GpuSpec, efficiency_defaults, find_gpu
 from gpuwise.core.errors import UserInputError
-from gpuwise.core.report import PRECISIONS, Point, StepStats
+from gpuwise.core.precision import PRECISIONS, check_precision
+from gpuwise.core.report import Point, StepStats
 from gpuwise.core.step_ops import layer_flops, param_tensors, step_ops
 from gpuwise.core.units import format_bytes, format_count, format_duration
 
@@ -479,8 +480,7 @@ def _estimate_step(
 ) -> StepEstimate:
     if batch_size < 1:
         raise UserInputError(f"batch size must be at least 1 (got {batch_size})")
-    if precision not in PRECISIONS:
-        raise UserInputError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    check_precision(precision)
     if optimizer not in _OPTIMIZER_BYTES:
         raise UserInputError(f"unknown optimizer {optimizer!r} (choose from {', '.join(_OPTIMIZER_BYTES)})")
     ops = step_ops(spec, batch_size, precision)

@@ -12,7 +12,7 @@ from typing import Any
 from gpuwise.core import estimate as est
 from gpuwise.core.catalog import find_gpus
 from gpuwise.core.errors import UserInputError
-from gpuwise.core.report import PRECISIONS
+from gpuwise.core.precision import check_precision
 
 # What limits a step, in words (StepEstimate.bound -> text)
 LIMITED_BY = {"compute": "compute", "memory": "memory bandwidth", "overhead": "host overhead",
@@ -83,8 +83,7 @@ def estimate_gpus(
     flops_method: str = "auto",
 ) -> list[GpuEstimate]:
     """One estimate per catalog GPU named in ``gpus`` (comma-separated or a list) for ``spec`` at ``batch_size``."""
-    if precision not in PRECISIONS:
-        raise UserInputError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    check_precision(precision)
     if batch_size < 1 or epochs < 1 or (samples is not None and samples < 1):
         raise UserInputError("batch size, epochs and dataset size must be at least 1")
     out = []

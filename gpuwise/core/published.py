@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from gpuwise.core.catalog import CatalogError, find_gpu
-from gpuwise.core.report import PRECISIONS
+from gpuwise.core.precision import PRECISIONS
 from gpuwise.core.resources import load_json_resource
 
 SCHEMA = "gpuwise.published-training/1"

@@ -14,7 +14,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,14 +26,15 @@ from gpuwise.core.bench import families
 from gpuwise.core.bench.workloads import check_spec
 from gpuwise.core.cancel import Cancelled, CancelToken
 from gpuwise.core.errors import ReportError, UserInputError
+from gpuwise.core.precision import PRECISIONS as PRECISIONS  # re-exported: the old home
 from gpuwise.core.safe_json import MAX_REPORT_BYTES, parse_json, paused_gc, read_regular_file
 
 SCHEMA = "gpuwise.report/1"
 Status = Literal["ok", "oom", "skipped", "failed"]
 STATUSES = ("ok", "oom", "skipped", "failed")
-PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
 
 # Anything beyond these is not a measurement but a corrupted or hostile file.
+BUSY_LOAD = 0.15  # of all cores, used by other programs during a measurement: above it the times are pessimistic
 _MAX_PARAMS = 1e13
 _MAX_SAMPLES = 1e12
 _MAX_SECONDS = 1e12  # ~30,000 years: the 10B-on-a-CPU projections stay well below
@@ -92,6 +93,23 @@ class Point:
     scaling_baseline_samples_per_s: float | None = None  # that baseline, measured in the same run
     comm_time_s: float | None = None  # exposed communication per step: synced step minus a no_sync step
     allreduce_time_s: float | None = None  # one all-reduce of every gradient, alone (not overlapped)
+
+    @property
+    def measured(self) -> bool:
+        """Measured here and completed: not an estimate, not skipped, out of memory or failed."""
+        return self.status == "ok" and not self.estimated
+
+    @property
+    def busy(self) -> bool:
+        """Other programs used more than :data:`BUSY_LOAD` of the CPU while this point was measured."""
+        return self.background_cpu_load is not None and self.background_cpu_load > BUSY_LOAD
+
+
+def busy_machine_text(loads: Sequence[float]) -> str:
+    """"busy machine: other programs used 61–67 % of the CPU" for the background loads of one or more points."""
+    lo, hi = round(min(loads) * 100), round(max(loads) * 100)
+    share = f"{lo} %" if lo == hi else f"{lo}–{hi} %"
+    return f"busy machine: other programs used {share} of the CPU"
 
 
 @dataclass(frozen=True)

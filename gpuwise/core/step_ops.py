@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.precision import ACTIVATION_BYTES
 
 OpKind = Literal["gemm", "conv", "elementwise"]
-ACT_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2}
 
 
 
@@ -77,7 +77,7 @@ def step_ops(spec: dict[str, Any], batch_size: int, precision: str = "fp32") -> 
     traced = _family_hook(spec, "step_ops", batch_size, precision)
     if traced is not None:
         return list(traced)
-    ab = ACT_BYTES.get(precision, 4)
+    ab = ACTIVATION_BYTES.get(precision, 4)
     b = batch_size
     ops: list[Op] = []
     fam = spec["family"]

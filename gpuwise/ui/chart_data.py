@@ -27,14 +27,13 @@ from gpuwise.core.decide import (
 from gpuwise.core.devices import describe_cpu_peak
 from gpuwise.core.report import MicroResult, Point
 from gpuwise.core.units import format_bytes, format_count, format_duration, format_rate
+from gpuwise.ui.chart_names import CHART_NAMES as CHART_NAMES  # re-exported: the models' home
 
 Kind = Literal["measured", "extrapolated", "estimate"]
 Metric = Literal["epoch", "train"]
 METRICS: tuple[Metric, ...] = ("epoch", "train")
-CHART_NAMES = ("epoch-time", "throughput", "speedup", "matmul", "scaling")
 DEFAULT_PRICE_RATIO = 3.0
 PLACEHOLDER = "Run a comparison or open a report"
-
 
 
 @dataclass(frozen=True)
@@ -184,7 +183,7 @@ def selected_model_size(inputs: ChartInputs) -> int | None:
     sizes = epoch_model_sizes(inputs)
     if inputs.model_size in sizes:
         return inputs.model_size
-    measured = [p for p in inputs.points if p.status == "ok" and not p.estimated]
+    measured = [p for p in inputs.points if p.measured]
     if not measured:
         return _largest_preferring_measured(inputs.all_points, "params")
     counts: dict[int, set[int]] = {}

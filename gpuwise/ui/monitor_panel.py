@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
@@ -28,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gpuwise.core.telemetry.nvml import NA, GpuSample
+from gpuwise.core.telemetry.na import NA, format_number, format_pair, format_pct, format_reading, format_size
+from gpuwise.core.telemetry.nvml import GpuSample
 from gpuwise.core.telemetry.sampler import History, Sample, history_capacity
 from gpuwise.core.units import format_bytes
 from gpuwise.ui.monitor_plots import COLORS, PHASE_COLORS, PHASE_NAMES, CoreBars, PhaseSpan, RollingPlot
@@ -58,23 +57,6 @@ SHORT_REASONS = {
 
 def _window_label(seconds: int) -> str:
     return f"{seconds // 60} min" if seconds < 3600 else f"{seconds // 3600} h"
-
-
-def _fmt(value: Any, fmt: Callable[[float], str]) -> str:
-    if value is None or value is NA:
-        return "n/a"
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "n/a"
-    return fmt(v) if math.isfinite(v) else "n/a"
-
-
-def _pair(used: Any, total: Any, fmt: Callable[[float], str], unit: str = "") -> str:
-    a, b = _fmt(used, fmt), _fmt(total, fmt)
-    if a == "n/a":
-        return "n/a"
-    return f"{a} / {b}{unit}" if b != "n/a" else f"{a}{unit}"
 
 
 class GpuCard(QFrame):
@@ -134,11 +116,11 @@ class GpuCard(QFrame):
 
     def update_readouts(self, g: GpuSample) -> None:
         r = self.readouts
-        r.set("util", _fmt(g.utilization_pct, lambda x: f"{x:.0f} %"))
-        r.set("vram", _pair(g.memory_used_bytes, g.memory_total_bytes, format_bytes))
-        r.set("temp", _fmt(g.temperature_c, lambda x: f"{x:.0f} °C"))
-        r.set("power", _pair(g.power_w, g.power_limit_w, lambda x: f"{x:.0f}", " W"))
-        r.set("clock", _pair(g.sm_clock_mhz, g.sm_clock_max_mhz, lambda x: f"{x:.0f}", " MHz"))
+        r.set("util", format_pct(g.utilization_pct))
+        r.set("vram", format_pair(g.memory_used_bytes, g.memory_total_bytes, format_bytes))
+        r.set("temp", format_number(g.temperature_c, "°C"))
+        r.set("power", format_pair(g.power_w, g.power_limit_w, lambda x: f"{x:.0f}", " W"))
+        r.set("clock", format_pair(g.sm_clock_mhz, g.sm_clock_max_mhz, lambda x: f"{x:.0f}", " MHz"))
         reasons = g.throttle_reasons
         if reasons is NA:
             r.set("throttle", "n/a")
@@ -155,7 +137,7 @@ class GpuCard(QFrame):
             parts = []
             for proc in procs[:6]:
                 name = "?" if proc.name is NA else str(proc.name)
-                mem = "" if proc.used_memory_bytes is NA else f" {format_bytes(float(proc.used_memory_bytes))}"
+                mem = "" if proc.used_memory_bytes is NA else f" {format_size(proc.used_memory_bytes)}"
                 parts.append(f"{name} ({proc.pid}){mem}")
             text = "; ".join(parts) + (f"; +{len(procs) - 6} more" if len(procs) > 6 else "")
         r.set("procs", text)
@@ -490,17 +472,17 @@ class MonitorPanel(QWidget):
         r = self.host_readouts
         cores = len(h.per_core_pct) if h.per_core_pct else 0
         cores_text = f" of {cores} cores" if cores else ""
-        r.set("cpu", _fmt(h.cpu_pct, lambda x: f"{x:.0f} %{cores_text}"))
-        freq = _fmt(h.cpu_freq_mhz, lambda x: f"{x / 1000:.2f} GHz")
+        r.set("cpu", format_reading(h.cpu_pct, lambda x: f"{x:.0f} %{cores_text}"))
+        freq = format_reading(h.cpu_freq_mhz, lambda x: f"{x / 1000:.2f} GHz")
         if h.cpu_freq_max_mhz:
             freq += f" (max {h.cpu_freq_max_mhz / 1000:.2f})"
         r.set("freq", freq)
-        r.set("ram", _pair(h.ram_used_bytes, h.ram_total_bytes, format_bytes))
+        r.set("ram", format_pair(h.ram_used_bytes, h.ram_total_bytes, format_bytes))
         if h.swap_total_bytes == 0:
             r.set("swap", "no swap")
         else:
-            r.set("swap", _pair(h.swap_used_bytes, h.swap_total_bytes, format_bytes))
-        r.set("temp", _fmt(h.cpu_temp_c, lambda x: f"{x:.0f} °C") if h.cpu_temp_c else "no sensor")
+            r.set("swap", format_pair(h.swap_used_bytes, h.swap_total_bytes, format_bytes))
+        r.set("temp", format_number(h.cpu_temp_c, "°C") if h.cpu_temp_c else "no sensor")
         self.core_bars.set_values(h.per_core_pct or ())
         for g in sample.gpus:
             card = self._gpu_cards.get(g.index)

@@ -520,7 +520,7 @@ class VerdictCard(QWidget):
         """Say which GPU the GPU price is for (the verdict's primary GPU, once there is a verdict)."""
         if not target:
             measured = self._report is not None and any(
-                p.device != "cpu" and p.status == "ok" and not p.estimated for p in self._report.points)  # fmt: skip
+                p.device != "cpu" and p.measured for p in self._report.points)  # fmt: skip
             target = "the measured GPU" if measured else (self._gpu_name or "the first compared GPU")
         self.gpu_caption.setText(f"GPU price ({target})" if len(target) <= 16 else "GPU price")
         self.gpu_spin.setToolTip(plain_tooltip(f"What the GPU machine costs per hour (this price is for the {target})"))

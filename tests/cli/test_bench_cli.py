@@ -65,7 +65,7 @@ def test_bench_help_shows_options_and_examples() -> None:
         "from gpuwise.cli import build_parser; build_parser()",
         "import gpuwise.core",
         "import gpuwise.core.bench.sweep",
-        "import gpuwise.cli_bench, gpuwise.cli_devices",
+        "import gpuwise.cli.commands.bench, gpuwise.cli.commands.devices",
     ],
 )
 def test_parser_and_core_imports_load_neither_torch_nor_qt(code: str) -> None:
@@ -196,7 +196,7 @@ def test_ctrl_c_keeps_the_completed_points_and_writes_the_report(tmp_path: Path)
 def test_the_table_notes_a_matmul_above_a_formula_peak() -> None:
     import io
 
-    from gpuwise.cli_bench import print_table
+    from gpuwise.cli.commands.bench import print_table
     from gpuwise.core.report import MicroResult, Report
 
     cpu = {"model": "VM", "physical_cores": 2, "peak_fp32_gflops": 156.5, "clock_ghz": 2.445, "clock_source": "current"}
@@ -207,3 +207,39 @@ def test_the_table_notes_a_matmul_above_a_formula_peak() -> None:
     text = out.getvalue()
     assert "cpu matmul: 165 GFLOP/s measured (n=2048) vs 156.5 GFLOP/s formula peak" in text
     assert "theoretical peak here" in text and "note: the measured 165 GFLOP/s is above the formula's 156" in text
+
+
+def test_the_table_says_the_machine_was_busy_not_only_unstable() -> None:
+    import io
+
+    from gpuwise.cli.commands.bench import print_table
+    from gpuwise.core.report import Report
+    from tests.core.test_report import make_point
+
+    busy = "busy machine: other programs used 61 % of the CPU during the measurement, so these times are pessimistic"
+    points = [make_point(samples=2000, unstable=True, background_cpu_load=0.61, message=busy),
+              make_point(samples=20_000, unstable=True, background_cpu_load=0.67),
+              make_point(samples=200_000, background_cpu_load=0.05)]  # fmt: skip
+    r = Report(machine={"cpu": {"model": "VM", "physical_cores": 2}}, points=points, micro=[],
+               created="2026-01-01T00:00:00+00:00", settings={})  # fmt: skip
+    out = io.StringIO()
+    print_table(r, out)
+    rows = [line for line in out.getvalue().splitlines() if line.startswith("cpu ")]
+    assert rows[0].endswith("unstable, busy: others used 61 % CPU")
+    assert rows[1].endswith("unstable, busy: others used 67 % CPU")
+    assert "busy" not in rows[2]  # 5 % is an ordinary background
+    assert "busy machine: other programs used 61–67 % of the CPU while measuring 2 of these points" in out.getvalue()
+
+
+def test_a_quiet_run_has_no_busy_line() -> None:
+    import io
+
+    from gpuwise.cli.commands.bench import print_table
+    from gpuwise.core.report import Report
+    from tests.core.test_report import make_point
+
+    r = Report(machine={"cpu": {"model": "VM"}}, points=[make_point(background_cpu_load=0.15)], micro=[],
+               created="2026-01-01T00:00:00+00:00", settings={})  # fmt: skip
+    out = io.StringIO()
+    print_table(r, out)
+    assert "busy" not in out.getvalue()

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gpuwise.cli import main
-from gpuwise.cli_desktop import (
+from gpuwise.cli.commands.desktop import (
     DESKTOP_FILE,
     METAINFO_FILE,
     desktop_entry,
@@ -126,7 +126,7 @@ def test_the_command_installs_under_xdg_data_home(tmp_path: Path, monkeypatch: p
 
 
 def test_a_relative_xdg_data_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gpuwise.cli_desktop import data_home
+    from gpuwise.cli.commands.desktop import data_home
 
     assert data_home({"XDG_DATA_HOME": "rel/dir", "HOME": str(tmp_path)}) == tmp_path / ".local" / "share"
     assert data_home({"XDG_DATA_HOME": str(tmp_path / "x"), "HOME": "/nowhere"}) == tmp_path / "x"

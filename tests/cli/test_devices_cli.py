@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gpuwise import cli_devices
 from gpuwise.cli import main
+from gpuwise.cli.commands import devices as cli_devices
 from gpuwise.core import devices as devices_mod
 from gpuwise.core.devices import CpuInfo, DeviceInventory, GpuDevice
 
@@ -89,7 +89,7 @@ def test_devices_json_with_fakes(monkeypatch: pytest.MonkeyPatch, capsys: pytest
     assert data["gpus"][1]["backend"] == "rocm"
     assert data["cpu"]["peak_fp32_gflops"] == 768.0
     assert data["cpu_peak"]["formula_label"] == "theoretical peak" and data["cpu_peak"]["measured_gflops"] == 700.0
-    assert cli_devices.run.__module__ == "gpuwise.cli_devices"
+    assert cli_devices.run.__module__ == "gpuwise.cli.commands.devices"
 
 
 VM = replace(FAKE, cpu=replace(FAKE.cpu, physical_cores=2, logical_cores=2, clock_ghz=2.445, peak_fp32_gflops=156.5,
@@ -127,8 +127,9 @@ def test_no_probe_skips_the_measurement(monkeypatch: pytest.MonkeyPatch, capsys:
 
 def test_a_report_path_without_a_command_means_open_it_in_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
     import gpuwise.cli as cli
+    from gpuwise.cli.commands import gui
 
     opened: list[list[str]] = []
-    monkeypatch.setattr(cli, "_run_gui", lambda args: opened.append([args.report]) or 0)
+    monkeypatch.setattr(gui, "run", lambda args: opened.append([args.report]) or 0)
     assert cli.main(["results/report.json"]) == 0
     assert opened == [["results/report.json"]]

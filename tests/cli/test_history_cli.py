@@ -156,7 +156,7 @@ def test_a_failed_final_write_says_where_the_run_is(tmp_path: Path) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
     code = (
-        "import shutil, sys\nimport gpuwise.cli_bench as b\nreal = b._write_outputs\n"
+        "import shutil, sys\nimport gpuwise.cli.commands.bench as b\nreal = b._write_outputs\n"
         f"def late(*a):\n    shutil.rmtree({str(folder)!r})\n    return real(*a)\n"
         "b._write_outputs = late\nfrom gpuwise.cli import main\n"
         f"sys.exit(main(['bench', '--params', '1k', '--samples', '200', '--budget', '1', '--no-micro', "

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gpuwise.cli_plot import run
+from gpuwise.cli.commands.plot import run
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.report import Report, save_report
 from gpuwise.ui.qt import QtGui

@@ -27,7 +27,7 @@ from gpuwise.core.devices import (
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.telemetry import nvml as nvml_mod
 from gpuwise.core.telemetry.nvml import NvmlProbe
-from tests.core.fake_pynvml import FakeAtexit, FakeGpu, FakeNvml
+from tests.core.telemetry.fake_pynvml import FakeAtexit, FakeGpu, FakeNvml
 
 GiB = 2**30
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gpuwise.core.errors import ReportError, UserInputError
 from gpuwise.core.report import (
@@ -22,6 +24,7 @@ from gpuwise.core.report import (
     StepStats,
     atomic_write_bytes,
     atomic_write_text,
+    busy_machine_text,
     check_writable,
     load_report,
     parse_report,
@@ -427,3 +430,19 @@ def test_validation_does_not_mutate_its_input() -> None:
     before = copy.deepcopy(d)
     validate_report_dict(d)
     assert d == before
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=20))
+def test_busy_machine_text_spans_the_loads(loads: list[float]) -> None:
+    text = busy_machine_text(loads)
+    assert text.startswith("busy machine: other programs used ") and text.endswith(" % of the CPU")
+    share = text.removeprefix("busy machine: other programs used ").removesuffix(" % of the CPU")
+    lo, _, hi = share.partition("–")
+    assert int(lo) == round(min(loads) * 100) and int(hi or lo) == round(max(loads) * 100)
+
+
+def test_measured_and_busy_points() -> None:
+    assert make_point().measured and not make_point(status="oom").measured
+    assert not make_point(estimated=True).measured
+    assert make_point(background_cpu_load=0.16).busy and not make_point(background_cpu_load=0.15).busy
+    assert not make_point(background_cpu_load=None).busy

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gpuwise.cli import main
-from gpuwise.cli_bench import ProgressBar, print_table
+from gpuwise.cli.commands.bench import ProgressBar, print_table
 from gpuwise.core.devices import DeviceInventory, GpuDevice, cpu_info
 from gpuwise.core.report import load_report
 from gpuwise.core.terminal_text import SafeWriter, json_terminal_safe, terminal_safe
@@ -90,10 +90,10 @@ def test_devices_output_is_clean_bytes(monkeypatch: pytest.MonkeyPatch, capfdbin
 
 
 def test_monitor_prints_a_hostile_gpu_name_as_clean_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from gpuwise.cli_monitor import monitor
+    from gpuwise.cli.commands.monitor import monitor
     from gpuwise.core.telemetry import nvml as nvml_mod
     from tests.cli.test_monitor_cli import FakeTime, fake_sampler
-    from tests.core.fake_pynvml import FakeAtexit, FakeGpu, FakeNvml
+    from tests.core.telemetry.fake_pynvml import FakeAtexit, FakeGpu, FakeNvml
 
     monkeypatch.setattr(nvml_mod, "atexit", FakeAtexit())
     sampler = fake_sampler(FakeNvml(gpus=[FakeGpu(name=f"GPU {ANSI}{C1}{BIDI}")]))

@@ -16,7 +16,7 @@ from gpuwise.ui.monitor_panel import MonitorPanel
 from gpuwise.ui.monitor_plots import format_ago
 from gpuwise.ui.monitor_sampler import SamplerThread
 from gpuwise.ui.settings import Settings
-from tests.core.fake_pynvml import SW_POWER_CAP, FakeAtexit, FakeGpu, FakeNvml
+from tests.core.telemetry.fake_pynvml import SW_POWER_CAP, FakeAtexit, FakeGpu, FakeNvml
 from tests.ui.conftest import FakeSampler
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from gpuwise.core.bench.workloads import activation_floats_per_sample, count_params, input_bytes_per_sample
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.precision import ACTIVATION_BYTES
 
 OPTIMIZERS = ("adam", "sgd")
 _OPTIMIZER_STATE_BYTES = {"adam": 8, "sgd": 0}  # SGD without momentum keeps no state
-_ACTIVATION_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2}
 # Framework workspace, allocator fragmentation and the loss: measured peaks run ~10-20 % over the sum of parts.
 _SLACK = 1.2
 # Usable fraction of what the OS/driver reports free: the rest is for everything else on the machine.
@@ -46,7 +46,7 @@ def estimate_training_memory(
     weights = 4 * params
     grads = 4 * params
     state = _OPTIMIZER_STATE_BYTES[check_optimizer(optimizer)] * params
-    acts = activation_floats_per_sample(spec) * batch_size * _ACTIVATION_BYTES.get(precision, 4)
+    acts = activation_floats_per_sample(spec) * batch_size * ACTIVATION_BYTES.get(precision, 4)
     batch = input_bytes_per_sample(spec) * batch_size
     total = int((weights + grads + state + acts + batch) * _SLACK)
     return MemoryEstimate(weights, grads, state, acts, batch, total)

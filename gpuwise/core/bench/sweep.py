@@ -31,7 +31,8 @@ from gpuwise.core.bench.workloads import (
 from gpuwise.core.cancel import Cancelled, CancelToken
 from gpuwise.core.devices import DeviceInventory, cpu_info, resolve_devices
 from gpuwise.core.errors import UserInputError
-from gpuwise.core.report import PRECISIONS, MicroResult, Point, Report
+from gpuwise.core.precision import PRECISIONS
+from gpuwise.core.report import MicroResult, Point, Report
 
 MIN_SAMPLES = 100
 MAX_SAMPLES = 100_000_000

@@ -25,7 +25,7 @@ from gpuwise.core.bench.memory import USABLE_FRACTION, available_memory, estimat
 from gpuwise.core.bench.timing import WindowTimer, is_unstable, step_stats, synchronizer
 from gpuwise.core.bench.workloads import build_model, build_spec, count_flops_per_step
 from gpuwise.core.cancel import Cancelled, CancelToken
-from gpuwise.core.report import Point, Status
+from gpuwise.core.report import BUSY_LOAD, Point, Status, busy_machine_text
 from gpuwise.core.units import format_bytes, format_count
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ TARGET_WINDOWS = 10
 MIN_WINDOWS = 3
 MIN_MEASURE_S = 0.3
 SLOW_STEP_S = 0.2
-BUSY_LOAD = 0.15  # of all cores, used by other programs during a measurement
 
 
 @dataclass(frozen=True)
@@ -444,8 +443,8 @@ def _measure(
     if is_unstable(stats):
         notes.append("unstable: step times vary by more than 10 % (IQR/median); another program may be busy")
     if background is not None and background > BUSY_LOAD:
-        notes.append(f"busy machine: other programs used {background:.0%} of the CPU during the measurement, so "
-                     f"these times are pessimistic (threads compete for cores)")  # fmt: skip
+        notes.append(f"{busy_machine_text([background])} during the measurement, so these times are pessimistic "
+                     "(threads compete for cores)")  # fmt: skip
     return _base_point(
         ps, spec, "ok", "; ".join(notes),
         device_name=device_name(ps.device), samples_per_s=samples_per_s, step_time_s=stats,

@@ -34,12 +34,6 @@ __all__ = [
 ]  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
-    if name == "FAMILIES":  # the families built to a requested size (families.names() lists every model)
-        return families.resizable_names()
-    raise AttributeError(name)
-
-
 def check_family(family: str) -> str:
     return families.get(family).key
 

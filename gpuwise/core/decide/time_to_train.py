@@ -48,7 +48,7 @@ class Timing:
 
 def candidates(points: Sequence[Point], device: str, w: Workload) -> list[Point]:
     """Measured points of ``device`` that can stand for this workload (same family, batch, precision, optimizer)."""
-    return [p for p in points if p.device == device and p.status == "ok" and not p.estimated
+    return [p for p in points if p.device == device and p.measured
             and p.step_time_s is not None and p.step_time_s.median > 0 and p.family == w.family
             and p.batch_size == w.batch_size and p.precision == w.precision and p.optimizer == w.optimizer]  # fmt: skip
 

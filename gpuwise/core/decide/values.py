@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from gpuwise.core.decide.rule import BILLING_LABELS, MIN_BILLED_S, Billing, Outcome
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.precision import check_precision
 from gpuwise.core.prices import PriceSettings
-from gpuwise.core.report import PRECISIONS
 from gpuwise.core.units import format_count
 
 Source = Literal["measured", "scaled", "interpolated", "extrapolated", "estimate"]
@@ -48,8 +48,7 @@ class Workload:
                             (self.batch_size, "batch size", 65536)):  # fmt: skip
             if not 1 <= v <= hi:
                 raise UserInputError(f"{what} {v:,} is out of range (1 to {hi:,.0f})")
-        if self.precision not in PRECISIONS:
-            raise UserInputError(f"unknown precision {self.precision!r} (choose from {', '.join(PRECISIONS)})")
+        check_precision(self.precision)
         if self.optimizer not in ("adam", "sgd"):
             raise UserInputError(f"unknown optimizer {self.optimizer!r} (choose from adam, sgd)")
 

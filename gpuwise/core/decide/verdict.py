@@ -22,7 +22,7 @@ from gpuwise.core.report import Point, Report
 
 def measured_points(report: Report, device: str | None = None) -> list[Point]:
     """Points measured (not estimated) with an ok status, of one device or all."""
-    return [p for p in report.points if p.status == "ok" and not p.estimated and device in (None, p.device)]
+    return [p for p in report.points if p.measured and device in (None, p.device)]
 
 
 def default_workload(report: Report) -> Workload:

@@ -4,12 +4,11 @@ Front ends (``gpuwise monitor``, the desktop monitor panel) poll a :class:`Sampl
 """
 
 from gpuwise.core.telemetry.host import HostProbe, HostSample, TemperatureReading
+from gpuwise.core.telemetry.na import NA, NotAvailable, format_pair, format_pct, format_reading, format_size
 from gpuwise.core.telemetry.nvml import (
-    NA,
     THROTTLING_EVENTS,
     GpuProcess,
     GpuSample,
-    NotAvailable,
     NvmlProbe,
     NvmlState,
     NvmlStatus,
@@ -42,6 +41,10 @@ __all__ = [
     "Sampler",
     "TemperatureReading",
     "decode_clock_events",
+    "format_pair",
+    "format_pct",
+    "format_reading",
+    "format_size",
     "get_nvml_probe",
     "history_capacity",
     "sample_metrics",

@@ -20,32 +20,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, TypeVar
 
 import psutil
 
+from gpuwise.core.telemetry.na import NA as NA  # re-exported: the old home
+from gpuwise.core.telemetry.na import NotAvailable as NotAvailable
+
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-
-
-class NotAvailable(enum.Enum):
-    """The type of :data:`NA`. An enum member so that it stays a singleton through copy and pickle, and so
-    that ``value is NA`` narrows types for mypy."""
-
-    NA = "n/a"
-
-    def __repr__(self) -> str:
-        return "n/a"
-
-    def __str__(self) -> str:
-        return "n/a"
-
-    def __bool__(self) -> Literal[False]:  # Literal lets mypy narrow ``value or default``
-        return False
-
-
-NA: Final = NotAvailable.NA
-"""A metric this GPU (or driver) does not report. Falsy, prints as ``n/a``, becomes ``null`` in JSON."""
 
 
 class NvmlStatus(enum.Enum):

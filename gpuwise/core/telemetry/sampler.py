@@ -16,11 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 from gpuwise.core.telemetry.host import HostProbe, HostSample
+from gpuwise.core.telemetry.na import NA, NotAvailable
+from gpuwise.core.telemetry.na import as_float as _num
 from gpuwise.core.telemetry.nvml import (
-    NA,
     GpuProcess,
     GpuSample,
-    NotAvailable,
     NvmlProbe,
     NvmlState,
     get_nvml_probe,
@@ -106,10 +106,6 @@ class Sampler:
         else:
             gpus = [replace(g, processes=self._processes.get(g.index, NA)) for g in gpus]
         return Sample(timestamp=time.time(), host=host, gpus=gpus, gpu_state=state)
-
-
-def _num(value: float | int | NotAvailable | None) -> float:
-    return math.nan if value is None or value is NA else float(value)
 
 
 def sample_metrics(sample: Sample) -> dict[str, float]:

@@ -22,8 +22,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from gpuwise.cli.options import Subparsers
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.report import atomic_write_bytes
 from gpuwise.core.resources import resource_path
@@ -34,7 +34,7 @@ METAINFO_FILE = f"{APP_ID}.metainfo.xml"
 ICON_SOURCE = "gpuwise.svg"
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "install-desktop",
         help="add gpuwise to this user's applications menu on Linux (--uninstall removes it)",

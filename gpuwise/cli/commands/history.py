@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any
 
+from gpuwise.cli.options import Subparsers, add_json_flag, add_report_argument, count
 from gpuwise.core.errors import UserInputError
 
 HISTORY_EPILOG = """examples:
@@ -21,29 +22,29 @@ HISTORY_EPILOG = """examples:
   gpuwise advise 12                    # a run id works wherever a report file does (also: last)"""
 
 
-def add_parser(sub: Any) -> None:
-    h = sub.add_parser(
+def add_parser(subparsers: Subparsers) -> None:
+    h = subparsers.add_parser(
         "history", help="list the runs measured here or imported (newest first)", epilog=HISTORY_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="List every run in the history: each `gpuwise bench`, each run in the app (cancelled and "
         "interrupted runs too, marked so) and each imported report.",
     )  # fmt: skip
-    h.add_argument("--json", action="store_true", help='print {"runs": [...]} as JSON')
+    add_json_flag(h, 'print {"runs": [...]} as JSON')
     h.add_argument("--filter", default="", help="only runs whose row contains every word")
     h.add_argument("--limit", default=None, help="at most this many runs (newest first)")
     h.set_defaults(func=run_history)
 
-    i = sub.add_parser(
+    i = subparsers.add_parser(
         "import", help="add a report JSON (e.g. from a cloud GPU box) to the history",
         description="Validate a report file fully and store it as a run; a file that is refused leaves the "
         "history unchanged.",
     )  # fmt: skip
-    i.add_argument("report", help="a report JSON written by 'gpuwise bench --out' or the app")
+    add_report_argument(i, "a report JSON written by 'gpuwise bench --out' or the app")
     i.add_argument("--name", default="", help="a name for the run (default: none)")
     i.add_argument("--tag", default="", help="tags, comma-separated")
     i.set_defaults(func=run_import)
 
-    e = sub.add_parser(
+    e = subparsers.add_parser(
         "export", help="write a run of the history as a report JSON",
         description="Write a run of the history as a report file (for another machine, or 'gpuwise gui').",
     )  # fmt: skip
@@ -52,22 +53,11 @@ def add_parser(sub: Any) -> None:
     e.set_defaults(func=run_export)
 
 
-def _limit(text: str | None) -> int | None:
-    if text is None:
-        return None
-    from gpuwise.core.units import parse_count
-
-    n = parse_count(text, what="limit")
-    if n < 1:
-        raise UserInputError(f"--limit must be at least 1 (got {text})")
-    return n
-
-
 def run_history(args: argparse.Namespace) -> int:
     from gpuwise.core.history import History
     from gpuwise.core.terminal_text import terminal_safe
 
-    limit = _limit(args.limit)
+    limit = count(args.limit, "--limit")
     with History() as h:
         runs = h.runs(args.filter)
         path = h.path

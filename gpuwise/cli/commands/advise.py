@@ -8,9 +8,9 @@ import sys
 from dataclasses import replace
 from typing import Any
 
+from gpuwise.cli.options import Subparsers, add_json_flag, add_report_argument, count
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.terminal_text import json_terminal_safe, terminal_safe
-from gpuwise.core.units import parse_count
 
 EPILOG = """examples:
   gpuwise advise report.json                         # estimates for T4 and H100 SXM at list prices
@@ -27,15 +27,15 @@ Prices are US dollars per hour. Without price flags the prices saved in the app 
 PROJECT_FROM_PARAMS = 1_000_000_000
 
 
-def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(subparsers: Subparsers) -> None:
+    p = subparsers.add_parser(
         "advise", help="is a GPU worth its price for this job? (verdict from a report)", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Turn a measured report into a verdict: time to train and job cost on the CPU and on GPUs "
         "(measured, or estimated from the GPU catalog — labeled), the speedup with its 95 % CI against the "
         "price ratio, break-even dataset and model sizes, and whether the model fits in memory.",
     )  # fmt: skip
-    p.add_argument("report", nargs="?", help="a report JSON written by 'gpuwise bench --out' or the app")
+    add_report_argument(p, "a report JSON written by 'gpuwise bench --out' or the app, or a run id", optional=True)
     add_price_arguments(p)
     p.add_argument("--family", help="model family of the job (default: the report's)")
     p.add_argument("--params", help="model size in parameters, e.g. 25M (default: the report's largest)")
@@ -49,12 +49,12 @@ def add_parser(sub: Any) -> None:
                    "from the layer shapes (faster, no torch import, within a few %%)")  # fmt: skip
     p.add_argument("--ddp", metavar="N", help="also compare N GPUs (data-parallel) with 1 GPU and the CPU "
                    "(default: shown when the report has 'bench --ddp' points, for their largest N)")  # fmt: skip
-    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    add_json_flag(p, "print the verdict as JSON")
     p.add_argument("--list-presets", action="store_true", help="list the price presets and exit")
     p.set_defaults(func=run)
 
 
-def add_price_arguments(p: Any) -> None:
+def add_price_arguments(p: argparse.ArgumentParser) -> None:
     """The price and comparison options, the same for every command that prices a job (advise, plot)."""
     p.add_argument("--cpu-price", help="CPU machine price in $/h")
     p.add_argument("--gpu-price", help="GPU machine price in $/h (for the measured GPU, or the first --gpu)")
@@ -71,15 +71,6 @@ def parse_price(text: str, what: str) -> float:
     except ValueError:
         raise UserInputError(f"{what} {text!r} is not a number of dollars per hour (e.g. 0.34)") from None
     return check_price(value, what)
-
-
-def _count(text: str | None, what: str) -> int | None:
-    if text is None:
-        return None
-    v = parse_count(text, what=what)
-    if v < 1:
-        raise UserInputError(f"{what} must be at least 1 (got {text})")
-    return v
 
 
 def build_prices(args: argparse.Namespace, logical_cores: int | None, has_measured_gpu: bool) -> tuple[Any, str]:
@@ -163,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     changes: dict[str, Any] = {}
     for key, what in (("params", "model size"), ("samples", "dataset size"), ("epochs", "epochs"),
                       ("batch", "batch size")):  # fmt: skip
-        v = _count(getattr(args, key), what)
+        v = count(getattr(args, key), what)
         if v is not None:
             changes["batch_size" if key == "batch" else key] = v
     if args.family:
@@ -214,7 +205,7 @@ def _scaling(args: argparse.Namespace, report: Any, verdict: Any) -> Any:
     """N GPUs vs 1 GPU vs the CPU: asked for with --ddp N, or shown because the report measured scaling."""
     from gpuwise.core.scaling import scaling_curves, scaling_verdict
 
-    n = _count(args.ddp, "--ddp")
+    n = count(args.ddp, "--ddp")
     if n is None and not scaling_curves(report.points):
         return None
     if n is not None and not 2 <= n <= 1024:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gpuwise.core.bench import families
 from gpuwise.core.bench.memory import (
     USABLE_FRACTION,
     MemoryEstimate,
@@ -11,8 +12,10 @@ from gpuwise.core.bench.memory import (
     estimate_training_memory,
     largest_batch_that_fits,
 )
-from gpuwise.core.bench.workloads import FAMILIES, activation_floats_per_sample, build_spec
+from gpuwise.core.bench.workloads import activation_floats_per_sample, build_spec
 from gpuwise.core.errors import UserInputError
+
+FAMILIES = families.resizable_names()  # the families built to a requested size
 
 GiB = 2**30
 

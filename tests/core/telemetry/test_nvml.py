@@ -23,7 +23,7 @@ from gpuwise.core.telemetry.nvml import (
     get_nvml_probe,
     state_for_error,
 )
-from tests.core.fake_pynvml import (
+from tests.core.telemetry.fake_pynvml import (
     HW_THERMAL,
     IDLE,
     MISSING_PID,

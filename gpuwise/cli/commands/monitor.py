@@ -9,19 +9,22 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import math
 import os
 import sys
 import time
 from collections.abc import Callable
 from typing import TextIO, TypeVar
 
+from gpuwise.cli.options import Subparsers, add_json_flag
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.telemetry.host import HostSample
-from gpuwise.core.telemetry.nvml import NA, GpuSample, NotAvailable
+from gpuwise.core.telemetry.na import NA
+from gpuwise.core.telemetry.na import format_number as _num
+from gpuwise.core.telemetry.na import format_pct as _pct
+from gpuwise.core.telemetry.na import format_size as _bytes
+from gpuwise.core.telemetry.nvml import GpuSample
 from gpuwise.core.telemetry.sampler import Sample, Sampler
 from gpuwise.core.terminal_text import terminal_safe
-from gpuwise.core.units import format_bytes
 
 MIN_INTERVAL_S = 0.25  # faster polling of NVML can stall a GPU and mostly shows counter noise
 MAX_INTERVAL_S = 60.0
@@ -62,19 +65,7 @@ def _option(name: str, check: Callable[[_V], _R], value: _V) -> _R:
         raise UserInputError(f"{name}: {err}") from None
 
 
-def _argparse_type(check: Callable[[str], object]) -> Callable[[str], object]:
-    # argparse shows an ArgumentTypeError's own message; any other ValueError becomes "invalid <func> value".
-    def convert(text: str) -> object:
-        try:
-            return check(text)
-        except UserInputError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-
-    convert.__name__ = check.__name__
-    return convert
-
-
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "monitor",
         help="live CPU, memory and NVIDIA GPU readings",
@@ -85,16 +76,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     how_many = p.add_mutually_exclusive_group()
     how_many.add_argument("--once", action="store_true", help="print one reading and exit")
-    how_many.add_argument(
-        "--count", type=_argparse_type(check_count), default=None, metavar="N",
-        help="print N readings and exit (default: until Ctrl-C)",
-    )
-    p.add_argument("--json", action="store_true", help="one JSON object per line (n/a readings are null)")
+    how_many.add_argument("--count", default=None, metavar="N",
+                          help="print N readings and exit (default: until Ctrl-C)")
+    add_json_flag(p, "one JSON object per line (n/a readings are null)")
     p.add_argument(
-        "--interval", type=_argparse_type(check_interval), default=DEFAULT_INTERVAL_S, metavar="S",
-        help=f"seconds between readings, {MIN_INTERVAL_S:g}–{MAX_INTERVAL_S:g} "
-        f"(default {DEFAULT_INTERVAL_S:g})",
-    )
+        "--interval", default=DEFAULT_INTERVAL_S, metavar="S",
+        help=f"seconds between readings, {MIN_INTERVAL_S:g}–{MAX_INTERVAL_S:g} (default {DEFAULT_INTERVAL_S:g})",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -161,18 +149,6 @@ def format_human(sample: Sample) -> str:
     if not sample.gpu_state.ok:
         lines.append(f"GPU    {sample.gpu_state.message}")
     return "\n".join(lines) + "\n\n"
-
-
-def _pct(value: float | NotAvailable | None) -> str:
-    return "n/a" if value is None or value is NA else f"{value:.0f} %"
-
-
-def _num(value: float | NotAvailable | None, unit: str) -> str:
-    return "n/a" if value is None or value is NA or math.isnan(value) else f"{value:.0f} {unit}"
-
-
-def _bytes(value: int | NotAvailable | None) -> str:
-    return "n/a" if value is None or value is NA else format_bytes(value)
 
 
 def _host_lines(host: HostSample) -> list[str]:

@@ -106,7 +106,7 @@ def test_estimate_needs_no_torch() -> None:
     code = ("import sys; from gpuwise.core.bench.sweep import SweepPlan, estimate_plan_seconds; "
             "estimate_plan_seconds(SweepPlan()); print('torch' in sys.modules)")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+                         cwd=Path(__file__).resolve().parents[3])  # fmt: skip
     assert out.stdout.strip() == "False"
 
 

@@ -18,7 +18,7 @@ from gpuwise.core.bench.micro import micro_plan
 from gpuwise.core.bench.timing import WindowTimer, synchronizer
 from gpuwise.core.bench.train import PointSpec, precision_problem, run_point
 from gpuwise.core.report import Report, validate_report_dict
-from tests.core.test_train import drive
+from tests.core.bench.test_train import drive
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA/ROCm GPU")
 

@@ -318,10 +318,10 @@ def test_ranks_end_themselves_when_their_parent_is_killed() -> None:
     import sys
     from pathlib import Path
 
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     script = (
         "import threading, psutil\n"
-        "from tests.core.test_ddp import _plan, hang\n"
+        "from tests.core.bench.test_ddp import _plan, hang\n"
         "from gpuwise.core.bench.ddp import run_ddp\n"
         "gen = run_ddp(_plan(), work=hang)\n"
         "next(gen)\n"

@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gpuwise.cli.offscreen_qt import ensure_qt_app
+from gpuwise.cli.options import Subparsers, add_report_argument
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.report import Report, atomic_write_text, check_writable, load_report
 
-_APP: Any = None
 
-
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "report",
         help="write a self-contained HTML report (verdict, charts, machine, every point) to share",
@@ -25,9 +25,9 @@ def add_parser(subparsers: Any) -> None:
         "verdict, the charts as inline SVG, the machine and workload, every point and how it was measured. "
         "Prints well. Works without a display.",
     )
-    p.add_argument("report", metavar="REPORT.json", help="a report saved by `gpuwise bench --out` or the app")
+    add_report_argument(p, "a report saved by `gpuwise bench --out` or the app")
     p.add_argument("--out", required=True, metavar="FILE.html", help="where to write the HTML file")
-    from gpuwise.cli_advise import add_price_arguments
+    from gpuwise.cli.commands.advise import add_price_arguments
 
     add_price_arguments(p)  # the verdict and the charts priced as `gpuwise advise` and `gpuwise plot` price them
     p.set_defaults(func=run)
@@ -40,7 +40,7 @@ def load_source(source: str) -> Report:
 
 def _verdict(args: argparse.Namespace, report: Report) -> Any:
     """The verdict `gpuwise advise` gives with the same price options, or why there is none."""
-    from gpuwise.cli_advise import prices_for_report
+    from gpuwise.cli.commands.advise import prices_for_report
     from gpuwise.ui.report_html import verdict_or_reason
 
     prices, note, compare = prices_for_report(args, report)  # a bad price option exits 2, like advise
@@ -58,16 +58,9 @@ def run(args: argparse.Namespace) -> int:
     report = load_source(args.report)
     verdict = _verdict(args, report)  # before any window system: a bad price option exits 2 at once
 
-    from gpuwise.cli_plot import _use_offscreen_without_display
-
-    _use_offscreen_without_display()
-    from gpuwise.ui.qt import QtWidgets
+    ensure_qt_app()
     from gpuwise.ui.report_html import report_html
 
-    global _APP
-    if QtWidgets.QApplication.instance() is None:
-        # Kept at module level: a QApplication destroyed before the widgets it made crashes on exit.
-        _APP = QtWidgets.QApplication([sys.argv[0] if sys.argv else "gpuwise"])
     text = report_html(report, verdict=verdict, source=Path(args.report).name)
     try:
         atomic_write_text(out, text)

@@ -12,8 +12,8 @@ import pytest
 import torch
 from torch import nn
 
+from gpuwise.core.bench import families
 from gpuwise.core.bench.workloads import (
-    FAMILIES,
     MAX_PARAMS,
     MIN_PARAMS,
     analytic_flops_per_step,
@@ -26,6 +26,8 @@ from gpuwise.core.bench.workloads import (
     tokens_per_sample,
 )
 from gpuwise.core.errors import UserInputError
+
+FAMILIES = families.resizable_names()  # the families built to a requested size
 
 # ~60 log-spaced targets over the whole supported range
 TARGETS = sorted({round(10 ** (3 + 7 * i / 59)) for i in range(60)})

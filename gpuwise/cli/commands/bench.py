@@ -9,7 +9,10 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from gpuwise.cli.models import add_model_arguments, model_choice, resizable_names
+from gpuwise.cli.options import Subparsers, positive_number
 from gpuwise.core.errors import UserInputError
+from gpuwise.core.report import busy_machine_text
 from gpuwise.core.terminal_text import SafeWriter, terminal_safe
 from gpuwise.core.units import format_bytes, format_count, format_duration, parse_count, parse_count_list
 
@@ -23,18 +26,16 @@ EPILOG = """examples:
 Ctrl-C stops early: completed points are kept and the report is still written."""
 
 
-def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(subparsers: Subparsers) -> None:
+    p = subparsers.add_parser(
         "bench", help="measure CPU vs GPU training speed", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train real PyTorch models on synthetic data on each device and report step times, "
         "throughput, epoch times and the fixed overhead. Numbers: 2000, 670k, 25M, 1.5e6, 10B.",
     )  # fmt: skip
-    p.add_argument("--family", default="mlp", help=f"model family, sized by --params: {_resizable()} (default mlp)")
-    p.add_argument("--model", default=None, metavar="NAME|FILE.py:build|MODULE:build",
-                   help=f"a known model ({_known()}) or your own (see the README); overrides --family/--params")
-    p.add_argument("--image-size", default=None, help="input image size of a torchvision model (default 224)")
-    p.add_argument("--seq-len", default=None, help="sequence length of a language model (default 128/256)")
+    p.add_argument("--family", default="mlp",
+                   help=f"model family, sized by --params: {resizable_names()} (default mlp)")
+    add_model_arguments(p)
     p.add_argument("--params", default="100k,1M,10M", help="model sizes in parameters (default 100k,1M,10M)")
     p.add_argument("--samples", default="10k,100k", help="dataset sizes in samples (default 10k,100k)")
     p.add_argument("--batch", default="128", help="batch size (default 128)")
@@ -60,52 +61,6 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _resizable() -> str:
-    from gpuwise.core.bench import families
-
-    return ", ".join(families.resizable_names())
-
-
-def _known() -> str:
-    from gpuwise.core.bench import families
-
-    return ", ".join(n for n in families.names() if n not in families.resizable_names() and n != "custom")
-
-
-def model_choice(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
-    """(family, options) from --model/--family, --image-size and --seq-len. A model of your own is loaded (its
-    code runs) here, because the user asked for it on the command line."""
-    from gpuwise.core.bench import families
-
-    options: dict[str, Any] = {}
-    if args.image_size is not None:
-        options["image_size"] = parse_count(args.image_size, what="image size")
-    if args.seq_len is not None:
-        options["seq_len"] = parse_count(args.seq_len, what="sequence length")
-    name = (args.model or args.family).strip()
-    if args.model and not families.is_known(name.lower()):
-        from gpuwise.core.bench.families import custom
-
-        spec = custom.load(name)
-        return "custom", {"source": spec["source"]}
-    family = families.get(name).key
-    unknown = [k for k in options if k not in families.get(family).options]
-    if unknown:
-        opt = "--" + unknown[0].replace("_", "-")
-        raise UserInputError(f"{opt} does not apply to {families.label(family)}")
-    return family, options
-
-
-def _positive_float(text: str, what: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise UserInputError(f"{what} {text!r} is not a number") from None
-    if not v > 0 or v == float("inf"):
-        raise UserInputError(f"{what} must be a positive number of seconds (got {text})")
-    return v
-
-
 def plan_from_args(args: argparse.Namespace) -> Any:
     from gpuwise.core.bench.sweep import SweepPlan
 
@@ -120,7 +75,7 @@ def plan_from_args(args: argparse.Namespace) -> Any:
         precisions=[p for p in args.precision.split(",") if p.strip()],
         devices=[d for d in args.devices.split(",") if d.strip()],
         threads=parse_count(args.threads, what="threads") if args.threads is not None else None,
-        budget_s=_positive_float(args.budget, "budget"),
+        budget_s=positive_number(args.budget, "budget", "seconds"),
         optimizer=args.optimizer,
         micro=not args.no_micro,
         preload=args.preload,
@@ -426,13 +381,21 @@ def print_table(report: Any, out: TextIO) -> None:
         step = f"{format_duration(st.median)} ±{st.iqr / st.median * 100 if st.median else 0:.0f}%"
         epoch = ("~" if p.epoch_time_extrapolated else "") + format_duration(p.epoch_time_s or 0)
         mem = format_bytes(p.peak_memory_bytes) if p.peak_memory_bytes is not None else "n/a"
-        note = "unstable" if p.unstable else ""
+        note = ", ".join(n for n in ("unstable" if p.unstable else "", _busy_share(p)) if n)
         out.write(f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
                   f"{step:>17} {format_count(p.samples_per_s or 0):>10} {epoch:>10} "
                   f"{format_duration(p.fixed_overhead_s or 0):>9} {mem:>10}  {note}\n")  # fmt: skip
     out.write("~ = extrapolated from the measured steps; ± = IQR of step time over measurement windows\n")
+    busy = [p.background_cpu_load for p in report.points if p.busy]
+    if busy:
+        out.write(f"{busy_machine_text(busy)} while measuring {len(busy)} of these points: their times are "
+                  "pessimistic (threads compete for cores); measure again on a quieter machine\n")  # fmt: skip
     _print_scaling(report, out)
     _print_speedups(report, out)
+
+
+def _busy_share(p: Any) -> str:
+    return f"busy: others used {round(p.background_cpu_load * 100)} % CPU" if p.busy else ""
 
 
 def _print_scaling(report: Any, out: TextIO) -> None:

@@ -23,7 +23,7 @@ from gpuwise.core.telemetry.sampler import (
     history_capacity,
     sample_metrics,
 )
-from tests.core.fake_pynvml import SW_THERMAL, FakeAtexit, FakeGpu, FakeNvml
+from tests.core.telemetry.fake_pynvml import SW_THERMAL, FakeAtexit, FakeGpu, FakeNvml
 
 HOST = HostSample(
     cpu_pct=25.0, per_core_pct=(10.0, 40.0), cpu_freq_mhz=2000.0, cpu_freq_max_mhz=None,

@@ -82,4 +82,4 @@ def test_a_busy_point_says_so_in_its_message(monkeypatch: pytest.MonkeyPatch) ->
     point = train.measure_point(train.PointSpec("cpu", "mlp", 1_000, 200, batch_size=32, threads=1, budget_s=0.3))
     assert point.status == "ok"
     assert point.background_cpu_load == 0.6
-    assert "busy machine" in point.message and "60%" in point.message
+    assert "busy machine" in point.message and "60 %" in point.message

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
+from gpuwise.cli.options import Subparsers, add_json_flag
 from gpuwise.core.terminal_text import json_terminal_safe, terminal_safe
 from gpuwise.core.units import format_bytes
 
 
-def add_parser(sub: Any) -> None:
-    p = sub.add_parser("devices", help="list the CPU and GPUs gpuwise can measure",
+def add_parser(subparsers: Subparsers) -> None:
+    p = subparsers.add_parser("devices", help="list the CPU and GPUs gpuwise can measure",
                        description="List every compute device: the CPU with its peak (the formula, called "
                        "theoretical only when the maximum clock is known, beside a short measured matmul), CUDA/ROCm "
                        "GPUs and Apple MPS, and why a GPU is not usable when it is not.")  # fmt: skip
-    p.add_argument("--json", action="store_true", help="print JSON")
+    add_json_flag(p)
     p.add_argument("--no-probe", action="store_true", help="skip the ~1 s CPU matmul measurement")
     p.set_defaults(func=run)
 

@@ -8,7 +8,7 @@ import pytest
 
 from gpuwise.core.telemetry import nvml as nvml_mod
 from gpuwise.core.telemetry.nvml import NA, NvmlProbe
-from tests.core.fake_pynvml import FakeAtexit, FakeGpu, FakeNvml
+from tests.core.telemetry.fake_pynvml import FakeAtexit, FakeGpu, FakeNvml
 
 
 @pytest.fixture(autouse=True)

@@ -8,34 +8,34 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from gpuwise.cli.offscreen_qt import ensure_qt_app
+from gpuwise.cli.options import Subparsers, add_report_argument, positive_number
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.history import load_report_or_run
 from gpuwise.core.report import check_writable
 from gpuwise.core.terminal_text import terminal_safe
+from gpuwise.ui.chart_names import CHART_NAMES
 from gpuwise.ui.image_size import parse_size
 
-CHARTS = ("epoch-time", "throughput", "speedup", "matmul", "scaling")
 IMAGE_FORMATS = (".png", ".svg")
-_APP: Any = None
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "plot",
         help="render a chart of a saved report to PNG or SVG (no display needed)",
         description="Render one chart of a gpuwise report to a PNG or SVG file. Works without a display.",
     )
-    p.add_argument("report", metavar="REPORT.json", help="a report saved by `gpuwise bench` or the app")
+    add_report_argument(p, "a report saved by `gpuwise bench` or the app, or a run id")
     p.add_argument("--chart", default="epoch-time", metavar="NAME",
-                   help=f"which chart: {', '.join(CHARTS)} (default: epoch-time)")  # fmt: skip
+                   help=f"which chart: {', '.join(CHART_NAMES)} (default: epoch-time)")  # fmt: skip
     p.add_argument("--out", required=True, metavar="FILE", help="where to write: chart.png or chart.svg")
     p.add_argument("--size", default="1600x1000", metavar="WxH", help="image size in pixels (default: 1600x1000)")
-    from gpuwise.cli_advise import add_price_arguments
+    from gpuwise.cli.commands.advise import add_price_arguments
 
     add_price_arguments(p)  # the speedup chart prices each GPU as `gpuwise advise` does
     p.add_argument("--price-ratio", default=None, metavar="K",
@@ -65,23 +65,13 @@ def _pick(label: str, text: str | None, available: list[int]) -> int | None:
     return best
 
 
-def _parse_ratio(text: str) -> float:
-    try:
-        k = float(text)
-    except ValueError:
-        raise UserInputError(f"price ratio {text!r} is not a number (example: 3 or 2.5)") from None
-    if not math.isfinite(k) or k <= 0:
-        raise UserInputError(f"price ratio {text!r} must be a positive number")
-    return k
-
-
 def _price(charts: Any, args: argparse.Namespace, report: Any, ratio: float | None) -> None:
     """Each GPU's break-even line at the price the verdict gives it, and the verdict's estimated GPUs drawn too
     (a CPU-only report gets the same estimated curves as in the app)."""
     if ratio is not None:
         charts.set_price_ratio(ratio)
         return
-    from gpuwise.cli_advise import prices_for_report
+    from gpuwise.cli.commands.advise import prices_for_report
     from gpuwise.core.decide import compute_verdict, measured_points
     from gpuwise.core.estimate import estimate_points_like
     from gpuwise.core.scaling import single_process_report
@@ -103,41 +93,25 @@ def _price(charts: Any, args: argparse.Namespace, report: Any, ratio: float | No
                                               flops_method="analytic"))  # fmt: skip
 
 
-def _use_offscreen_without_display() -> None:
-    """With no display (a server, CI, ssh), Qt's default platform would abort; draw offscreen instead."""
-    if os.environ.get("QT_QPA_PLATFORM"):
-        return
-    if sys.platform.startswith(("win", "darwin")):
-        return  # these always have their native platform
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-
-
 def run(args: argparse.Namespace) -> int:
     chart = str(args.chart)
-    if chart not in CHARTS:
-        raise UserInputError(f"unknown chart {chart!r}: choose one of {', '.join(CHARTS)}")
+    if chart not in CHART_NAMES:
+        raise UserInputError(f"unknown chart {chart!r}: choose one of {', '.join(CHART_NAMES)}")
     out = Path(args.out)
     if out.suffix.lower() not in IMAGE_FORMATS:
         what = f"'{out.suffix}' is not an image format gpuwise writes" if out.suffix else "the name has no extension"
         raise UserInputError(f"--out {out.name}: {what} (use .png or .svg)")
-    ratio = _parse_ratio(str(args.price_ratio)) if args.price_ratio is not None else None
+    ratio = positive_number(str(args.price_ratio), "price ratio") if args.price_ratio is not None else None
     size = parse_size(str(args.size))
 
     # Every check above and these two are Qt-free: a typo costs no Qt start-up and never leaves a file.
     check_writable(out)
     report = load_report_or_run(args.report)
 
-    _use_offscreen_without_display()
+    ensure_qt_app()
     from gpuwise.ui.chart_data import PLACEHOLDER
     from gpuwise.ui.charts import ChartsWidget
     from gpuwise.ui.export import export_chart
-    from gpuwise.ui.qt import QtWidgets
-
-    global _APP
-    if QtWidgets.QApplication.instance() is None:
-        # Kept at module level: a QApplication destroyed before the widgets it made crashes on exit.
-        _APP = QtWidgets.QApplication([sys.argv[0] if sys.argv else "gpuwise"])
     charts = ChartsWidget()
     try:
         charts.set_report(report)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
+from gpuwise.cli.models import add_model_arguments, model_choice
+from gpuwise.cli.options import Subparsers, add_json_flag, count, required_count
 from gpuwise.core.errors import UserInputError
-from gpuwise.core.units import format_bytes, format_count, format_duration, parse_count
+from gpuwise.core.units import format_bytes, format_count, format_duration
 
 EPILOG = """examples:
   gpuwise estimate --gpu A100-80GB,H100-SXM,T4 --family transformer --params 110M --batch 32 --precision fp16
@@ -18,8 +19,8 @@ Every number is an estimate from spec-sheet peaks and published measurements (se
 with a CPU you measured)."""
 
 
-def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
+def add_parser(subparsers: Subparsers) -> None:
+    p = subparsers.add_parser(
         "estimate", help="estimate training speed on catalog GPUs (no GPU needed)", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Estimate, per GPU, the step time, samples/s, achieved TFLOP/s, what limits the step, whether "
@@ -29,10 +30,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--gpu", required=True, help="catalog GPUs, comma-separated (e.g. T4,A100-80GB,H100)")
     p.add_argument("--family", default="transformer", help="model family: mlp, cnn or transformer (default)")
     p.add_argument("--params", help="model size in parameters, e.g. 110M (a family's size; not with --model)")
-    p.add_argument("--model", default=None, metavar="NAME|FILE.py:build|MODULE:build",
-                   help="a known model (resnet50, bert_base, ...) or your own (its code runs to trace it)")
-    p.add_argument("--image-size", default=None, help="input image size of a torchvision model (default 224)")
-    p.add_argument("--seq-len", default=None, help="sequence length of a language model (default 128/256)")
+    add_model_arguments(p)
     p.add_argument("--batch", default="32", help="batch size (default 32)")
     p.add_argument("--precision", default="fp32", help="fp32 (default), tf32, bf16 or fp16")
     p.add_argument("--optimizer", default="adam", help="adam (default) or sgd")
@@ -41,19 +39,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--flops", choices=("counted", "analytic"), default="analytic",
                    help="FLOPs from the layer shapes (default, no torch import) or counted by torch's "
                    "FlopCounterMode")  # fmt: skip
-    p.add_argument("--json", action="store_true", help="print JSON")
+    add_json_flag(p)
     p.set_defaults(func=run)
 
 
-def _count(text: str, what: str) -> int:
-    v = parse_count(text, what=what)
-    if v < 1:
-        raise UserInputError(f"{what} must be at least 1 (got {text})")
-    return v
-
-
 def run(args: argparse.Namespace) -> int:
-    from gpuwise.cli_bench import model_choice
     from gpuwise.core.bench.memory import check_optimizer
     from gpuwise.core.bench.workloads import MIN_PARAMS, build_spec, check_params, describe, is_resizable
     from gpuwise.core.gpu_estimates import estimate_gpus
@@ -66,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
     elif args.params is None:
         raise UserInputError("give --params (a model size) or --model")
     else:
-        params = check_params(_count(args.params, "model size"))
-    batch = _count(args.batch, "batch size")
-    epochs = _count(args.epochs, "epochs")
-    samples = _count(args.samples, "dataset size") if args.samples is not None else None
+        params = check_params(required_count(args.params, "model size"))
+    batch = required_count(args.batch, "batch size")
+    epochs = required_count(args.epochs, "epochs")
+    samples = count(args.samples, "dataset size")
     precision = args.precision.strip().lower()
     optimizer = check_optimizer(args.optimizer)
     spec = build_spec(family, params, options)
