@@ -136,10 +136,11 @@ def test_crossovers_alternate_and_stay_inside_the_scanned_sizes(costs: list[tupl
 
 def test_a_flip_at_the_tie_edge_with_equal_cost_ratios_crosses_over_between_the_sizes() -> None:
     # Two jobs whose cost ratio is the same to the last bit but which round to opposite sides of the tie
-    # tolerance (found by a search): the decision flips, and the crossover lies strictly between the two sizes.
+    # tolerance (found by a search): the decision flips, and with nothing to interpolate on the crossover is
+    # placed halfway between the two sizes (in log space), not at either end.
     cpu = [25.514351883684775, 72.15678783375485]
     gpu = [25.511800448496405, 72.14957215497147]
     assert math.log(cpu[0] / gpu[0]) == math.log(cpu[1] / gpu[1])
     ((x, direction),) = cost_crossovers([10.0, 1000.0], cpu, gpu)
     assert direction == "up"
-    assert 10.0 < x < 1000.0
+    assert x == pytest.approx(100.0)
