@@ -230,3 +230,23 @@ def test_other_gpus_are_priced_by_what_they_are() -> None:
 def test_a_gpu_one_buys_says_it_has_no_rental_price() -> None:
     price = catalog_price(find_gpu("RTX 3060"))
     assert price == GpuPrice(None, "no rental price known (a GPU one buys rather than rents)")
+
+
+@pytest.mark.parametrize("name", ["retired-cpu-preset", "lambda-h100-sxm"])
+def test_a_cpu_preset_that_is_not_a_shipped_cpu_preset_is_kept(name: str) -> None:
+    s = PriceSettings(cpu_per_hour=0.2, gpu_per_hour=2.0, cpu_preset=name)
+    assert cpu_prices_for(s, 16) == s
+
+
+def test_a_cpu_preset_for_the_report_machine_keeps_the_price_it_came_with() -> None:
+    s = PriceSettings(cpu_per_hour=0.5, gpu_per_hour=2.0, cpu_preset=_cpu(16))  # e.g. saved before a price change
+    assert cpu_prices_for(s, 16) == s
+
+
+@pytest.mark.parametrize(("gpu", "said"), [("H100 SXM", "priced like the H100 SXM ($2.5/h)"),
+                                           ("", "priced like the preset ($2.5/h)")])  # fmt: skip
+def test_an_unknown_gpu_priced_by_a_retired_preset_names_what_it_is_priced_like(gpu: str, said: str) -> None:
+    s = PriceSettings(cpu_per_hour=0.1, gpu_per_hour=2.5, gpu_preset="retired-gpu-preset", gpu=gpu)
+    out, note = price_measured_gpu("Mystery GPU", s)
+    assert out == s
+    assert said in note
