@@ -12,6 +12,7 @@ import gc
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager, nullcontext, suppress
@@ -217,8 +218,19 @@ def _base_point(ps: PointSpec, spec: dict[str, Any], status: Status, message: st
     )  # fmt: skip
 
 
+def _collect_garbage() -> None:
+    """A full collection before measuring memory, on the main thread only.
+
+    On a worker thread (the app's sweep) a collection runs the finalizers of the GUI's garbage (PySide objects)
+    there: one hung a run for good, the worker in gc.collect() while the GUI thread painted. The CLI and the
+    data-parallel ranks measure on their main thread and keep the collection.
+    """
+    if threading.current_thread() is threading.main_thread():
+        gc.collect()
+
+
 def _release(device: str) -> None:
-    gc.collect()
+    _collect_garbage()
     if device.startswith("cuda"):
         import torch
 
@@ -303,7 +315,7 @@ def _measure(
     shard = (coll.rank, world) if coll is not None else None
     data = SyntheticDataset(spec, resident * world, seed=ps.seed, shard=shard)
     check()
-    gc.collect()
+    _collect_garbage()
     if cuda:
         torch.cuda.reset_peak_memory_stats(torch.device(ps.device))
     _trim_heap()
