@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import Qt as QtGuiNamespace
-from PySide6.QtWidgets import QAbstractItemView, QGraphicsTextItem, QGraphicsView, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QGraphicsTextItem,
+    QGraphicsView,
+    QLabel,
+    QMessageBox,
+    QWidget,
+)
 
 from gpuwise.ui.main_window import MainWindow
 from gpuwise.ui.settings import Settings
@@ -98,7 +106,9 @@ def test_a_hostile_report_is_shown_as_plain_text_everywhere(qtbot: Any, window: 
     window.show_message("Cannot open the report", f"device {HTML}", warning=True)
     for chart in range(window.charts.count()):
         window.charts.setCurrentIndex(chart)
-        qtbot.wait(50)  # let the deferred redraw build the plot's text items
+        # the tab's redraw is deferred to the next event-loop turn: run it (it builds the plot's text items)
+        qtbot.waitUntil(lambda: window.charts.plot_widget(window.charts.current_chart_name()).isVisible())
+        QApplication.processEvents()
     assert rich_text_renderings(window) == []
     texts = [i.toPlainText() for v in window.findChildren(QGraphicsView) if v.scene() is not None
              for i in v.scene().items() if isinstance(i, QGraphicsTextItem)]  # fmt: skip
