@@ -34,7 +34,8 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, for messages (reads and writes refuse the same kinds)."""
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISFIFO(mode):
@@ -59,7 +60,7 @@ def resolve_target(path: str | os.PathLike[str]) -> tuple[Path, os.stat_result |
     except OSError as e:
         raise UserInputError(f"cannot write {p}: {e.strerror or e}") from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise UserInputError(f"cannot write {p}: it is {_kind(st.st_mode)}; gpuwise only replaces files")
+        raise UserInputError(f"cannot write {p}: it is {file_kind(st.st_mode)}; gpuwise only replaces files")
     real = Path(os.path.realpath(p)) if p.is_symlink() else p
     return real, st
 

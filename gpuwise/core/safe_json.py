@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from gpuwise.core.atomic_write import file_kind
 from gpuwise.core.cancel import Cancelled, CancelToken
 from gpuwise.core.errors import UserInputError
 
@@ -44,18 +45,6 @@ _CHUNK = 4 * MIB
 _PIECE = 1 * MIB  # bytes handled per C call while checking a file: each call holds the GIL (~1 ms a MiB)
 
 Progress = Callable[[float], None]  # fraction of the file read, 0..1
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def describe_size(n: int) -> str:
@@ -84,7 +73,7 @@ def read_regular_file(
     except OSError as e:
         raise UserInputError(f"cannot read {what} {p}: {e.strerror or e}") from None
     if not stat.S_ISREG(st.st_mode):
-        raise UserInputError(f"cannot read {what} {p}: it is {_kind(st.st_mode)}, not a file")
+        raise UserInputError(f"cannot read {what} {p}: it is {file_kind(st.st_mode)}, not a file")
     if st.st_size > max_bytes:
         raise UserInputError(
             f"{what} {p} is too large ({describe_size(st.st_size)}; gpuwise reads at most {describe_size(max_bytes)})"
@@ -97,7 +86,7 @@ def read_regular_file(
     try:
         st = os.fstat(fd)  # the file may have been swapped for a FIFO or a device since the stat above
         if not stat.S_ISREG(st.st_mode):
-            raise UserInputError(f"cannot read {what} {p}: it is {_kind(st.st_mode)}, not a file")
+            raise UserInputError(f"cannot read {what} {p}: it is {file_kind(st.st_mode)}, not a file")
         total = max(st.st_size, 1)
         # Read into one buffer (the GIL is released while the OS copies): joining 80 MB of chunks afterwards held
         # it for 0.1-0.3 s. One byte more than the file has tells whether it grew meanwhile.
