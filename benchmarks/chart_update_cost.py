@@ -38,12 +38,26 @@ def measured_point(params: int, samples: int) -> Point:
     steps = -(-samples // 128)
     epoch = steps * step
     return Point(
-        device="cpu", family="mlp", params=int(spec["params"]), architecture=spec, samples=samples, batch_size=128,
-        epochs=10, precision="fp32", threads=2, optimizer="adam", status="ok", message="", device_name="Test CPU",
-        samples_per_s=samples / epoch, step_time_s=StepStats(step, step * 0.05, (step * 0.95, step * 1.08), 30),
-        epoch_time_s=epoch, epoch_time_extrapolated=samples >= 100_000, fixed_overhead_s=0.4,
+        device="cpu",
+        family="mlp",
+        params=int(spec["params"]),
+        architecture=spec,
+        samples=samples,
+        batch_size=128,
+        epochs=10,
+        precision="fp32",
+        threads=2,
+        optimizer="adam",
+        status="ok",
+        message="",
+        device_name="Test CPU",
+        samples_per_s=samples / epoch,
+        step_time_s=StepStats(step, step * 0.05, (step * 0.95, step * 1.08), 30),
+        epoch_time_s=epoch,
+        epoch_time_extrapolated=samples >= 100_000,
+        fixed_overhead_s=0.4,
         time_to_train_s=10 * epoch + 0.4,
-    )  # fmt: skip
+    )
 
 
 def run_points() -> list[Point]:
@@ -51,8 +65,13 @@ def run_points() -> list[Point]:
 
 
 def report_of(points: list[Point]) -> Report:
-    return Report(machine={"cpu": {"model": "Test CPU"}, "gpus": []}, points=points, micro=[],
-                  created="2026-01-01T00:00:00+00:00", gpuwise_version="bench")  # fmt: skip
+    return Report(
+        machine={"cpu": {"model": "Test CPU"}, "gpus": []},
+        points=points,
+        micro=[],
+        created="2026-01-01T00:00:00+00:00",
+        gpuwise_version="bench",
+    )
 
 
 def one_run(charts: Any, app: Any, times: dict[str, list[float]]) -> None:
@@ -108,8 +127,9 @@ def main() -> int:
     charts.show()
     charts.set_current_chart(args.chart)
     app.processEvents()
-    times: dict[str, list[float]] = {f"{call} {part}": [] for call in ("add_point", "set_estimates")
-                                     for part in ("call", "redraw", "paint")}  # fmt: skip
+    times: dict[str, list[float]] = {
+        f"{call} {part}": [] for call in ("add_point", "set_estimates") for part in ("call", "redraw", "paint")
+    }
     one_run(charts, app, {k: [] for k in times})  # warm-up: imports, first layout
     prof = cProfile.Profile() if args.profile else None
     if prof:

@@ -75,8 +75,9 @@ def timer_gflops(n: int, threads: int) -> float:
 
     a, b = torch.randn(n, n), torch.randn(n, n)
     c = torch.empty(n, n)
-    m = Timer("torch.mm(a, b, out=c)", globals={"torch": torch, "a": a, "b": b, "c": c},
-              num_threads=threads).blocked_autorange(min_run_time=0.5)  # fmt: skip
+    m = Timer(
+        "torch.mm(a, b, out=c)", globals={"torch": torch, "a": a, "b": b, "c": c}, num_threads=threads
+    ).blocked_autorange(min_run_time=0.5)
     return 2 * n**3 / m.median / 1e9
 
 
@@ -87,8 +88,10 @@ def main() -> None:
     threads = cpu_info().physical_cores
     print(f"threads={threads} torch={torch.__version__} cpu={cpu_info().model}")
 
-    for label, params, target in (("fidelity MLP 1M", 1_000_000, (0.97, 1.03)),
-                                  ("machinery MLP 10k", 10_000, (0.98, 10.0))):  # fmt: skip
+    for label, params, target in (
+        ("fidelity MLP 1M", 1_000_000, (0.97, 1.03)),
+        ("machinery MLP 10k", 10_000, (0.98, 10.0)),
+    ):
         spec = build_spec("mlp", params)
         ratios = []
         for _ in range(args.rounds):

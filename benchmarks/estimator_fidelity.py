@@ -45,8 +45,7 @@ def sweep(plan: SweepPlan) -> tuple[list[Point], list[MicroResult], Report]:
             points.append(ev.point)
             st = ev.point.step_time_s
             step = format_duration(st.median) if st else ev.point.status
-            print(f"  measured {ev.point.device} {ev.point.family} {format_count(ev.point.params)}: {step}",
-                  flush=True)  # fmt: skip
+            print(f"  measured {ev.point.device} {ev.point.family} {format_count(ev.point.params)}: {step}", flush=True)
         elif isinstance(ev, MicroMeasured):
             micro.append(ev.result)
         elif isinstance(ev, SweepFinished):
@@ -58,8 +57,9 @@ def repeat_micro(report: Report) -> list[MicroResult]:
     """The CPU micro-benchmarks once more. A peak is the best a machine does: on a shared machine a busy moment
     only lowers a measurement, so the estimator takes the best of the repeats (``cpu_model`` uses the maximum)."""
     threads = report.settings.get("threads") or 1
-    return [r for _i, _n, r in run_micro(["cpu"], ["fp32"], threads=int(threads), sizes=(512, 1024, 2048))
-            if r is not None]  # fmt: skip
+    return [
+        r for _i, _n, r in run_micro(["cpu"], ["fp32"], threads=int(threads), sizes=(512, 1024, 2048)) if r is not None
+    ]
 
 
 def busy_percent() -> float:
@@ -115,8 +115,14 @@ def main() -> int:
     report: Report | None = None
     for i, (family, params, samples, share) in enumerate(PLANS):
         print(f"sweeping {family} {', '.join(format_count(p) for p in params)} ...", flush=True)
-        plan = SweepPlan(family=family, params=params, samples=[samples], devices=[args.devices],
-                         budget_s=args.budget * share, micro=i == 0)  # fmt: skip
+        plan = SweepPlan(
+            family=family,
+            params=params,
+            samples=[samples],
+            devices=[args.devices],
+            budget_s=args.budget * share,
+            micro=i == 0,
+        )
         pts, mic, rep = sweep(plan)
         points += pts
         micro += mic + repeat_micro(rep)
@@ -141,14 +147,25 @@ def main() -> int:
                 print(f"  (no catalog entry for {p.device_name}: not estimated)")
                 continue
             model = gpu_model(match)
-        e = estimate_step(model, p.architecture, p.batch_size, precision=p.precision, optimizer=p.optimizer,
-                          flops=p.flops_per_step)  # fmt: skip
+        e = estimate_step(
+            model, p.architecture, p.batch_size, precision=p.precision, optimizer=p.optimizer, flops=p.flops_per_step
+        )
         measured = p.step_time_s.median
         err = (e.step_s - measured) / measured
         if p.device == "cpu":
             errors.append(abs(err))
-        rows.append((p.device, p.family, format_count(p.params), format_duration(measured),
-                     format_duration(e.step_s), f"{err:+.0%}", e.bound, "unstable" if p.unstable else ""))  # fmt: skip
+        rows.append(
+            (
+                p.device,
+                p.family,
+                format_count(p.params),
+                format_duration(measured),
+                format_duration(e.step_s),
+                f"{err:+.0%}",
+                e.bound,
+                "unstable" if p.unstable else "",
+            )
+        )
     header = ("device", "family", "params", "measured", "estimated", "error", "bound by", "note")
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
     print()

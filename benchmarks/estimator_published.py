@@ -70,26 +70,56 @@ def main() -> int:
     compared = compare()
     summaries = summarise(compared)
     if args.json:
-        print(json.dumps({
-            "rows": [{"set": c.row.set, "source": c.row.source, "gpu": c.row.gpu, "workload": c.row.workload,
-                      "precision": c.row.precision, "batch": c.row.batch, "published": c.row.samples_per_s,
-                      "estimated": round(c.estimated, 1), "band": [round(x, 1) for x in c.band],
-                      "error": round(c.error, 4)} for c in compared],
-            "summary": [s.__dict__ for s in summaries],
-        }, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "rows": [
+                        {
+                            "set": c.row.set,
+                            "source": c.row.source,
+                            "gpu": c.row.gpu,
+                            "workload": c.row.workload,
+                            "precision": c.row.precision,
+                            "batch": c.row.batch,
+                            "published": c.row.samples_per_s,
+                            "estimated": round(c.estimated, 1),
+                            "band": [round(x, 1) for x in c.band],
+                            "error": round(c.error, 4),
+                        }
+                        for c in compared
+                    ],
+                    "summary": [s.__dict__ for s in summaries],
+                },
+                indent=2,
+            )
+        )
         return 0
     header = ("set", "source", "gpu", "workload", "prec", "batch", "published", "estimated", "band", "error")
-    table = [(c.row.set, c.row.source, c.row.gpu, c.row.workload, c.row.precision, str(c.row.batch),
-              f"{c.row.samples_per_s:,.0f}/s", f"{c.estimated:,.0f}/s", f"{c.band[0]:,.0f}-{c.band[1]:,.0f}"
-              + ("" if c.inside_band else " (outside)"), f"{c.error:+.0%}") for c in compared]  # fmt: skip
+    table = [
+        (
+            c.row.set,
+            c.row.source,
+            c.row.gpu,
+            c.row.workload,
+            c.row.precision,
+            str(c.row.batch),
+            f"{c.row.samples_per_s:,.0f}/s",
+            f"{c.estimated:,.0f}/s",
+            f"{c.band[0]:,.0f}-{c.band[1]:,.0f}" + ("" if c.inside_band else " (outside)"),
+            f"{c.error:+.0%}",
+        )
+        for c in compared
+    ]
     widths = [max(len(r[i]) for r in (header, *table)) for i in range(len(header))]
     for r in (header, *table):
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     print()
     verdict = "PASS"
     for s in summaries:
-        print(f"{s.set:12} {s.rows} rows: median |error| absolute {s.absolute_median:.1%}, GPU-to-GPU ratios "
-              f"{s.ratio_median:.1%} ({s.ratios} pairs); {s.inside_band}/{s.rows} published figures inside the band")
+        print(
+            f"{s.set:12} {s.rows} rows: median |error| absolute {s.absolute_median:.1%}, GPU-to-GPU ratios "
+            f"{s.ratio_median:.1%} ({s.ratios} pairs); {s.inside_band}/{s.rows} published figures inside the band"
+        )
         if s.set == "held-out" and (s.ratio_median > TARGETS["ratio"] or s.absolute_median > TARGETS["absolute"]):
             verdict = "FAIL"
     print(f"held-out targets: ratios <= {TARGETS['ratio']:.0%}, absolute <= {TARGETS['absolute']:.0%}: {verdict}")

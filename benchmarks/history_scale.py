@@ -39,9 +39,11 @@ MACHINES = [
     ({"model": "Intel(R) Xeon(R) CPU @ 2.20GHz", "physical_cores": 4}, [("cuda:0", "Tesla T4")]),
     ({"model": "AMD EPYC 7742 64-Core Processor", "physical_cores": 32}, [("cuda:0", "NVIDIA A100-SXM4-80GB")]),
 ]
-HEADLINES = ["Stay on the CPU: the T4 is slower (0.3× the CPU's speed) at 5.9× the price.",
-             "A GPU pays: the NVIDIA H200 is 45× faster (42–48×) at 4.2× the price.",
-             "Can't tell yet: the speedup's 95 % CI (4.1–7.9×) straddles the price ratio 5.9×."]  # fmt: skip
+HEADLINES = [
+    "Stay on the CPU: the T4 is slower (0.3× the CPU's speed) at 5.9× the price.",
+    "A GPU pays: the NVIDIA H200 is 45× faster (42–48×) at 4.2× the price.",
+    "Can't tell yet: the speedup's 95 % CI (4.1–7.9×) straddles the price ratio 5.9×.",
+]
 FILTERS = ["h200", "ryzen", "baseline", "mlp 10m", "cancelled", "zzz-nothing"]
 
 
@@ -62,12 +64,28 @@ def build_history(path: Path, runs: int, points_per_run: int) -> float:
             p, s, d = params[i % len(params)], samples[(i // len(params)) % len(samples)], devices[i % len(devices)]
             step = 2e-4 + p * 2.5e-9 / (20 if d != "cpu" else 1)
             stats = StepStats(step, step / 20, (step * 0.97, step * 1.03), 10)
-            pts.append(Point(device=d, family="mlp", params=specs[p]["params"], architecture=specs[p], samples=s,
-                             batch_size=128, epochs=1, precision="fp32", threads=cpu["physical_cores"],
-                             optimizer="adam", status="ok", device_name=dict(gpus).get(d, cpu["model"]),
-                             samples_per_s=128 / step, step_time_s=stats, epoch_time_s=step * s / 128,
-                             fixed_overhead_s=0.2, time_to_train_s=step * s / 128 + 0.2,
-                             peak_memory_bytes=16 * p))  # fmt: skip
+            pts.append(
+                Point(
+                    device=d,
+                    family="mlp",
+                    params=specs[p]["params"],
+                    architecture=specs[p],
+                    samples=s,
+                    batch_size=128,
+                    epochs=1,
+                    precision="fp32",
+                    threads=cpu["physical_cores"],
+                    optimizer="adam",
+                    status="ok",
+                    device_name=dict(gpus).get(d, cpu["model"]),
+                    samples_per_s=128 / step,
+                    step_time_s=stats,
+                    epoch_time_s=step * s / 128,
+                    fixed_overhead_s=0.2,
+                    time_to_train_s=step * s / 128 + 0.2,
+                    peak_memory_bytes=16 * p,
+                )
+            )
         machine = {"cpu": cpu, "gpus": [{"id": i, "name": n} for i, n in gpus]}
         settings = {"family": "mlp", "params": params, "samples": samples, "devices": devices}
         templates.append(Report(machine=machine, points=pts, micro=[], created="", settings=settings))
@@ -95,8 +113,9 @@ def time_cli(folder: Path, repeats: int = 3) -> tuple[float, float, int]:
     for _ in range(repeats):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "gpuwise", "history"], capture_output=True, text=True, env=env,
-                             check=True)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-m", "gpuwise", "history"], capture_output=True, text=True, env=env, check=True
+        )
         times.append(time.perf_counter() - t0)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -150,20 +169,28 @@ def main(argv: list[str] | None = None) -> int:
         path = folder / DB_NAME
         if not path.exists():
             built = build_history(path, args.runs, args.points)
-            print(f"built {args.runs:,} runs x {args.points} points = {args.runs * args.points:,} points in "
-                  f"{built:.1f} s ({path.stat().st_size / 2**20:.0f} MiB)")  # fmt: skip
+            print(
+                f"built {args.runs:,} runs x {args.points} points = {args.runs * args.points:,} points in "
+                f"{built:.1f} s ({path.stat().st_size / 2**20:.0f} MiB)"
+            )
         cli_s, cli_cpu, lines = time_cli(folder)
         opened_s, opened_cpu, filters, rows = time_view(path)
     # wall time is what a person waits; CPU time is what the work costs when the machine is not shared (this VM's
     # two cores are shared by several busy processes: wall time here is often 2× the CPU time)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"gpuwise history (fresh process, {lines:,} lines): {cli_s * 1000:7.0f} ms wall, {cli_cpu * 1000:.0f} ms CPU"
-          f"   ratio to 1 s target: {cli_s / 1.0:.2f} (CPU {cli_cpu / 1.0:.2f})")  # fmt: skip
-    print(f"history view open ({rows:,} runs, painted):  {opened_s * 1000:7.1f} ms wall, {opened_cpu * 1000:.0f} ms "
-          f"CPU   ratio to 200 ms target: {opened_s / 0.2:.2f} (CPU {opened_cpu / 0.2:.2f})")  # fmt: skip
+    print(
+        f"gpuwise history (fresh process, {lines:,} lines): {cli_s * 1000:7.0f} ms wall, {cli_cpu * 1000:.0f} ms CPU"
+        f"   ratio to 1 s target: {cli_s / 1.0:.2f} (CPU {cli_cpu / 1.0:.2f})"
+    )
+    print(
+        f"history view open ({rows:,} runs, painted):  {opened_s * 1000:7.1f} ms wall, {opened_cpu * 1000:.0f} ms "
+        f"CPU   ratio to 200 ms target: {opened_s / 0.2:.2f} (CPU {opened_cpu / 0.2:.2f})"
+    )
     med, worst = statistics.median(filters), max(filters)
-    print(f"history view filter (median of {len(filters)}):   {med * 1000:7.1f} ms   worst {worst * 1000:.1f} ms   "
-          f"ratio of worst to 200 ms target: {worst / 0.2:.2f}")  # fmt: skip
+    print(
+        f"history view filter (median of {len(filters)}):   {med * 1000:7.1f} ms   worst {worst * 1000:.1f} ms   "
+        f"ratio of worst to 200 ms target: {worst / 0.2:.2f}"
+    )
     return 0
 
 

@@ -69,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"idle window:      {idle * 1e3:6.2f} ms CPU per second ({idle * 100:.2f} % of one core)")
     print(f"monitor running:  {busy * 1e3:6.2f} ms CPU per second ({busy * 100:.2f} % of one core)")
     verdict = "OK" if cost <= 0.01 else "OVER"
-    print(f"monitor cost:     {cost * 1e3:6.2f} ms CPU per second = {cost * 100:.2f} % of one core at "
-          f"{args.rate:g} Hz (target <= 1 %: {verdict})")  # fmt: skip
+    print(
+        f"monitor cost:     {cost * 1e3:6.2f} ms CPU per second = {cost * 100:.2f} % of one core at "
+        f"{args.rate:g} Hz (target <= 1 %: {verdict})"
+    )
     panel.deleteLater()  # before the interpreter's exit tears things down in no fixed order
     app.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     return 0

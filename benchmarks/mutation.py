@@ -51,19 +51,24 @@ MODULES: dict[str, Target] = {
     "units": Target(("gpuwise/core/units.py",), ("tests/core/test_units*.py",)),
     "timing": Target(("gpuwise/core/bench/timing.py",), ("tests/core/bench/test_timing*.py",)),
     "train": Target(
-        ("gpuwise/core/bench/train.py",), ("tests/core/bench/test_train*.py",),
+        ("gpuwise/core/bench/train.py",),
+        ("tests/core/bench/test_train*.py",),
         functions=("*.x__measure__mutmut_*", "*.x__settled__mutmut_*", "*.x_measure_point__mutmut_*"),
-        note="the measurement loop and its statistics (_measure, _settled, measure_point)", isolation="forkserver",
+        note="the measurement loop and its statistics (_measure, _settled, measure_point)",
+        isolation="forkserver",
     ),
     "verdict": Target(("gpuwise/core/verdict.py", "gpuwise/core/decide/*.py"), ("tests/core/test_verdict*.py",)),
     # the verdict one concern at a time (each fits in minutes here); the whole of it is "verdict" above
     "rule": Target(("gpuwise/core/decide/rule.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
-    "pricing": Target(("gpuwise/core/decide/pricing.py",),
-                      ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
-    "break_even": Target(("gpuwise/core/decide/break_even.py",),
-                         ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
-    "time_to_train": Target(("gpuwise/core/decide/time_to_train.py",),
-                            ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
+    "pricing": Target(
+        ("gpuwise/core/decide/pricing.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
+    ),
+    "break_even": Target(
+        ("gpuwise/core/decide/break_even.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
+    ),
+    "time_to_train": Target(
+        ("gpuwise/core/decide/time_to_train.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
+    ),
     "prices": Target(("gpuwise/core/prices.py",), ("tests/core/test_prices*.py", "tests/core/test_verdict*.py")),
     "estimate": Target(("gpuwise/core/estimate.py",), ("tests/core/test_estimate*.py",)),
     "report": Target(("gpuwise/core/report.py",), ("tests/core/test_report*.py",)),
@@ -96,8 +101,11 @@ class Result:
         return self.killed / self.considered if self.considered else None
 
     def survivors(self) -> list[str]:
-        return sorted(n for n, s in self.statuses.items()
-                      if s not in ("killed", "timeout", "skipped") and n not in self.equivalent)  # fmt: skip
+        return sorted(
+            n
+            for n, s in self.statuses.items()
+            if s not in ("killed", "timeout", "skipped") and n not in self.equivalent
+        )
 
 
 def equivalent_mutants(path: Path = EQUIVALENT_FILE) -> set[str]:
@@ -149,14 +157,21 @@ def run_module(name: str, target: Target, *, jobs: int, workdir: Path, source: P
     mutmut = [sys.executable, "-m", "mutmut"]
     t0 = time.perf_counter()
     with (work / "mutmut-run.log").open("w") as log:
-        proc = subprocess.run([*mutmut, "run", "--max-children", str(jobs), *target.functions], cwd=work, env=env,
-                              stdout=log, stderr=subprocess.STDOUT, check=False)  # fmt: skip
+        proc = subprocess.run(
+            [*mutmut, "run", "--max-children", str(jobs), *target.functions],
+            cwd=work,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         tail = (work / "mutmut-run.log").read_text("utf-8", errors="replace")[-2000:]
         raise SystemExit(f"{name}: mutmut run failed (exit {proc.returncode}); log in {work}:\n{tail}")
-    out = subprocess.run([*mutmut, "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True,
-                         check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [*mutmut, "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True, check=True
+    ).stdout
     statuses = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+?)\s*$", out, flags=re.MULTILINE))
     if target.functions:
         pats = [re.compile(re.escape(f).replace(r"\*", ".*") + "$") for f in target.functions]
@@ -165,8 +180,13 @@ def run_module(name: str, target: Target, *, jobs: int, workdir: Path, source: P
 
 
 def show(name: str, mutant: str, workdir: Path) -> str:
-    out = subprocess.run([sys.executable, "-m", "mutmut", "show", mutant], cwd=workdir / name, capture_output=True,
-                         text=True, check=False)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", mutant],
+        cwd=workdir / name,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return out.stdout
 
 
@@ -177,10 +197,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it (mutmut show/browse work there)")
     ap.add_argument("--source", type=Path, default=ROOT, help="the checkout to test (default: this one)")
     ap.add_argument("--survivors", action="store_true", help="print the diff of every surviving mutant")
-    ap.add_argument("--only", action="append", default=[], metavar="GLOB",
-                    help="mutate only functions whose mutmut name matches (e.g. '*break_even*'); repeatable")
-    ap.add_argument("--tests", action="append", default=[], metavar="GLOB",
-                    help="run these tests instead of the module's own list; repeatable")
+    ap.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="mutate only functions whose mutmut name matches (e.g. '*break_even*'); repeatable",
+    )
+    ap.add_argument(
+        "--tests",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="run these tests instead of the module's own list; repeatable",
+    )
     ap.add_argument("--list", action="store_true", help="list the modules and exit")
     args = ap.parse_args(argv)
     if args.list:
@@ -216,13 +246,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'module':11} {'mutants':>7} {'equiv':>5} {'killed':>6} {'survived':>8} {'no tests':>8} {'kill rate':>9}")
     for r in results:
         rate = f"{r.kill_rate:.1%}" if r.kill_rate is not None else "n/a"
-        print(f"{r.module:11} {len(r.statuses):7} {len(r.equivalent):5} {r.killed:6} {r.count('survived'):8} "
-              f"{r.count('no tests'):8} {rate:>9}")  # fmt: skip
+        print(
+            f"{r.module:11} {len(r.statuses):7} {len(r.equivalent):5} {r.killed:6} {r.count('survived'):8} "
+            f"{r.count('no tests'):8} {rate:>9}"
+        )
     killed = sum(r.killed for r in results)
     considered = sum(r.considered for r in results)
     if considered:
-        print(f"{'overall':11} {sum(len(r.statuses) for r in results):7} {'':5} {killed:6} {'':8} {'':8} "
-              f"{killed / considered:9.1%}")  # fmt: skip
+        print(
+            f"{'overall':11} {sum(len(r.statuses) for r in results):7} {'':5} {killed:6} {'':8} {'':8} "
+            f"{killed / considered:9.1%}"
+        )
     return 0
 
 

@@ -53,8 +53,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "large.json"
         size = write_report(report, args.points)
-        w = MainWindow(Settings.at_path(str(Path(tmp) / "s.ini")), discover=lambda: DeviceInventory(cpu=cpu_info()),
-                       data_dir=Path(tmp))  # fmt: skip
+        w = MainWindow(
+            Settings.at_path(str(Path(tmp) / "s.ini")),
+            discover=lambda: DeviceInventory(cpu=cpu_info()),
+            data_dir=Path(tmp),
+        )
         w.show()
         deadline = time.monotonic() + 30
         while not (w.is_ready() and not w.is_busy()) and time.monotonic() < deadline:
@@ -83,8 +86,13 @@ def main() -> None:
         ticks.clear()
         done: list[float] = []
         phases: list[tuple[float, str]] = []
-        w.progress.valueChanged.connect(lambda _v: phases.append((time.perf_counter(), w.progress.format()))
-                                        if not phases or phases[-1][1] != w.progress.format() else None)
+        w.progress.valueChanged.connect(
+            lambda _v: (
+                phases.append((time.perf_counter(), w.progress.format()))
+                if not phases or phases[-1][1] != w.progress.format()
+                else None
+            )
+        )
         w.reportLoadStopped.connect(lambda: done.append(time.perf_counter()))
         t0 = time.perf_counter()
         timer.start()
@@ -98,24 +106,33 @@ def main() -> None:
         timer.stop()
         gaps = [b - a for a, b in itertools.pairwise(ticks)]
         print(f"report: {args.points} points, {size / 1e6:.1f} MB")
-        print(f"event loop idle (5 s baseline): longest gap {max(idle_gaps) * 1e3:.0f} ms, "
-              f"gaps over 100 ms: {sum(g > 0.1 for g in idle_gaps)}")  # fmt: skip
+        print(
+            f"event loop idle (5 s baseline): longest gap {max(idle_gaps) * 1e3:.0f} ms, "
+            f"gaps over 100 ms: {sum(g > 0.1 for g in idle_gaps)}"
+        )
         print(f"open to loaded: {done[0] - t0:.2f} s" if done else "open did not finish")
-        print(f"GUI thread, showing the loaded report (charts + verdict): {show_cost[0] * 1e3:.0f} ms"
-              if show_cost else "report not shown")  # fmt: skip
+        print(
+            f"GUI thread, showing the loaded report (charts + verdict): {show_cost[0] * 1e3:.0f} ms"
+            if show_cost
+            else "report not shown"
+        )
         loaded_at = done[0] if done else math.inf
         # a gap belongs to what ran when it ended: the load (off the GUI thread) or showing its result
         during = [g for b, g in zip(ticks[1:], gaps, strict=True) if b < loaded_at]
         after = [g for b, g in zip(ticks[1:], gaps, strict=True) if b >= loaded_at]
-        print(f"event loop while loading: {len(during)} ticks of 10 ms, longest gap {max(during) * 1e3:.0f} ms, "
-              f"gaps over 100 ms: {sum(g > 0.1 for g in during)}")  # fmt: skip
+        print(
+            f"event loop while loading: {len(during)} ticks of 10 ms, longest gap {max(during) * 1e3:.0f} ms, "
+            f"gaps over 100 ms: {sum(g > 0.1 for g in during)}"
+        )
         if os.environ.get("GPUWISE_BENCH_DEBUG"):
             big = sorted(((g, a - t0) for a, g in zip(ticks, gaps, strict=False)), reverse=True)[:5]
             print("largest gaps (ms, at s):", [(round(g * 1e3), round(at, 2)) for g, at in big])
             print("phases:", [(ph, round(at - t0, 2)) for at, ph in phases])
         if after:
-            print(f"event loop once loaded (charts and verdict build their views of the points): longest gap "
-                  f"{max(after) * 1e3:.0f} ms")
+            print(
+                f"event loop once loaded (charts and verdict build their views of the points): longest gap "
+                f"{max(after) * 1e3:.0f} ms"
+            )
         w.close()
         w.shutdown()
 

@@ -38,8 +38,10 @@ def main() -> None:
             panel.refresh_estimates()
         per_stop.append((time.perf_counter() - t0) / stops)
     med = statistics.median(per_stop)
-    print(f"{stops} slider stops x {args.rounds} rounds: {med * 1e3:.2f} ms per stop (median), "
-          f"{med / FRAME_S:.2f} of a 60 Hz frame (target < 1)")
+    print(
+        f"{stops} slider stops x {args.rounds} rounds: {med * 1e3:.2f} ms per stop (median), "
+        f"{med / FRAME_S:.2f} of a 60 Hz frame (target < 1)"
+    )
     del app
 
 

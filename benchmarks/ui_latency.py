@@ -51,9 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     window.resize(1360, 860)
     window.show()
     plan = SweepPlan(
-        family=args.family, params=parse_count_list(args.params), samples=parse_count_list(args.samples),
-        devices=["cpu"], budget_s=args.budget, micro=not args.no_micro,
-    )  # fmt: skip
+        family=args.family,
+        params=parse_count_list(args.params),
+        samples=parse_count_list(args.samples),
+        devices=["cpu"],
+        budget_s=args.budget,
+        micro=not args.no_micro,
+    )
 
     lateness: list[float] = []
     clock = QElapsedTimer()
@@ -103,11 +107,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the sweep failed: {failures[0]}")
         return 1
     n = len(lateness)
-    print(f"sweep: {len(points)} points, {wall:.1f} s, torch on {os.cpu_count()} logical CPUs; {n} ticks of "
-          f"{TICK_MS} ms")  # fmt: skip
+    print(
+        f"sweep: {len(points)} points, {wall:.1f} s, torch on {os.cpu_count()} logical CPUs; {n} ticks of {TICK_MS} ms"
+    )
     p50, p99, worst = percentile(lateness, 50), percentile(lateness, 99), max(lateness)
-    print(f"event-loop lateness: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms, mean "
-          f"{statistics.fmean(lateness):.1f} ms (target p99 <= 50 ms: {'OK' if p99 <= 50 else 'OVER'})")  # fmt: skip
+    print(
+        f"event-loop lateness: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms, mean "
+        f"{statistics.fmean(lateness):.1f} ms (target p99 <= 50 ms: {'OK' if p99 <= 50 else 'OVER'})"
+    )
     return 0
 
 

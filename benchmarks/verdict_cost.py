@@ -36,19 +36,37 @@ def _default_report() -> Any:
         step = 2e-4 + spec["params"] * 2.5e-9  # about this VM's measured MLP step times at batch 128
         for samples in (1_000, 10_000, 100_000):
             spe = -(-samples // 128)
-            points.append(Point(
-                device="cpu", family="mlp", params=spec["params"], architecture=spec, samples=samples,
-                batch_size=128, epochs=10, precision="fp32", threads=2, optimizer="adam", status="ok",
-                step_time_s=StepStats(median=step, iqr=step * 0.04, ci95=(step * 0.97, step * 1.03), n=50),
-                epoch_time_s=spe * step, fixed_overhead_s=0.05, samples_per_s=128 / step,
-                time_to_train_s=10 * spe * step + 0.05,
-            ))  # fmt: skip
+            points.append(
+                Point(
+                    device="cpu",
+                    family="mlp",
+                    params=spec["params"],
+                    architecture=spec,
+                    samples=samples,
+                    batch_size=128,
+                    epochs=10,
+                    precision="fp32",
+                    threads=2,
+                    optimizer="adam",
+                    status="ok",
+                    step_time_s=StepStats(median=step, iqr=step * 0.04, ci95=(step * 0.97, step * 1.03), n=50),
+                    epoch_time_s=spe * step,
+                    fixed_overhead_s=0.05,
+                    samples_per_s=128 / step,
+                    time_to_train_s=10 * spe * step + 0.05,
+                )
+            )
     micro = [
         MicroResult(device="cpu", kind="matmul", precision="fp32", size=1024, value=180.0, unit="GFLOP/s"),
         MicroResult(device="cpu", kind="triad", precision="fp32", size=1 << 24, value=12.0, unit="GB/s"),
     ]
-    cpu = {"model": "benchmark CPU", "logical_cores": 2, "physical_cores": 2, "ram_total": 16 << 30,
-           "ram_available": 12 << 30}  # fmt: skip
+    cpu = {
+        "model": "benchmark CPU",
+        "logical_cores": 2,
+        "physical_cores": 2,
+        "ram_total": 16 << 30,
+        "ram_available": 12 << 30,
+    }
     return Report(
         machine={"cpu": cpu, "gpus": []},
         points=points,

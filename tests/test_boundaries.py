@@ -121,8 +121,9 @@ def test_importing_every_core_module_loads_no_qt_ui_cli_and_no_torch_until_asked
         f"for m in {sorted(TORCH_BY_DESIGN)!r}: importlib.import_module(m)\n"
         "print(json.dumps({'torch_early': torch_early, 'loaded': sorted(sys.modules)}))\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
-                         check=False)  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120, check=False
+    )
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout.splitlines()[-1])
     loaded = set(data["loaded"])

@@ -10,8 +10,12 @@ from gpuwise.core.units import parse_count
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, metavar="NAME|FILE.py:build|MODULE:build",
-                   help=f"a known model ({known_names()}) or your own (see the README); overrides --family/--params")
+    p.add_argument(
+        "--model",
+        default=None,
+        metavar="NAME|FILE.py:build|MODULE:build",
+        help=f"a known model ({known_names()}) or your own (see the README); overrides --family/--params",
+    )
     p.add_argument("--image-size", default=None, help="input image size of a torchvision model (default 224)")
     p.add_argument("--seq-len", default=None, help="sequence length of a language model (default 128/256)")
 

@@ -73,8 +73,10 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     folder = p.parent if str(p.parent) else Path(".")
     size, limit = len(os.fsencode(p.name)), _name_max(folder)
     if size + _TMP_EXTRA > limit:
-        raise UserInputError(f"cannot write {p.name[:40]}…: the file name is {size} bytes long; this folder allows "
-                             f"names up to {limit - _TMP_EXTRA} bytes")  # fmt: skip
+        raise UserInputError(
+            f"cannot write {p.name[:40]}…: the file name is {size} bytes long; this folder allows "
+            f"names up to {limit - _TMP_EXTRA} bytes"
+        )
     real, st = resolve_target(p)
     parent = real.parent if str(real.parent) else Path(".")
     if not parent.is_dir():

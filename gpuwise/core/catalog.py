@@ -25,10 +25,22 @@ from gpuwise.core.resources import load_json_resource
 CATALOG_SCHEMA = "gpuwise.gpus/1"
 SEGMENTS = ("datacenter", "consumer", "apple")
 _REQUIRED = {
-    "name": str, "aliases": list, "vendor": str, "architecture": str, "segment": str, "fp32_tflops": float,
-    "tf32_tflops": float, "bf16_tflops": float, "fp16_tflops": float, "memory_gib": float,
-    "memory_bandwidth_gbs": float, "host_link": str, "host_link_gbs": float, "source": str, "date": str,
-}  # fmt: skip
+    "name": str,
+    "aliases": list,
+    "vendor": str,
+    "architecture": str,
+    "segment": str,
+    "fp32_tflops": float,
+    "tf32_tflops": float,
+    "bf16_tflops": float,
+    "fp16_tflops": float,
+    "memory_gib": float,
+    "memory_bandwidth_gbs": float,
+    "host_link": str,
+    "host_link_gbs": float,
+    "source": str,
+    "date": str,
+}
 _NULLABLE = {"tf32_tflops", "bf16_tflops", "fp16_tflops"}  # fp32 is always there
 _OPTIONAL = {"notes": str, "efficiency_class": str, "achieved": dict}
 EFFICIENCY_CLASSES = ("datacenter", "power-limited", "consumer", "apple")
@@ -205,8 +217,9 @@ def _sourced(raw: Any, where: str) -> tuple[str, str, str]:
         raise CatalogError(f"{where} must be an object")
     source, date, note = raw.get("source"), raw.get("date"), raw.get("note", raw.get("basis", ""))
     if not isinstance(source, str) or not (source.startswith(("https://", "gpuwise:")) or source == "assumption"):
-        raise CatalogError(f"{where}.source must be an https:// URL, gpuwise:PATH (a measurement shipped here) "
-                           f"or \"assumption\"")
+        raise CatalogError(
+            f'{where}.source must be an https:// URL, gpuwise:PATH (a measurement shipped here) or "assumption"'
+        )
     if not isinstance(date, str) or not _DATE.match(date):
         raise CatalogError(f"{where}.date must look like YYYY-MM or YYYY-MM-DD")
     if not isinstance(note, str):

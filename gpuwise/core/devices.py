@@ -94,8 +94,9 @@ class CpuPeak:
         return d
 
 
-def describe_cpu_peak(cpu: CpuInfo | dict[str, Any], measured_gflops: float | None = None,
-                      measured_how: str = "") -> CpuPeak:  # fmt: skip
+def describe_cpu_peak(
+    cpu: CpuInfo | dict[str, Any], measured_gflops: float | None = None, measured_how: str = ""
+) -> CpuPeak:
     """Name the formula peak honestly and note a measurement above it. ``cpu`` may be a report's CPU dict (old
     reports do not say where their clock came from: their formula is not called theoretical)."""
     d = cpu.to_dict() if isinstance(cpu, CpuInfo) else dict(cpu)
@@ -109,13 +110,16 @@ def describe_cpu_peak(cpu: CpuInfo | dict[str, Any], measured_gflops: float | No
         label = "formula peak"
         if formula_gflops:
             where = CLOCK_SOURCES.get(source, "a clock whose origin this report does not record")
-            notes.append(f"the formula uses {clock} GHz ({where}): a turbo clock can exceed it, so the formula "
-                         f"is not a theoretical peak here")  # fmt: skip
+            notes.append(
+                f"the formula uses {clock} GHz ({where}): a turbo clock can exceed it, so the formula "
+                f"is not a theoretical peak here"
+            )
     if measured_gflops and formula_gflops and measured_gflops > formula_gflops:
-        notes.append(f"the measured {measured_gflops:.0f} GFLOP/s is above the formula's {formula_gflops:.0f}: "
-                     f"this CPU runs faster than {clock} GHz or has more FMA units than the formula assumes")
-    return CpuPeak(formula_gflops, label, str(d.get("peak_formula", "")), measured_gflops, measured_how,
-                   tuple(notes))  # fmt: skip
+        notes.append(
+            f"the measured {measured_gflops:.0f} GFLOP/s is above the formula's {formula_gflops:.0f}: "
+            f"this CPU runs faster than {clock} GHz or has more FMA units than the formula assumes"
+        )
+    return CpuPeak(formula_gflops, label, str(d.get("peak_formula", "")), measured_gflops, measured_how, tuple(notes))
 
 
 def probe_cpu_matmul_gflops(threads: int | None = None, sizes: tuple[int, ...] = (1024, 2048)) -> tuple[float, str]:
@@ -188,8 +192,9 @@ def _mac_brand() -> str:
     import subprocess
 
     try:
-        res = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True,
-                             timeout=2, check=False)  # fmt: skip
+        res = subprocess.run(
+            ["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True, timeout=2, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return ""
     return res.stdout.strip()
@@ -260,10 +265,19 @@ def cpu_info() -> CpuInfo:
     per_cycle, peak, formula = peak_fp32_gflops(physical, clock, simd)
     vm = psutil.virtual_memory()
     return CpuInfo(
-        model=model, arch=arch, physical_cores=physical, logical_cores=logical, simd=simd, clock_ghz=clock,
-        fp32_flops_per_cycle=per_cycle, peak_fp32_gflops=peak, peak_formula=formula,
-        ram_total=int(vm.total), ram_available=int(vm.available), clock_source=clock_source,
-    )  # fmt: skip
+        model=model,
+        arch=arch,
+        physical_cores=physical,
+        logical_cores=logical,
+        simd=simd,
+        clock_ghz=clock,
+        fp32_flops_per_cycle=per_cycle,
+        peak_fp32_gflops=peak,
+        peak_formula=formula,
+        ram_total=int(vm.total),
+        ram_available=int(vm.available),
+        clock_source=clock_source,
+    )
 
 
 def _nvml_note(torch_has_cuda_build: bool, torch_sees_gpu: bool) -> str | None:
@@ -283,8 +297,9 @@ def _nvml_note(torch_has_cuda_build: bool, torch_sees_gpu: bool) -> str | None:
     gpus, _state = probe.read(with_processes=False)
     names = ", ".join(str(g.name) for g in gpus if g.name) or "an NVIDIA GPU"  # an unreadable name is NA (falsy)
     if not torch_has_cuda_build:
-        return (f"NVML sees {names}, but this torch build has no CUDA support: install a CUDA build of "
-                f"torch to measure it.")  # fmt: skip
+        return (
+            f"NVML sees {names}, but this torch build has no CUDA support: install a CUDA build of torch to measure it."
+        )
     return f"NVML sees {names}, but torch cannot use it (check the driver and CUDA versions)."
 
 
@@ -311,16 +326,30 @@ def discover_devices() -> DeviceInventory:
             pass
         for i in range(torch.cuda.device_count()):
             props = torch.cuda.get_device_properties(i)
-            gpus.append(GpuDevice(
-                id=f"cuda:{i}", name=props.name, backend="rocm" if hip else "cuda",
-                memory_total=int(props.total_memory),
-                compute_capability=None if hip else f"{props.major}.{props.minor}",
-                driver_version=driver, runtime_version=hip or torch.version.cuda,
-            ))  # fmt: skip
+            gpus.append(
+                GpuDevice(
+                    id=f"cuda:{i}",
+                    name=props.name,
+                    backend="rocm" if hip else "cuda",
+                    memory_total=int(props.total_memory),
+                    compute_capability=None if hip else f"{props.major}.{props.minor}",
+                    driver_version=driver,
+                    runtime_version=hip or torch.version.cuda,
+                )
+            )
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
-        gpus.append(GpuDevice(id="mps", name="Apple GPU (Metal)", backend="mps", memory_total=None,
-                              compute_capability=None, driver_version=None, runtime_version=None))  # fmt: skip
+        gpus.append(
+            GpuDevice(
+                id="mps",
+                name="Apple GPU (Metal)",
+                backend="mps",
+                memory_total=None,
+                compute_capability=None,
+                driver_version=None,
+                runtime_version=None,
+            )
+        )
     note = _nvml_note(cuda_build, cuda_ok)
     if note:
         notes.append(note)
@@ -345,8 +374,7 @@ def resolve_devices(requested: list[str], inventory: DeviceInventory) -> list[st
         if name not in available:
             if re.fullmatch(r"cuda:\d+|mps|cpu", name):
                 why = "; ".join(inventory.notes) or "it is not present"
-                raise UserInputError(f"device {raw!r} is not available here ({why}). Available: "
-                                     f"{', '.join(available)}")  # fmt: skip
+                raise UserInputError(f"device {raw!r} is not available here ({why}). Available: {', '.join(available)}")
             raise UserInputError(f"unknown device {raw!r} (use cpu, cuda:N, mps or all)")
         if name not in out:
             out.append(name)

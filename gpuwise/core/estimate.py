@@ -126,9 +126,11 @@ class DeviceModel:
 def _micro_best(report: Report | None, kind: str, precision: str | None = None) -> float | None:
     if report is None:
         return None
-    vals = [m.value for m in report.micro
-            if m.device == "cpu" and m.kind == kind and (precision is None or m.precision == precision)
-            and m.value > 0]  # fmt: skip
+    vals = [
+        m.value
+        for m in report.micro
+        if m.device == "cpu" and m.kind == kind and (precision is None or m.precision == precision) and m.value > 0
+    ]
     return max(vals) if vals else None
 
 
@@ -150,8 +152,16 @@ def _report_cpu(report: Report | None) -> dict[str, Any]:
 # ~23 µs a kernel, ~0.4 ms a step (batch gathering, autocast/scaler bookkeeping, timers), Adam ~0.15 ms + 0.06 ms
 # per parameter tensor; oneDNN/MKL products reach ~87 % of the measured matmul peak when large, half of that when
 # their smallest dimension is ~16.
-_CPU = {"gemm_eff": 0.87, "conv_eff": 0.9, "gemm_d0": 16.0, "conv_d0": 40.0, "dispatch": 23e-6,
-        "base": 0.4e-3, "opt_base": 0.15e-3, "opt_tensor": 0.06e-3}  # fmt: skip
+_CPU = {
+    "gemm_eff": 0.87,
+    "conv_eff": 0.9,
+    "gemm_d0": 16.0,
+    "conv_d0": 40.0,
+    "dispatch": 23e-6,
+    "base": 0.4e-3,
+    "opt_base": 0.15e-3,
+    "opt_tensor": 0.06e-3,
+}
 # Without micro-benchmarks: a conservative share of the formula peak, and a typical dual-channel bandwidth.
 _CPU_FORMULA_SHARE = 0.5
 _CPU_FALLBACK_GFLOPS = 50.0
@@ -193,15 +203,25 @@ def cpu_model(report: Report | None = None) -> DeviceModel:
     model_name = str(cpu.get("model") or "CPU")
     label = f"CPU ({model_name}, {threads} threads)" if threads else f"CPU ({model_name})"
     return DeviceModel(
-        name="cpu", kind="cpu", label=label, peak_gflops=peaks,
-        gemm_efficiency=_CPU["gemm_eff"], conv_efficiency=_CPU["conv_eff"], gemm_d0=_CPU["gemm_d0"],
-        conv_d0=_CPU["conv_d0"], bandwidth_gbs=bw, dispatch_s=_CPU["dispatch"], step_base_s=_CPU["base"],
-        optimizer_base_s=_CPU["opt_base"], optimizer_per_tensor_s=_CPU["opt_tensor"],
+        name="cpu",
+        kind="cpu",
+        label=label,
+        peak_gflops=peaks,
+        gemm_efficiency=_CPU["gemm_eff"],
+        conv_efficiency=_CPU["conv_eff"],
+        gemm_d0=_CPU["gemm_d0"],
+        conv_d0=_CPU["conv_d0"],
+        bandwidth_gbs=bw,
+        dispatch_s=_CPU["dispatch"],
+        step_base_s=_CPU["base"],
+        optimizer_base_s=_CPU["opt_base"],
+        optimizer_per_tensor_s=_CPU["opt_tensor"],
         memory_bytes=int(ram * 0.85) if isinstance(ram, int) and ram > 0 else None,
-        fixed_overhead_s=0.05, threads=threads,
+        fixed_overhead_s=0.05,
+        threads=threads,
         basis=f"roofline from this CPU's micro-benchmarks ({', '.join(notes)}) × {_CPU['gemm_eff']} efficiency",
         spread=CPU_ESTIMATE_SPREAD,
-    )  # fmt: skip
+    )
 
 
 # GPU constants. Device side: each GPU's large-matrix-product efficiency per precision and its streaming bandwidth
@@ -218,9 +238,20 @@ def cpu_model(report: Report | None = None) -> DeviceModel:
 # ~40 µs of host time per kernel with autograd, ~0.2 ms per step for the batch gather and copy, ~0.5 ms for Adam's
 # launch (median error there 4-6 %; it was 2.5x too optimistic with the textbook 10 µs per kernel). Small models
 # are bound by this host floor, not by the GPU.
-_GPU = {"gemm_d0": 128.0, "conv_d0": 64.0, "gemm_d0_ridge": 2.0, "conv_d0_ridge": 0.5, "conv_rel": 1.0,
-        "conv_rel_fp32": 2.0, "bw_rel": 0.6,
-        "dispatch": 40e-6, "floor": 4e-6, "base": 0.2e-3, "opt_base": 0.5e-3, "opt_tensor": 2e-6}  # fmt: skip
+_GPU = {
+    "gemm_d0": 128.0,
+    "conv_d0": 64.0,
+    "gemm_d0_ridge": 2.0,
+    "conv_d0_ridge": 0.5,
+    "conv_rel": 1.0,
+    "conv_rel_fp32": 2.0,
+    "bw_rel": 0.6,
+    "dispatch": 40e-6,
+    "floor": 4e-6,
+    "base": 0.2e-3,
+    "opt_base": 0.5e-3,
+    "opt_tensor": 2e-6,
+}
 # Uncertainty of each part of a GPU step (a factor either way). Matrix products: a published measurement of this
 # GPU and precision / a class default with a source / an assumption. Memory-bound work depends most on the
 # software stack: the same ResNet-50 recipe is published at 1,582 img/s (Lambda) and 2,470 img/s (NVIDIA, DALI and
@@ -262,8 +293,10 @@ def gpu_efficiencies(spec: GpuSpec) -> tuple[dict[str, float], dict[str, str], d
         elif a is not None:  # a share of the achieved fp32 rate: a precision without its own hardware path
             rate, how = fp32_rate()
             effs[p], kinds[p] = a.value * rate / peak, "measured"
-            notes[p] = (f"{p} at {a.value:.0%} of the fp32 rate ({how}; no {p} hardware path; "
-                        f"{_source_name(a.source)}, {a.date})")  # fmt: skip
+            notes[p] = (
+                f"{p} at {a.value:.0%} of the fp32 rate ({how}; no {p} hardware path; "
+                f"{_source_name(a.source)}, {a.date})"
+            )
         else:
             d = defaults[_efficiency_kind(spec, p)]
             effs[p] = d.value * (spec.peak_tflops("fp32") / peak if _efficiency_kind(spec, p) == "gemm_fp32" else 1)
@@ -298,24 +331,43 @@ def gpu_model(gpu: GpuSpec | str, *, tuning: Mapping[str, float] | None = None) 
     k = {**_GPU, **(tuning or {})}
     peaks = {p: spec.peak_tflops(p) * 1000.0 for p in PRECISIONS}
     effs, kinds, notes, bw, bw_note = gpu_efficiencies(spec)
-    conv_rel = {p: k["conv_rel_fp32"] if _efficiency_kind(spec, p) == "gemm_fp32" else k["conv_rel"]
-                for p in PRECISIONS}  # fmt: skip
-    basis = (f"roofline from catalog peaks and achieved rates ({spec.name}: memory {bw_note}; "
-             f"{spec.host_link} {spec.host_link_gbs:g} GB/s; "
-             f"~{_GPU['dispatch'] * 1e6:.0f} µs host time per kernel)")  # fmt: skip
+    conv_rel = {
+        p: k["conv_rel_fp32"] if _efficiency_kind(spec, p) == "gemm_fp32" else k["conv_rel"] for p in PRECISIONS
+    }
+    basis = (
+        f"roofline from catalog peaks and achieved rates ({spec.name}: memory {bw_note}; "
+        f"{spec.host_link} {spec.host_link_gbs:g} GB/s; "
+        f"~{_GPU['dispatch'] * 1e6:.0f} µs host time per kernel)"
+    )
     return DeviceModel(
-        name=spec.name, kind="gpu", label=spec.name, peak_gflops=peaks,
-        gemm_efficiency=effs["fp32"], conv_efficiency=effs["fp32"] * conv_rel["fp32"], gemm_d0=k["gemm_d0"],
-        conv_d0=k["conv_d0"], bandwidth_gbs=bw * k["bw_rel"],
-        dispatch_s=k["dispatch"], step_base_s=k["base"], optimizer_base_s=k["opt_base"],
-        optimizer_per_tensor_s=k["opt_tensor"], kernel_floor_s=k["floor"],
-        host_link_gbs=spec.host_link_gbs, memory_bytes=int(spec.memory_bytes * GPU_USABLE_FRACTION),
-        fixed_overhead_s=GPU_STARTUP_S, basis=basis, spread=GPU_ESTIMATE_SPREAD,
-        gemm_efficiency_by_precision=effs, conv_relative=conv_rel, gemm_d0_per_ridge=k["gemm_d0_ridge"],
-        conv_d0_per_ridge=k["conv_d0_ridge"], efficiency_notes=notes,
-        compute_spread={p: _GPU_SPREAD[k] for p, k in kinds.items()}, memory_spread=_GPU_SPREAD["memory"],
+        name=spec.name,
+        kind="gpu",
+        label=spec.name,
+        peak_gflops=peaks,
+        gemm_efficiency=effs["fp32"],
+        conv_efficiency=effs["fp32"] * conv_rel["fp32"],
+        gemm_d0=k["gemm_d0"],
+        conv_d0=k["conv_d0"],
+        bandwidth_gbs=bw * k["bw_rel"],
+        dispatch_s=k["dispatch"],
+        step_base_s=k["base"],
+        optimizer_base_s=k["opt_base"],
+        optimizer_per_tensor_s=k["opt_tensor"],
+        kernel_floor_s=k["floor"],
+        host_link_gbs=spec.host_link_gbs,
+        memory_bytes=int(spec.memory_bytes * GPU_USABLE_FRACTION),
+        fixed_overhead_s=GPU_STARTUP_S,
+        basis=basis,
+        spread=GPU_ESTIMATE_SPREAD,
+        gemm_efficiency_by_precision=effs,
+        conv_relative=conv_rel,
+        gemm_d0_per_ridge=k["gemm_d0_ridge"],
+        conv_d0_per_ridge=k["conv_d0_ridge"],
+        efficiency_notes=notes,
+        compute_spread={p: _GPU_SPREAD[k] for p, k in kinds.items()},
+        memory_spread=_GPU_SPREAD["memory"],
         host_spread=_GPU_SPREAD["host"],
-    )  # fmt: skip
+    )
 
 
 def _gemm_efficiency(model: DeviceModel, precision: str) -> float:
@@ -459,8 +511,9 @@ def estimate_step(
         hit = _STEP_CACHE.get(key)
         if hit is not None:
             return hit
-    result = _estimate_step(model, spec, batch_size, precision=precision, optimizer=optimizer, flops=flops,
-                            flops_method=flops_method)  # fmt: skip
+    result = _estimate_step(
+        model, spec, batch_size, precision=precision, optimizer=optimizer, flops=flops, flops_method=flops_method
+    )
     if key is not None:
         if len(_STEP_CACHE) >= _STEP_CACHE_MAX:
             _STEP_CACHE.pop(next(iter(_STEP_CACHE)))  # oldest first: dicts keep insertion order
@@ -491,14 +544,18 @@ def _estimate_step(
     scale = flops / op_flops if op_flops > 0 else 1.0
     peak = model.peak_for(precision) * 1e9
     bw = model.bandwidth_gbs * 1e9
-    effs = {"gemm": (_gemm_efficiency(model, precision), model.gemm_d0),
-            "conv": (_conv_efficiency(model, precision), model.conv_d0)}  # fmt: skip
+    effs = {
+        "gemm": (_gemm_efficiency(model, precision), model.gemm_d0),
+        "conv": (_conv_efficiency(model, precision), model.conv_d0),
+    }
     if model.gemm_d0_per_ridge > 0:
         # a faster machine per byte needs larger products to keep its units busy: the half-efficiency size
         # scales with the ridge point (FLOPs per byte at which compute and memory time are equal)
         ridge = peak * effs["gemm"][0] / bw
-        effs = {"gemm": (effs["gemm"][0], model.gemm_d0_per_ridge * ridge),
-                "conv": (effs["conv"][0], model.conv_d0_per_ridge * ridge)}
+        effs = {
+            "gemm": (effs["gemm"][0], model.gemm_d0_per_ridge * ridge),
+            "conv": (effs["conv"][0], model.conv_d0_per_ridge * ridge),
+        }
     floor = model.kernel_floor_s
     compute_s = memory_s = 0.0
     bytes_moved = 0.0
@@ -521,8 +578,9 @@ def _estimate_step(
     opt_bytes = params * (_OPTIMIZER_BYTES[optimizer] + (_CAST_BYTES if precision in ("bf16", "fp16") else 0.0))
     optimizer_s = opt_bytes / bw
     bytes_moved += opt_bytes
-    host_s = (model.step_base_s + kernels * model.dispatch_s + model.optimizer_base_s
-              + tensors * model.optimizer_per_tensor_s)  # fmt: skip
+    host_s = (
+        model.step_base_s + kernels * model.dispatch_s + model.optimizer_base_s + tensors * model.optimizer_per_tensor_s
+    )
     transfer_s = 0.0
     if model.host_link_gbs:
         transfer_s = _input_bytes_per_sample(spec) * batch_size / (model.host_link_gbs * 1e9)
@@ -533,14 +591,31 @@ def _estimate_step(
     fits = None if needed is None or model.memory_bytes is None else needed <= model.memory_bytes
     band = _band(model, precision, step_s, compute_s, memory_s + optimizer_s, transfer_s, host_s)
     eff_note = model.efficiency_notes.get(precision)
-    basis = (f"estimate: {model.basis}; " + (f"matrix products {eff_note}; " if eff_note else "")
-             + f"{format_count(flops)} FLOPs/step ({method})")  # fmt: skip
+    basis = (
+        f"estimate: {model.basis}; "
+        + (f"matrix products {eff_note}; " if eff_note else "")
+        + f"{format_count(flops)} FLOPs/step ({method})"
+    )
     return StepEstimate(
-        device=model.name, step_s=step_s, compute_s=compute_s, memory_s=memory_s, optimizer_s=optimizer_s,
-        transfer_s=transfer_s, host_s=host_s, flops=flops, flops_method=method, bytes_moved=bytes_moved,
-        kernels=kernels, memory_needed=needed, memory_available=model.memory_bytes, fits=fits, basis=basis,
-        bound=bound, band=band, batch_size=batch_size,
-    )  # fmt: skip
+        device=model.name,
+        step_s=step_s,
+        compute_s=compute_s,
+        memory_s=memory_s,
+        optimizer_s=optimizer_s,
+        transfer_s=transfer_s,
+        host_s=host_s,
+        flops=flops,
+        flops_method=method,
+        bytes_moved=bytes_moved,
+        kernels=kernels,
+        memory_needed=needed,
+        memory_available=model.memory_bytes,
+        fits=fits,
+        basis=basis,
+        bound=bound,
+        band=band,
+        batch_size=batch_size,
+    )
 
 
 def _combine(model: DeviceModel, compute_s: float, memory_s: float, transfer_s: float, host_s: float) -> float:
@@ -549,8 +624,15 @@ def _combine(model: DeviceModel, compute_s: float, memory_s: float, transfer_s: 
     return max(device_s, host_s) if model.kind == "gpu" else device_s + host_s
 
 
-def _band(model: DeviceModel, precision: str, step_s: float, compute_s: float, memory_s: float, transfer_s: float,
-          host_s: float) -> tuple[float, float]:  # fmt: skip
+def _band(
+    model: DeviceModel,
+    precision: str,
+    step_s: float,
+    compute_s: float,
+    memory_s: float,
+    transfer_s: float,
+    host_s: float,
+) -> tuple[float, float]:
     """Low and high step time: each part scaled by its own uncertainty, then recombined (a part that is small
     or hidden behind another barely widens the band). Never narrower than the device model's floor."""
     fc = model.compute_spread.get(precision, 1.0)
@@ -588,8 +670,9 @@ def estimate_point(
     flops_method: str = "auto",
 ) -> Point:
     """An estimated ``Point`` (``estimated=True``, device = the catalog name or "cpu"), labeled with its basis."""
-    est = estimate_step(model, spec, batch_size, precision=precision, optimizer=optimizer, flops=flops,
-                        flops_method=flops_method)  # fmt: skip
+    est = estimate_step(
+        model, spec, batch_size, precision=precision, optimizer=optimizer, flops=flops, flops_method=flops_method
+    )
     spe = steps_per_epoch(samples, batch_size)
     epoch_s = spe * est.step_s
     weights_s = (4 * int(spec["params"]) / (model.host_link_gbs * 1e9)) if model.host_link_gbs else 0.0
@@ -599,25 +682,50 @@ def estimate_point(
     lo, hi = min(lo, est.step_s), max(hi, est.step_s)
     basis = f"{est.basis}; band {lo / est.step_s:.2g}–{hi / est.step_s:.2g}× the step; limited by {est.bound}"
     common: dict[str, Any] = dict(
-        device=model.name, family=str(spec["family"]), params=int(spec["params"]), architecture=dict(spec),
-        samples=samples, batch_size=batch_size, epochs=epochs, precision=precision, threads=model.threads,
-        optimizer=optimizer, device_name=model.label, estimated_memory_bytes=est.memory_needed,
-        flops_per_step=est.flops, estimated=True, estimate_basis=basis,
-    )  # fmt: skip
+        device=model.name,
+        family=str(spec["family"]),
+        params=int(spec["params"]),
+        architecture=dict(spec),
+        samples=samples,
+        batch_size=batch_size,
+        epochs=epochs,
+        precision=precision,
+        threads=model.threads,
+        optimizer=optimizer,
+        device_name=model.label,
+        estimated_memory_bytes=est.memory_needed,
+        flops_per_step=est.flops,
+        estimated=True,
+        estimate_basis=basis,
+    )
     if est.fits is False:
-        return Point(status="oom", message=(f"estimate: needs about {format_bytes(est.memory_needed or 0)}, "
-                                            f"{model.label} has {format_bytes(model.memory_bytes or 0)} usable"),
-                     **common)  # fmt: skip
+        return Point(
+            status="oom",
+            message=(
+                f"estimate: needs about {format_bytes(est.memory_needed or 0)}, "
+                f"{model.label} has {format_bytes(model.memory_bytes or 0)} usable"
+            ),
+            **common,
+        )
     return Point(
-        status="ok", message="estimate", samples_per_s=batch_size / est.step_s,
+        status="ok",
+        message="estimate",
+        samples_per_s=batch_size / est.step_s,
         step_time_s=StepStats(median=est.step_s, iqr=0.0, ci95=(lo, hi), n=0),
-        epoch_time_s=epoch_s, epoch_time_extrapolated=True, fixed_overhead_s=fixed,
+        epoch_time_s=epoch_s,
+        epoch_time_extrapolated=True,
+        fixed_overhead_s=fixed,
         overhead_breakdown_s={"init": model.fixed_overhead_s, "transfer": weights_s},
         time_to_train_s=epochs * epoch_s + fixed,
-        step_breakdown_s={"compute": est.compute_s, "memory": est.memory_s, "optimizer": est.optimizer_s,
-                          "h2d": est.transfer_s, "overhead": est.host_s},
+        step_breakdown_s={
+            "compute": est.compute_s,
+            "memory": est.memory_s,
+            "optimizer": est.optimizer_s,
+            "h2d": est.transfer_s,
+            "overhead": est.host_s,
+        },
         **common,
-    )  # fmt: skip
+    )
 
 
 def estimate_points_like(report: Report, devices: list[str], *, flops_method: str = "auto") -> list[Point]:
@@ -628,9 +736,19 @@ def estimate_points_like(report: Report, devices: list[str], *, flops_method: st
         if p.status != "ok" or p.estimated or p.device != "cpu":
             continue
         for m in models:
-            out.append(estimate_point(m, p.architecture, samples=p.samples, batch_size=p.batch_size,
-                                      epochs=p.epochs, precision=p.precision, optimizer=p.optimizer,
-                                      flops=p.flops_per_step, flops_method=flops_method))  # fmt: skip
+            out.append(
+                estimate_point(
+                    m,
+                    p.architecture,
+                    samples=p.samples,
+                    batch_size=p.batch_size,
+                    epochs=p.epochs,
+                    precision=p.precision,
+                    optimizer=p.optimizer,
+                    flops=p.flops_per_step,
+                    flops_method=flops_method,
+                )
+            )
     return out
 
 
@@ -654,8 +772,10 @@ class LargeModelProjection:
 
     @property
     def text(self) -> str:
-        line = (f"{self.label}: about {format_duration(self.seconds)} (estimate) to train "
-                f"{format_count(self.params)} parameters on {format_count(self.tokens)} tokens")  # fmt: skip
+        line = (
+            f"{self.label}: about {format_duration(self.seconds)} (estimate) to train "
+            f"{format_count(self.params)} parameters on {format_count(self.tokens)} tokens"
+        )
         return line + "\n" + "\n".join(f"  - {a}" for a in self.assumptions)
 
     def to_dict(self) -> dict[str, Any]:
@@ -680,8 +800,12 @@ def project_large_model(
     The article's back-of-the-envelope: training costs ~6 FLOPs per parameter per token (2 forward, 4 backward);
     divide by the device's peak times a utilisation a good large run reaches. Ignores everything else.
     """
-    for v, what in ((params, "parameters"), (samples, "samples"), (tokens_per_sample, "tokens per sample"),
-                    (epochs, "epochs")):  # fmt: skip
+    for v, what in (
+        (params, "parameters"),
+        (samples, "samples"),
+        (tokens_per_sample, "tokens per sample"),
+        (epochs, "epochs"),
+    ):
         if v < 1:
             raise UserInputError(f"{what} must be at least 1 (got {v})")
     tokens = float(samples) * tokens_per_sample * epochs
@@ -694,16 +818,20 @@ def project_large_model(
         eff = m.gemm_efficiency
         label, avail = m.label, m.memory_bytes
         peak_note = m.basis.split("(", 1)[-1].split(")", 1)[0]
-        assumptions = [f"CPU peak {peak:.0f} GFLOP/s ({peak_note}) × {eff} efficiency: large matrix "
-                       f"products on this CPU reach about that"]  # fmt: skip
+        assumptions = [
+            f"CPU peak {peak:.0f} GFLOP/s ({peak_note}) × {eff} efficiency: large matrix "
+            f"products on this CPU reach about that"
+        ]
     else:
         g = find_gpu(device)
         prec = precision or ("bf16" if g.bf16_tflops else "fp16" if g.fp16_tflops else "fp32")
         peak = g.peak_tflops(prec) * 1000
         eff = LARGE_MODEL_GPU_MFU
         label, avail = g.name, int(g.memory_bytes * GPU_USABLE_FRACTION)
-        assumptions = [f"{g.name} {prec} dense peak {g.peak_tflops(prec):g} TFLOP/s (spec sheet) × "
-                       f"{eff:.0%} model-FLOPs utilisation, typical of well-tuned large training runs"]  # fmt: skip
+        assumptions = [
+            f"{g.name} {prec} dense peak {g.peak_tflops(prec):g} TFLOP/s (spec sheet) × "
+            f"{eff:.0%} model-FLOPs utilisation, typical of well-tuned large training runs"
+        ]
     seconds = flops / (peak * 1e9 * eff)
     devices_needed = math.ceil(mem / avail) if avail else None
     assumptions[:0] = [
@@ -718,7 +846,16 @@ def project_large_model(
             f"and the time shown is for one device's compute (divide by the device count for ideal scaling)"
         )
     return LargeModelProjection(
-        device="cpu" if device.strip().lower() == "cpu" else label, label=label, params=params, tokens=tokens,
-        flops=flops, peak_gflops=peak, efficiency=eff, seconds=seconds, memory_needed_bytes=mem,
-        memory_available_bytes=avail, devices_for_memory=devices_needed, assumptions=tuple(assumptions),
-    )  # fmt: skip
+        device="cpu" if device.strip().lower() == "cpu" else label,
+        label=label,
+        params=params,
+        tokens=tokens,
+        flops=flops,
+        peak_gflops=peak,
+        efficiency=eff,
+        seconds=seconds,
+        memory_needed_bytes=mem,
+        memory_available_bytes=avail,
+        devices_for_memory=devices_needed,
+        assumptions=tuple(assumptions),
+    )

@@ -15,8 +15,7 @@ from gpuwise.core.errors import UserInputError
 from gpuwise.core.precision import check_precision
 
 # What limits a step, in words (StepEstimate.bound -> text)
-LIMITED_BY = {"compute": "compute", "memory": "memory bandwidth", "overhead": "host overhead",
-              "transfer": "host link"}  # fmt: skip
+LIMITED_BY = {"compute": "compute", "memory": "memory bandwidth", "overhead": "host overhead", "transfer": "host link"}
 
 
 @dataclass(frozen=True)
@@ -56,15 +55,28 @@ class GpuEstimate:
     def to_dict(self) -> dict[str, Any]:
         e = self.step
         d: dict[str, Any] = {
-            "gpu": self.gpu, "estimated": True, "step_s": e.step_s, "band": list(e.band),
+            "gpu": self.gpu,
+            "estimated": True,
+            "step_s": e.step_s,
+            "band": list(e.band),
             "samples_per_s": self.samples_per_s,
             "samples_per_s_band": [e.batch_size / e.band[1], e.batch_size / e.band[0]],
-            "tflops": e.tflops, "limited_by": self.limited_by,
-            "parts_s": {"compute": e.compute_s, "memory": e.memory_s, "optimizer": e.optimizer_s,
-                        "transfer": e.transfer_s, "host": e.host_s},
-            "fits": e.fits, "memory_needed_bytes": e.memory_needed, "memory_available_bytes": e.memory_available,
-            "flops_per_step": e.flops, "flops_method": e.flops_method, "basis": e.basis,
-        }  # fmt: skip
+            "tflops": e.tflops,
+            "limited_by": self.limited_by,
+            "parts_s": {
+                "compute": e.compute_s,
+                "memory": e.memory_s,
+                "optimizer": e.optimizer_s,
+                "transfer": e.transfer_s,
+                "host": e.host_s,
+            },
+            "fits": e.fits,
+            "memory_needed_bytes": e.memory_needed,
+            "memory_available_bytes": e.memory_available,
+            "flops_per_step": e.flops,
+            "flops_method": e.flops_method,
+            "basis": e.basis,
+        }
         if self.samples is not None:
             d["time_to_train_s"] = self.time_to_train_s
             d["time_to_train_band_s"] = list(self.time_band_s or ())
@@ -89,8 +101,9 @@ def estimate_gpus(
     out = []
     for g in find_gpus(gpus):
         model = est.gpu_model(g)
-        step = est.estimate_step(model, spec, batch_size, precision=precision, optimizer=optimizer,
-                                 flops_method=flops_method)  # fmt: skip
+        step = est.estimate_step(
+            model, spec, batch_size, precision=precision, optimizer=optimizer, flops_method=flops_method
+        )
         weights_s = 4 * int(spec.get("params") or 0) / (model.host_link_gbs * 1e9) if model.host_link_gbs else 0.0
         out.append(GpuEstimate(g.name, step, samples, epochs, model.fixed_overhead_s + weights_s))
     return out

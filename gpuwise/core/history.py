@@ -95,10 +95,17 @@ def _migrate_0_to_1(db: sqlite3.Connection) -> None:
 
 def _migrate_1_to_2(db: sqlite3.Connection) -> None:
     """Names, tags, soft delete, and the summary a list shows (kept in the row so 10,000 runs list at once)."""
-    for column in ("name TEXT NOT NULL DEFAULT ''", "tags TEXT NOT NULL DEFAULT ''", "deleted INTEGER NOT NULL "
-                   "DEFAULT 0", "machine_text TEXT NOT NULL DEFAULT ''", "workload_text TEXT NOT NULL DEFAULT ''",
-                   "devices_text TEXT NOT NULL DEFAULT ''", "headline TEXT NOT NULL DEFAULT ''",
-                   "n_points INTEGER NOT NULL DEFAULT 0", "search TEXT NOT NULL DEFAULT ''"):  # fmt: skip
+    for column in (
+        "name TEXT NOT NULL DEFAULT ''",
+        "tags TEXT NOT NULL DEFAULT ''",
+        "deleted INTEGER NOT NULL DEFAULT 0",
+        "machine_text TEXT NOT NULL DEFAULT ''",
+        "workload_text TEXT NOT NULL DEFAULT ''",
+        "devices_text TEXT NOT NULL DEFAULT ''",
+        "headline TEXT NOT NULL DEFAULT ''",
+        "n_points INTEGER NOT NULL DEFAULT 0",
+        "search TEXT NOT NULL DEFAULT ''",
+    ):
         db.execute(f"ALTER TABLE runs ADD COLUMN {column}")
     # the list's order, and its filter's text, read from the index alone (the rows carry the machine/settings JSON)
     db.execute("CREATE INDEX runs_list ON runs(deleted, created, id, search)")
@@ -108,9 +115,14 @@ def _migrate_1_to_2(db: sqlite3.Connection) -> None:
         pts = [_json_obj(j) for (j,) in db.execute("SELECT json FROM points WHERE run_id = ?", (run_id,))]
         db.execute(
             "UPDATE runs SET machine_text = ?, workload_text = ?, devices_text = ?, n_points = ? WHERE id = ?",
-            (machine_summary(machine), workload_text(settings, pts), _devices(settings, pts, machine), len(pts),
-             run_id),
-        )  # fmt: skip
+            (
+                machine_summary(machine),
+                workload_text(settings, pts),
+                _devices(settings, pts, machine),
+                len(pts),
+                run_id,
+            ),
+        )
         _update_search(db, run_id)
 
 
@@ -122,8 +134,10 @@ def migrate(db: sqlite3.Connection, to_version: int = SCHEMA_VERSION) -> None:
     """Bring ``db`` up to ``to_version``, one migration per transaction (a crash leaves a consistent version)."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise HistoryError(f"the history was written by a newer gpuwise (schema {version}, this one reads up to "
-                           f"{SCHEMA_VERSION}); update gpuwise")  # fmt: skip
+        raise HistoryError(
+            f"the history was written by a newer gpuwise (schema {version}, this one reads up to "
+            f"{SCHEMA_VERSION}); update gpuwise"
+        )
     while version < to_version:
         with db:  # one transaction: the migration and its version number land together
             db.execute("BEGIN IMMEDIATE")
@@ -199,8 +213,20 @@ class RunSummary(NamedTuple):
 
     def search_text(self) -> str:
         """Everything a filter matches, lower-cased once."""
-        return " ".join((f"#{self.id}", self.created, self.status, self.source, self.name, " ".join(self.tags),
-                         self.machine, self.workload, self.devices, self.headline)).lower()  # fmt: skip
+        return " ".join(
+            (
+                f"#{self.id}",
+                self.created,
+                self.status,
+                self.source,
+                self.name,
+                " ".join(self.tags),
+                self.machine,
+                self.workload,
+                self.devices,
+                self.headline,
+            )
+        ).lower()
 
     def to_dict(self) -> dict[str, Any]:
         d = self._asdict()
@@ -219,8 +245,9 @@ def _where(query: str) -> tuple[str, list[str]]:
     return clause, values
 
 
-_SUMMARY_COLUMNS = ("id, created, status, source, name, tags, machine_text, workload_text, devices_text, headline, "
-                    "n_points, pid, host")  # fmt: skip
+_SUMMARY_COLUMNS = (
+    "id, created, status, source, name, tags, machine_text, workload_text, devices_text, headline, n_points, pid, host"
+)
 
 
 def _update_search(db: sqlite3.Connection, run_id: int) -> None:
@@ -315,8 +342,9 @@ class History:
             migrate(self._db)
         except sqlite3.DatabaseError as e:
             self._db.close()
-            raise HistoryError(f"the run history {self.path} cannot be read ({e}); move it aside to start a new "
-                               "one") from None  # fmt: skip
+            raise HistoryError(
+                f"the run history {self.path} cannot be read ({e}); move it aside to start a new one"
+            ) from None
         self._host = socket.gethostname()
 
     def close(self) -> None:
@@ -339,17 +367,33 @@ class History:
 
     # -- writing a run as it is measured -------------------------------------------------------------------
 
-    def begin_run(self, machine: dict[str, Any], settings: dict[str, Any], *, source: str,
-                  created: str | None = None, gpuwise_version: str = "") -> int:  # fmt: skip
+    def begin_run(
+        self,
+        machine: dict[str, Any],
+        settings: dict[str, Any],
+        *,
+        source: str,
+        created: str | None = None,
+        gpuwise_version: str = "",
+    ) -> int:
         """A new run in state ``running``; returns its id."""
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO runs (created, status, source, machine_json, settings_json, gpuwise_version, pid, "
                 "host, machine_text, workload_text, devices_text) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (created or _now(), source, json.dumps(machine, allow_nan=False),
-                 json.dumps(settings, allow_nan=False), gpuwise_version, os.getpid(), self._host,
-                 machine_summary(machine), workload_text(settings), _devices(settings, [], machine)),
-            )  # fmt: skip
+                (
+                    created or _now(),
+                    source,
+                    json.dumps(machine, allow_nan=False),
+                    json.dumps(settings, allow_nan=False),
+                    gpuwise_version,
+                    os.getpid(),
+                    self._host,
+                    machine_summary(machine),
+                    workload_text(settings),
+                    _devices(settings, [], machine),
+                ),
+            )
             run_id = int(cur.lastrowid or 0)
             _update_search(db, run_id)
             return run_id
@@ -370,8 +414,15 @@ class History:
                 (run_id, run_id, micro_json(result)),
             )
 
-    def finish_run(self, run_id: int, status: RunStatus, *, headline: str = "", machine: dict[str, Any] | None = None,
-                   settings: dict[str, Any] | None = None) -> None:  # fmt: skip
+    def finish_run(
+        self,
+        run_id: int,
+        status: RunStatus,
+        *,
+        headline: str = "",
+        machine: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         """Mark a run ended. ``machine``/``settings``: what the sweep knew at the end (threads resolved), if any."""
         if status not in FINAL_STATUSES:
             raise ValueError(f"a run ends as one of {FINAL_STATUSES}, not {status!r}")
@@ -385,9 +436,17 @@ class History:
             db.execute(
                 "UPDATE runs SET status = ?, headline = ?, machine_json = ?, settings_json = ?, machine_text = ?, "
                 "workload_text = ?, devices_text = ? WHERE id = ?",
-                (status, headline, json.dumps(m, allow_nan=False), json.dumps(settings, allow_nan=False),
-                 machine_summary(m), workload_text(settings, pts), _devices(settings, pts, m), run_id),
-            )  # fmt: skip
+                (
+                    status,
+                    headline,
+                    json.dumps(m, allow_nan=False),
+                    json.dumps(settings, allow_nan=False),
+                    machine_summary(m),
+                    workload_text(settings, pts),
+                    _devices(settings, pts, m),
+                    run_id,
+                ),
+            )
             _update_search(db, run_id)
 
     def set_headline(self, run_id: int, headline: str) -> None:
@@ -396,23 +455,37 @@ class History:
     def import_report(self, report: Report, *, source: str = "import", headline: str = "") -> int:
         """Store a whole report as one run, in one transaction (all of it or nothing)."""
         status: RunStatus = "cancelled" if report.cancelled else "complete"
-        pts = [{"device": p.device, "family": p.family, "params": p.params, "samples": p.samples}
-               for p in report.points]  # what the summary reads
+        pts = [
+            {"device": p.device, "family": p.family, "params": p.params, "samples": p.samples} for p in report.points
+        ]  # what the summary reads
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO runs (created, status, source, machine_json, settings_json, gpuwise_version, "
                 "machine_text, workload_text, devices_text, headline, n_points) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (report.created, status, source, json.dumps(report.machine, allow_nan=False),
-                 json.dumps(report.settings, allow_nan=False), report.gpuwise_version,
-                 machine_summary(report.machine), workload_text(report.settings, pts),
-                 _devices(report.settings, pts, report.machine), headline, len(report.points)),
-            )  # fmt: skip
+                (
+                    report.created,
+                    status,
+                    source,
+                    json.dumps(report.machine, allow_nan=False),
+                    json.dumps(report.settings, allow_nan=False),
+                    report.gpuwise_version,
+                    machine_summary(report.machine),
+                    workload_text(report.settings, pts),
+                    _devices(report.settings, pts, report.machine),
+                    headline,
+                    len(report.points),
+                ),
+            )
             run_id = int(cur.lastrowid or 0)
-            db.executemany("INSERT INTO points (run_id, seq, json) VALUES (?, ?, ?)",
-                           [(run_id, i, point_json(p)) for i, p in enumerate(report.points)])  # fmt: skip
-            db.executemany("INSERT INTO micro (run_id, seq, json) VALUES (?, ?, ?)",
-                           [(run_id, i, micro_json(m)) for i, m in enumerate(report.micro)])  # fmt: skip
+            db.executemany(
+                "INSERT INTO points (run_id, seq, json) VALUES (?, ?, ?)",
+                [(run_id, i, point_json(p)) for i, p in enumerate(report.points)],
+            )
+            db.executemany(
+                "INSERT INTO micro (run_id, seq, json) VALUES (?, ?, ?)",
+                [(run_id, i, micro_json(m)) for i, m in enumerate(report.micro)],
+            )
             _update_search(db, run_id)
         return run_id
 
@@ -441,8 +514,9 @@ class History:
     def run_ids(self, query: str = "") -> list[int]:
         """The ids :meth:`runs` would list, without building the rows (a list view pages them in)."""
         where, values = _where(query)
-        return [i for (i,) in self._db.execute(f"SELECT id FROM runs WHERE {where} ORDER BY created DESC, id DESC",
-                                               values)]  # fmt: skip
+        return [
+            i for (i,) in self._db.execute(f"SELECT id FROM runs WHERE {where} ORDER BY created DESC, id DESC", values)
+        ]
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM runs WHERE deleted = 0").fetchone()[0])
@@ -464,22 +538,35 @@ class History:
         return self._summary(row)
 
     def last_complete(self) -> RunSummary | None:
-        row = self._db.execute(self._SUMMARY + " WHERE deleted = 0 AND status = 'complete' "
-                               "ORDER BY created DESC, id DESC LIMIT 1").fetchone()  # fmt: skip
+        row = self._db.execute(
+            self._SUMMARY + " WHERE deleted = 0 AND status = 'complete' ORDER BY created DESC, id DESC LIMIT 1"
+        ).fetchone()
         return self._summary(row) if row is not None else None
 
     def load(self, run_id: int) -> Report:
         """The run as a Report, through the same validation as a report file."""
         summary = self.get(run_id)
-        row = self._db.execute("SELECT machine_json, settings_json, gpuwise_version FROM runs WHERE id = ?",
-                               (run_id,)).fetchone()  # fmt: skip
-        points = [json.loads(j) for (j,) in
-                  self._db.execute("SELECT json FROM points WHERE run_id = ? ORDER BY seq", (run_id,))]  # fmt: skip
-        micro = [json.loads(j) for (j,) in
-                 self._db.execute("SELECT json FROM micro WHERE run_id = ? ORDER BY seq", (run_id,))]  # fmt: skip
-        data = {"schema": SCHEMA, "created": summary.created, "machine": json.loads(row[0]),
-                "settings": json.loads(row[1]), "points": points, "micro": micro,
-                "cancelled": summary.partial, "gpuwise_version": row[2]}  # fmt: skip
+        row = self._db.execute(
+            "SELECT machine_json, settings_json, gpuwise_version FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        points = [
+            json.loads(j)
+            for (j,) in self._db.execute("SELECT json FROM points WHERE run_id = ? ORDER BY seq", (run_id,))
+        ]
+        micro = [
+            json.loads(j)
+            for (j,) in self._db.execute("SELECT json FROM micro WHERE run_id = ? ORDER BY seq", (run_id,))
+        ]
+        data = {
+            "schema": SCHEMA,
+            "created": summary.created,
+            "machine": json.loads(row[0]),
+            "settings": json.loads(row[1]),
+            "points": points,
+            "micro": micro,
+            "cancelled": summary.partial,
+            "gpuwise_version": row[2],
+        }
         try:
             return validate_report_dict(data)
         except UserInputError as e:

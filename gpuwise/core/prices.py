@@ -128,10 +128,19 @@ def _preset(raw: Any, i: int) -> Preset:
     if not raw["source"].startswith("https://"):
         raise PricesError(f"{where}.source must be an https:// URL")
     return Preset(
-        name=raw["name"], label=raw["label"], kind=raw["kind"], usd_per_hour=price, provider=raw["provider"],
-        billing=raw["billing"], source=raw["source"], date=raw["date"], gpu=gpu, gpu_count=count, vcpus=vcpus,
+        name=raw["name"],
+        label=raw["label"],
+        kind=raw["kind"],
+        usd_per_hour=price,
+        provider=raw["provider"],
+        billing=raw["billing"],
+        source=raw["source"],
+        date=raw["date"],
+        gpu=gpu,
+        gpu_count=count,
+        vcpus=vcpus,
         notes=str(raw.get("notes", "")),
-    )  # fmt: skip
+    )
 
 
 def validate_presets(data: Any) -> tuple[Preset, ...]:

@@ -65,10 +65,16 @@ def load_published() -> tuple[PublishedRow, ...]:
     for i, r in enumerate(data.get("rows", [])):
         where = f"published_training.json rows[{i}]"
         try:
-            row = PublishedRow(source=str(r["source"]), gpu=find_gpu(str(r["gpu"])).name, workload=str(r["workload"]),
-                               precision=str(r["precision"]), batch=int(r["batch"]),
-                               samples_per_s=float(r["samples_per_s"]), set=str(r["set"]),
-                               note=str(r.get("note", "")))  # fmt: skip
+            row = PublishedRow(
+                source=str(r["source"]),
+                gpu=find_gpu(str(r["gpu"])).name,
+                workload=str(r["workload"]),
+                precision=str(r["precision"]),
+                batch=int(r["batch"]),
+                samples_per_s=float(r["samples_per_s"]),
+                set=str(r["set"]),
+                note=str(r.get("note", "")),
+            )
         except (KeyError, TypeError, ValueError) as e:
             raise CatalogError(f"{where} is malformed ({e})") from None
         src = sources.get(row.source)
@@ -80,8 +86,9 @@ def load_published() -> tuple[PublishedRow, ...]:
     return tuple(rows)
 
 
-def compare(rows: tuple[PublishedRow, ...] | None = None, *,
-            tuning: Mapping[str, float] | None = None) -> list[Compared]:  # fmt: skip
+def compare(
+    rows: tuple[PublishedRow, ...] | None = None, *, tuning: Mapping[str, float] | None = None
+) -> list[Compared]:
     """Each published row next to its estimate from the catalog (optimizer: Adam, FLOPs from the layer shapes)."""
     from gpuwise.core import estimate as est
     from gpuwise.core.reference_models import reference_spec
@@ -90,8 +97,9 @@ def compare(rows: tuple[PublishedRow, ...] | None = None, *,
     specs: dict[str, dict[str, Any]] = {}
     for r in rows if rows is not None else load_published():
         spec = specs.setdefault(r.workload, reference_spec(r.workload))
-        e = est.estimate_step(est.gpu_model(r.gpu, tuning=tuning), spec, r.batch, precision=r.precision,
-                              flops_method="analytic")  # fmt: skip
+        e = est.estimate_step(
+            est.gpu_model(r.gpu, tuning=tuning), spec, r.batch, precision=r.precision, flops_method="analytic"
+        )
         lo, hi = e.band
         out.append(Compared(r, r.batch / e.step_s, (r.batch / hi, r.batch / lo)))
     return out

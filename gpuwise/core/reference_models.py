@@ -15,10 +15,18 @@ from typing import Any
 from gpuwise.core.errors import UserInputError
 
 
-def _conv(c_in: int, c_out: int, k: int, out_hw: int, in_hw: int | None = None, *,
-          first: bool = False) -> dict[str, Any]:  # fmt: skip
-    return {"op": "conv", "c_in": c_in, "c_out": c_out, "k": k, "out_hw": out_hw, "in_hw": in_hw or out_hw,
-            "grad_input": not first}  # fmt: skip
+def _conv(
+    c_in: int, c_out: int, k: int, out_hw: int, in_hw: int | None = None, *, first: bool = False
+) -> dict[str, Any]:
+    return {
+        "op": "conv",
+        "c_in": c_in,
+        "c_out": c_out,
+        "k": k,
+        "out_hw": out_hw,
+        "in_hw": in_hw or out_hw,
+        "grad_input": not first,
+    }
 
 
 def _bn(elements: int, relu: bool = True) -> list[dict[str, Any]]:
@@ -57,22 +65,34 @@ def resnet50_spec(image: int = 224, classes: int = 1000) -> dict[str, Any]:
     layers.append({"op": "linear", "rows": 1, "n_in": c_in, "n_out": classes, "grad_input": True})
     tensors += 2
     return {
-        "family": "layers", "name": "ResNet-50 v1.5", "params": 25_557_032, "param_tensors": tensors,
-        "num_classes": classes, "input_bytes_per_sample": 3 * image * image,  # uint8 pixels (DALI decodes on the GPU)
+        "family": "layers",
+        "name": "ResNet-50 v1.5",
+        "params": 25_557_032,
+        "param_tensors": tensors,
+        "num_classes": classes,
+        "input_bytes_per_sample": 3 * image * image,  # uint8 pixels (DALI decodes on the GPU)
         "layers": layers,
-    }  # fmt: skip
+    }
 
 
-def bert_spec(seq_len: int = 384, *, layers: int = 12, d_model: int = 768, heads: int = 12,
-              vocab: int = 30522, classes: int = 2) -> dict[str, Any]:  # fmt: skip
+def bert_spec(
+    seq_len: int = 384, *, layers: int = 12, d_model: int = 768, heads: int = 12, vocab: int = 30522, classes: int = 2
+) -> dict[str, Any]:
     """BERT-base's encoder (12 layers, d=768, 12 heads, 4d feed-forward) as a gpuwise transformer spec."""
     from gpuwise.core.bench.workloads import count_params
 
     spec: dict[str, Any] = {
-        "family": "transformer", "vocab_size": vocab, "seq_len": seq_len, "d_model": d_model, "n_layers": layers,
-        "n_heads": heads, "ff_dim": 4 * d_model, "num_classes": classes, "activation": "GELU",
+        "family": "transformer",
+        "vocab_size": vocab,
+        "seq_len": seq_len,
+        "d_model": d_model,
+        "n_layers": layers,
+        "n_heads": heads,
+        "ff_dim": 4 * d_model,
+        "num_classes": classes,
+        "activation": "GELU",
         "positional": "learned",
-    }  # fmt: skip
+    }
     spec["params"] = count_params(spec)
     return spec
 

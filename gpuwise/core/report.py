@@ -106,7 +106,7 @@ class Point:
 
 
 def busy_machine_text(loads: Sequence[float]) -> str:
-    """"busy machine: other programs used 61–67 % of the CPU" for the background loads of one or more points."""
+    """ "busy machine: other programs used 61–67 % of the CPU" for the background loads of one or more points."""
     lo, hi = round(min(loads) * 100), round(max(loads) * 100)
     share = f"{lo} %" if lo == hi else f"{lo}–{hi} %"
     return f"busy machine: other programs used {share} of the CPU"
@@ -150,11 +150,32 @@ def save_report(report: Report, path: str | os.PathLike[str]) -> None:
 
 
 CSV_COLUMNS = (
-    "device", "device_name", "family", "params", "samples", "batch_size", "epochs", "precision", "threads",
-    "optimizer", "status", "samples_per_s", "step_time_median_s", "step_time_iqr_s", "step_time_ci95_low_s",
-    "step_time_ci95_high_s", "step_time_n", "unstable", "epoch_time_s", "epoch_time_extrapolated",
-    "fixed_overhead_s", "time_to_train_s", "peak_memory_bytes", "estimated", "message",
-)  # fmt: skip
+    "device",
+    "device_name",
+    "family",
+    "params",
+    "samples",
+    "batch_size",
+    "epochs",
+    "precision",
+    "threads",
+    "optimizer",
+    "status",
+    "samples_per_s",
+    "step_time_median_s",
+    "step_time_iqr_s",
+    "step_time_ci95_low_s",
+    "step_time_ci95_high_s",
+    "step_time_n",
+    "unstable",
+    "epoch_time_s",
+    "epoch_time_extrapolated",
+    "fixed_overhead_s",
+    "time_to_train_s",
+    "peak_memory_bytes",
+    "estimated",
+    "message",
+)
 
 
 def points_csv(points: list[Point]) -> str:
@@ -163,15 +184,35 @@ def points_csv(points: list[Point]) -> str:
     w.writerow(CSV_COLUMNS)
     for p in points:
         st = p.step_time_s
-        w.writerow([
-            p.device, p.device_name, p.family, p.params, p.samples, p.batch_size, p.epochs, p.precision,
-            p.threads, p.optimizer, p.status, _csv(p.samples_per_s), _csv(st.median if st else None),
-            _csv(st.iqr if st else None), _csv(st.ci95[0] if st else None), _csv(st.ci95[1] if st else None),
-            st.n if st else "",
-            p.unstable, _csv(p.epoch_time_s), p.epoch_time_extrapolated, _csv(p.fixed_overhead_s),
-            _csv(p.time_to_train_s), p.peak_memory_bytes if p.peak_memory_bytes is not None else "",
-            p.estimated, p.message,
-        ])  # fmt: skip
+        w.writerow(
+            [
+                p.device,
+                p.device_name,
+                p.family,
+                p.params,
+                p.samples,
+                p.batch_size,
+                p.epochs,
+                p.precision,
+                p.threads,
+                p.optimizer,
+                p.status,
+                _csv(p.samples_per_s),
+                _csv(st.median if st else None),
+                _csv(st.iqr if st else None),
+                _csv(st.ci95[0] if st else None),
+                _csv(st.ci95[1] if st else None),
+                st.n if st else "",
+                p.unstable,
+                _csv(p.epoch_time_s),
+                p.epoch_time_extrapolated,
+                _csv(p.fixed_overhead_s),
+                _csv(p.time_to_train_s),
+                p.peak_memory_bytes if p.peak_memory_bytes is not None else "",
+                p.estimated,
+                p.message,
+            ]
+        )
     return buf.getvalue()
 
 
@@ -186,8 +227,9 @@ LoadProgress = Callable[[float, str], None]  # (fraction done 0..1, what is happ
 _READ_SHARE, _PARSE_SHARE = 0.35, 0.35  # of the progress bar; validation takes the rest
 
 
-def load_report(path: str | os.PathLike[str], *, progress: LoadProgress | None = None,
-                cancel: CancelToken | None = None) -> Report:  # fmt: skip
+def load_report(
+    path: str | os.PathLike[str], *, progress: LoadProgress | None = None, cancel: CancelToken | None = None
+) -> Report:
     """Load a report through the bounded loader (:mod:`gpuwise.core.safe_json`) and validate every field.
 
     Every way a file can be wrong ends in one ReportError. ``progress`` is called from the calling thread;
@@ -200,8 +242,7 @@ def load_report(path: str | os.PathLike[str], *, progress: LoadProgress | None =
             progress(f * _READ_SHARE, "Reading")
 
     try:
-        data = read_regular_file(p, what="report", max_bytes=MAX_REPORT_BYTES, progress=read_progress,
-                                 cancel=cancel)  # fmt: skip
+        data = read_regular_file(p, what="report", max_bytes=MAX_REPORT_BYTES, progress=read_progress, cancel=cancel)
     except ReportError:
         raise
     except UserInputError as e:
@@ -212,8 +253,13 @@ def load_report(path: str | os.PathLike[str], *, progress: LoadProgress | None =
         return parse_report(data, source=str(p), progress=progress, cancel=cancel)
 
 
-def parse_report(text: str | bytes | bytearray, *, source: str = "report", progress: LoadProgress | None = None,
-                 cancel: CancelToken | None = None) -> Report:  # fmt: skip
+def parse_report(
+    text: str | bytes | bytearray,
+    *,
+    source: str = "report",
+    progress: LoadProgress | None = None,
+    cancel: CancelToken | None = None,
+) -> Report:
     try:
         data = parse_json(text, what=source)
     except UserInputError as e:
@@ -229,8 +275,9 @@ def parse_report(text: str | bytes | bytearray, *, source: str = "report", progr
         raise ReportError(f"{source}: not a usable gpuwise report ({type(e).__name__}: {e})") from None
 
 
-def validate_report_dict(data: Any, *, progress: LoadProgress | None = None, cancel: CancelToken | None = None,
-                         consume: bool = False) -> Report:  # fmt: skip
+def validate_report_dict(
+    data: Any, *, progress: LoadProgress | None = None, cancel: CancelToken | None = None, consume: bool = False
+) -> Report:
     """The Report in ``data`` (parsed JSON), or a ReportError. ``consume``: drop each raw point once it is checked,
     so a large parsed file is freed bit by bit (freeing 50k points at once held the GIL ~0.14 s)."""
     if not isinstance(data, dict):
@@ -259,24 +306,34 @@ def validate_report_dict(data: Any, *, progress: LoadProgress | None = None, can
             if cancel is not None and cancel.cancelled:
                 raise Cancelled()
             if progress is not None:
-                progress(_READ_SHARE + _PARSE_SHARE + (1 - _READ_SHARE - _PARSE_SHARE) * i / len(points_raw),
-                         "Checking")  # fmt: skip
+                progress(
+                    _READ_SHARE + _PARSE_SHARE + (1 - _READ_SHARE - _PARSE_SHARE) * i / len(points_raw), "Checking"
+                )
         points.append(_point(p, f"points[{i}]"))
         if consume:
             points_raw[i] = None
     micro = [_micro(m, f"micro[{i}]") for i, m in enumerate(micro_raw)]
     return Report(
-        machine=machine, points=points, micro=micro, created=created, settings=settings, cancelled=cancelled,
+        machine=machine,
+        points=points,
+        micro=micro,
+        created=created,
+        settings=settings,
+        cancelled=cancelled,
         gpuwise_version=str(data.get("gpuwise_version", "")),
-    )  # fmt: skip
+    )
 
 
 # Physical bounds of what a machine dict may say (a hand-edited report may say anything).
 _MACHINE_CPU_BOUNDS: dict[str, tuple[type, float]] = {
-    "physical_cores": (int, 1e5), "logical_cores": (int, 1e5), "clock_ghz": (float, 100.0),
-    "fp32_flops_per_cycle": (float, 1e4), "peak_fp32_gflops": (float, 1e9),
-    "ram_total": (int, _MAX_RAM), "ram_available": (int, _MAX_RAM),
-}  # fmt: skip
+    "physical_cores": (int, 1e5),
+    "logical_cores": (int, 1e5),
+    "clock_ghz": (float, 100.0),
+    "fp32_flops_per_cycle": (float, 1e4),
+    "peak_fp32_gflops": (float, 1e9),
+    "ram_total": (int, _MAX_RAM),
+    "ram_available": (int, _MAX_RAM),
+}
 _MACHINE_GPU_BOUNDS: dict[str, tuple[type, float]] = {"memory_total": (int, _MAX_RAM)}
 
 
@@ -306,8 +363,14 @@ def _check_bounds(obj: dict[str, Any], bounds: dict[str, tuple[type, float]], wh
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
-    names = {int: "an integer", float: "a number", str: "a string", bool: "true/false", dict: "an object",
-             list: "a list"}  # fmt: skip
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        bool: "true/false",
+        dict: "an object",
+        list: "a list",
+    }
     ts = t if isinstance(t, tuple) else (t,)
     return " or ".join(names.get(x, x.__name__) for x in ts)
 
@@ -324,8 +387,9 @@ def _get(obj: dict[str, Any], key: str, t: type | tuple[type, ...], where: str, 
     return v
 
 
-def _num(obj: dict[str, Any], key: str, where: str, *, optional: bool = False, hi: float = math.inf,
-         lo: float = 0.0) -> float | None:  # fmt: skip
+def _num(
+    obj: dict[str, Any], key: str, where: str, *, optional: bool = False, hi: float = math.inf, lo: float = 0.0
+) -> float | None:
     v = _get(obj, key, (int, float), where, optional=optional)
     if v is None:
         return None
@@ -338,8 +402,9 @@ def _num(obj: dict[str, Any], key: str, where: str, *, optional: bool = False, h
     return float(v)
 
 
-def _int(obj: dict[str, Any], key: str, where: str, *, optional: bool = False, hi: float = math.inf,
-         lo: int = 0) -> int | None:  # fmt: skip
+def _int(
+    obj: dict[str, Any], key: str, where: str, *, optional: bool = False, hi: float = math.inf, lo: int = 0
+) -> int | None:
     v = _get(obj, key, int, where, optional=optional)
     if v is None:
         return None
@@ -471,8 +536,7 @@ def _ddp_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
         "rank_samples_per_s": per_rank,
         # above 1 happens (caches, a baseline that was unlucky), far above it is a broken file
         "scaling_efficiency": _num(raw, "scaling_efficiency", where, optional=True, hi=100.0),
-        "scaling_baseline_samples_per_s": _num(raw, "scaling_baseline_samples_per_s", where, optional=True,
-                                               hi=1e15),
+        "scaling_baseline_samples_per_s": _num(raw, "scaling_baseline_samples_per_s", where, optional=True, hi=1e15),
         "comm_time_s": _num(raw, "comm_time_s", where, optional=True, hi=_MAX_SECONDS),
         "allreduce_time_s": _num(raw, "allreduce_time_s", where, optional=True, hi=_MAX_SECONDS),
     }

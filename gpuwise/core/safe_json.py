@@ -242,8 +242,7 @@ def parse_json(data: bytes | bytearray | str, *, what: str = "file", max_depth: 
     except UnicodeDecodeError:
         raise UserInputError(f"{what} is not UTF-8 text") from None
     try:
-        return json.loads(text, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float,
-                          parse_constant=_constant)  # fmt: skip
+        return json.loads(text, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except _Refused as e:
         raise UserInputError(f"{what} is refused: {e}") from None
     except RecursionError:  # unbalanced brackets hide their depth from the check above

@@ -59,8 +59,10 @@ class ScalingCurve:
         return next((p for p in self.points if p.world_size == 1 and p.status == "ok"), None)
 
     def label(self) -> str:
-        return (f"{self.family} {format_count(self.params)} params, {format_count(self.samples)} samples, "
-                f"batch {self.batch_size}/rank, {self.precision}, {self.backend} on {self.device}")  # fmt: skip
+        return (
+            f"{self.family} {format_count(self.params)} params, {format_count(self.samples)} samples, "
+            f"batch {self.batch_size}/rank, {self.precision}, {self.backend} on {self.device}"
+        )
 
     def ratio(self, world_size: int) -> float | None:
         """Measured total throughput at ``world_size`` over the single process's."""
@@ -77,17 +79,29 @@ def scaling_curves(points: Sequence[Point]) -> list[ScalingCurve]:
         if p.backend and not p.estimated:
             key = (p.device, p.backend, p.family, p.params, p.samples, p.batch_size, p.precision)
             groups.setdefault(key, []).append(p)
-    return [ScalingCurve(ps[0].device, ps[0].backend, ps[0].family, ps[0].params, ps[0].samples, ps[0].batch_size,
-                         ps[0].precision, tuple(sorted(ps, key=lambda p: p.world_size)))
-            for ps in groups.values()]  # fmt: skip
+    return [
+        ScalingCurve(
+            ps[0].device,
+            ps[0].backend,
+            ps[0].family,
+            ps[0].params,
+            ps[0].samples,
+            ps[0].batch_size,
+            ps[0].precision,
+            tuple(sorted(ps, key=lambda p: p.world_size)),
+        )
+        for ps in groups.values()
+    ]
 
 
 def baseline_text(curve: ScalingCurve) -> str:
     base = curve.baseline
     if base is None or base.samples_per_s is None:
         return "no single-process baseline was measured, so no efficiency"
-    return (f"baseline: 1 process with {base.threads} thread(s) = {format_count(base.samples_per_s)} samples/s, "
-            f"measured in the same run")  # fmt: skip
+    return (
+        f"baseline: 1 process with {base.threads} thread(s) = {format_count(base.samples_per_s)} samples/s, "
+        f"measured in the same run"
+    )
 
 
 # ---------------------------------------------------------------- GPU-to-GPU links
@@ -210,8 +224,13 @@ class ScalingVerdict:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "sentence": self.sentence, "options": [o.to_dict() for o in self.options],
-                "measured_curves": list(self.curves), "notes": list(self.notes)}  # fmt: skip
+        return {
+            "n": self.n,
+            "sentence": self.sentence,
+            "options": [o.to_dict() for o in self.options],
+            "measured_curves": list(self.curves),
+            "notes": list(self.notes),
+        }
 
     def table_rows(self) -> list[list[str]]:
         rows = []
@@ -256,15 +275,22 @@ def _machines(report: Report, n: int) -> int:
     return max(1, math.ceil(n / per_node)) if isinstance(per_node, int) and per_node > 0 else 1
 
 
-def _from_curve(row: DeviceRow, curve: ScalingCurve, n: int, machines: int, label: str,
-                billing: str) -> ScaleOption:  # fmt: skip
+def _from_curve(row: DeviceRow, curve: ScalingCurve, n: int, machines: int, label: str, billing: str) -> ScaleOption:
     ratio = curve.ratio(n) or 1.0
     time_s = row.time_s / ratio if row.time_s is not None else None
     price = row.usd_per_hour * machines if row.usd_per_hour is not None else None
     cost = _job_cost(time_s, price, billing) if time_s is not None and price is not None else None
-    return ScaleOption(label, row.kind, n, "measured scaling", time_s, price, cost, speedup_vs_one=ratio,
-                       basis=f"one-device time ÷ the measured {n}-process throughput ratio {ratio:.2f}× "
-                             f"({curve.label()})")  # fmt: skip
+    return ScaleOption(
+        label,
+        row.kind,
+        n,
+        "measured scaling",
+        time_s,
+        price,
+        cost,
+        speedup_vs_one=ratio,
+        basis=f"one-device time ÷ the measured {n}-process throughput ratio {ratio:.2f}× ({curve.label()})",
+    )
 
 
 def _catalog_gpu(row: DeviceRow) -> GpuSpec | None:
@@ -281,9 +307,17 @@ def _estimate_gpus(row: DeviceRow, gpu: GpuSpec, job: JobLike, n: int, billing: 
         why = "does not come in multi-GPU machines" if link is None else "no one-GPU time"
         return ScaleOption(label, "gpu", n, "estimate", None, None, None, basis=why)
     if link.max_gpus is not None and n > link.max_gpus:
-        return ScaleOption(label, "gpu", n, "estimate", None, None, None,
-                           basis=f"{link.link} joins at most {link.max_gpus} GPUs; beyond that the network between "
-                                 f"machines decides (not modelled)")  # fmt: skip
+        return ScaleOption(
+            label,
+            "gpu",
+            n,
+            "estimate",
+            None,
+            None,
+            None,
+            basis=f"{link.link} joins at most {link.max_gpus} GPUs; beyond that the network between "
+            f"machines decides (not modelled)",
+        )
     grad_bytes = job.params * GRAD_BYTES_PER_PARAM
     ar = estimate_allreduce_s(grad_bytes, n, link)
     step_n = row.step_s + exposed_comm_s(ar, row.step_s)
@@ -294,23 +328,33 @@ def _estimate_gpus(row: DeviceRow, gpu: GpuSpec, job: JobLike, n: int, billing: 
     price = row.usd_per_hour * n if row.usd_per_hour is not None else None
     cost = _job_cost(time_s, price, billing) if price is not None else None
     where = "NVLink" if link.nvlink else "PCIe"
-    basis = (f"1-GPU step {format_duration(row.step_s)} + exposed ring all-reduce of {format_count(grad_bytes)}B "
-             f"of gradients over {link.link} ({where}, {link.gbs_per_direction:g} GB/s a direction × "
-             f"{ACHIEVED_LINK:.0%} achieved{', ' + link.source if link.source else ''}) = "
-             f"{format_duration(ar)}, hidden behind the backward pass (≈{BACKWARD_SHARE:.0%} of a step) except "
-             f"≥{MIN_EXPOSED:.0%}; batch {job.batch_size} per GPU; price {n} × the 1-GPU price")  # fmt: skip
-    return ScaleOption(label, "gpu", n, "estimate", time_s, price, cost, speedup_vs_one=row.time_s / time_s,
-                       basis=basis)  # fmt: skip
+    basis = (
+        f"1-GPU step {format_duration(row.step_s)} + exposed ring all-reduce of {format_count(grad_bytes)}B "
+        f"of gradients over {link.link} ({where}, {link.gbs_per_direction:g} GB/s a direction × "
+        f"{ACHIEVED_LINK:.0%} achieved{', ' + link.source if link.source else ''}) = "
+        f"{format_duration(ar)}, hidden behind the backward pass (≈{BACKWARD_SHARE:.0%} of a step) except "
+        f"≥{MIN_EXPOSED:.0%}; batch {job.batch_size} per GPU; price {n} × the 1-GPU price"
+    )
+    return ScaleOption(
+        label, "gpu", n, "estimate", time_s, price, cost, speedup_vs_one=row.time_s / time_s, basis=basis
+    )
 
 
 def _one(row: DeviceRow, label: str, billing: str) -> ScaleOption:
     cost = _job_cost(row.time_s, row.usd_per_hour, billing) if row.time_s is not None and row.usd_per_hour else None
-    return ScaleOption(label, row.kind, 1, "estimate" if row.estimated else "measured", row.time_s,
-                       row.usd_per_hour, cost, 1.0)  # fmt: skip
+    return ScaleOption(
+        label, row.kind, 1, "estimate" if row.estimated else "measured", row.time_s, row.usd_per_hour, cost, 1.0
+    )
 
 
-def scaling_verdict(report: Report, job: JobLike, cpu: DeviceRow, gpus: Sequence[DeviceRow],
-                    n: int | None = None, billing: str = "per_second") -> ScalingVerdict:  # fmt: skip
+def scaling_verdict(
+    report: Report,
+    job: JobLike,
+    cpu: DeviceRow,
+    gpus: Sequence[DeviceRow],
+    n: int | None = None,
+    billing: str = "per_second",
+) -> ScalingVerdict:
     """N GPUs vs 1 GPU vs the CPU (1 and N processes) for ``job``, from a one-device verdict's rows.
 
     ``n`` defaults to the report's largest measured world size (else 8, a common multi-GPU machine).
@@ -336,8 +380,9 @@ def scaling_verdict(report: Report, job: JobLike, cpu: DeviceRow, gpus: Sequence
             options.append(_from_curve(row, gpu_curve, n, 1, f"{n} × {name}", billing))
         elif gpu is not None:
             options.append(_estimate_gpus(row, gpu, job, n, billing))
-    return ScalingVerdict(n, tuple(options), _sentence(options, n), tuple(f"{c.label()}: " + _curve_text(c)
-                                                                          for c in curves), tuple(notes))  # fmt: skip
+    return ScalingVerdict(
+        n, tuple(options), _sentence(options, n), tuple(f"{c.label()}: " + _curve_text(c) for c in curves), tuple(notes)
+    )
 
 
 def _curve_text(c: ScalingCurve) -> str:
@@ -365,12 +410,13 @@ def _sentence(options: Sequence[ScaleOption], n: int) -> str:
     if priced:
         cheapest = min(priced, key=lambda o: o.cost_usd or math.inf)
         if cheapest is not fastest:
-            text += (f"; cheapest: {tag(cheapest)}, ${cheapest.cost_usd:,.2f} in "
-                     f"{format_duration(cheapest.time_s or 0)}")  # fmt: skip
+            text += f"; cheapest: {tag(cheapest)}, ${cheapest.cost_usd:,.2f} in {format_duration(cheapest.time_s or 0)}"
     multi = [o for o in timed if o.devices > 1 and o.speedup_vs_one]
     if multi:
         best = max(multi, key=lambda o: o.speedup_vs_one or 0)
         speed = best.speedup_vs_one or 1.0
-        text += (f". {n} devices at best ({tag(best)}): {n}× the hourly price for {speed:.1f}× the speed, so the "
-                 f"job costs {n / speed:.1f}× as much as on one")  # fmt: skip
+        text += (
+            f". {n} devices at best ({tag(best)}): {n}× the hourly price for {speed:.1f}× the speed, so the "
+            f"job costs {n / speed:.1f}× as much as on one"
+        )
     return text + "."

@@ -31,8 +31,6 @@ from gpuwise.core.precision import ACTIVATION_BYTES
 OpKind = Literal["gemm", "conv", "elementwise"]
 
 
-
-
 @dataclass(frozen=True)
 class Op:
     kind: OpKind
@@ -159,8 +157,14 @@ def _layer_ops(ops: list[Op], layer: dict[str, Any], b: int, ab: int) -> None:
     kind = layer.get("op")
     try:
         if kind == "linear":
-            _linear(ops, b * int(layer.get("rows", 1)), int(layer["n_in"]), int(layer["n_out"]), ab,
-                    grad_input=bool(layer.get("grad_input", True)))  # fmt: skip
+            _linear(
+                ops,
+                b * int(layer.get("rows", 1)),
+                int(layer["n_in"]),
+                int(layer["n_out"]),
+                ab,
+                grad_input=bool(layer.get("grad_input", True)),
+            )
         elif kind == "conv":
             out_hw, c_in, c_out, k = int(layer["out_hw"]), int(layer["c_in"]), int(layer["c_out"]), int(layer["k"])
             in_hw = int(layer.get("in_hw", out_hw))

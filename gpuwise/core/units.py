@@ -50,8 +50,14 @@ def _g3(v: float) -> str:
     return f"{v:.0f}" if abs(v) >= 999.5 else f"{v:.3g}"
 
 
-_BYTE_UNITS = ((1 << 60, "EiB"), (1 << 50, "PiB"), (1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"),
-               (1 << 10, "KiB"))  # fmt: skip
+_BYTE_UNITS = (
+    (1 << 60, "EiB"),
+    (1 << 50, "PiB"),
+    (1 << 40, "TiB"),
+    (1 << 30, "GiB"),
+    (1 << 20, "MiB"),
+    (1 << 10, "KiB"),
+)
 
 
 def format_bytes(n: float) -> str:

@@ -377,18 +377,38 @@ def _blank_row(columns: Iterable[str]) -> dict[str, Any]:
 
 def _identity(p: Point) -> dict[str, Any]:
     return {
-        "device": p.device, "device_name": p.device_name, "precision": p.precision, "family": p.family,
-        "params": p.params, "samples": p.samples, "batch_size": p.batch_size, "epochs": p.epochs,
-    }  # fmt: skip
+        "device": p.device,
+        "device_name": p.device_name,
+        "precision": p.precision,
+        "family": p.family,
+        "params": p.params,
+        "samples": p.samples,
+        "batch_size": p.batch_size,
+        "epochs": p.epochs,
+    }
 
 
 # ---------------------------------------------------------------- epoch time
 
 
 EPOCH_COLUMNS = (
-    "series", "device", "device_name", "precision", "family", "params", "samples", "batch_size", "epochs", "kind",
-    "epoch_time_s", "epoch_time_ci95_low_s", "epoch_time_ci95_high_s", "time_to_train_s", "status", "message",
-)  # fmt: skip
+    "series",
+    "device",
+    "device_name",
+    "precision",
+    "family",
+    "params",
+    "samples",
+    "batch_size",
+    "epochs",
+    "kind",
+    "epoch_time_s",
+    "epoch_time_ci95_low_s",
+    "epoch_time_ci95_high_s",
+    "time_to_train_s",
+    "status",
+    "message",
+)
 
 
 def epoch_model(inputs: ChartInputs) -> ChartModel:
@@ -422,15 +442,28 @@ def epoch_model(inputs: ChartInputs) -> ChartModel:
             row.update(_identity(p))
             ci_lo, ci_hi = _epoch_ci(p)
             row.update(
-                series=name, kind=kind, epoch_time_s=_blank(p.epoch_time_s), epoch_time_ci95_low_s=_blank(ci_lo),
-                epoch_time_ci95_high_s=_blank(ci_hi), time_to_train_s=_blank(p.time_to_train_s), status=p.status,
+                series=name,
+                kind=kind,
+                epoch_time_s=_blank(p.epoch_time_s),
+                epoch_time_ci95_low_s=_blank(ci_lo),
+                epoch_time_ci95_high_s=_blank(ci_hi),
+                time_to_train_s=_blank(p.time_to_train_s),
+                status=p.status,
                 message=p.message,
-            )  # fmt: skip
+            )
             rows.append(row)
         series.append(
-            Series(key=key, name=name, device=first.device, estimated=first.estimated, variant=variants[key],
-                   symbol_key=first.precision, role="main", marks=tuple(marks))
-        )  # fmt: skip
+            Series(
+                key=key,
+                name=name,
+                device=first.device,
+                estimated=first.estimated,
+                variant=variants[key],
+                symbol_key=first.precision,
+                role="main",
+                marks=tuple(marks),
+            )
+        )
     failed = [p for p in pts if p.status != "ok"]
     rows.extend(_failure_rows(failed, EPOCH_COLUMNS))
     notes = []
@@ -457,8 +490,9 @@ def epoch_model(inputs: ChartInputs) -> ChartModel:
     )
 
 
-def _title(base: str, points: list[Point], varying: list[str], *, samples: int | None = None,
-           epochs: int | None = None) -> str:  # fmt: skip
+def _title(
+    base: str, points: list[Point], varying: list[str], *, samples: int | None = None, epochs: int | None = None
+) -> str:
     """The chart title names what every curve shares (e.g. the model) so the legend can stay short."""
     if not points:
         return base
@@ -485,9 +519,19 @@ def _blank(v: float | None) -> float | str:
 
 
 THROUGHPUT_COLUMNS = (
-    "series", "device", "device_name", "precision", "family", "batch_size", "params", "samples", "kind",
-    "samples_per_s", "status", "message",
-)  # fmt: skip
+    "series",
+    "device",
+    "device_name",
+    "precision",
+    "family",
+    "batch_size",
+    "params",
+    "samples",
+    "kind",
+    "samples_per_s",
+    "status",
+    "message",
+)
 
 
 def throughput_model(inputs: ChartInputs) -> ChartModel:
@@ -514,14 +558,21 @@ def throughput_model(inputs: ChartInputs) -> ChartModel:
             for p in same:
                 row = _blank_row(THROUGHPUT_COLUMNS)
                 row.update(_identity(p))
-                row.update(series=name, kind=kind, samples_per_s=p.samples_per_s, status=p.status,
-                           message=p.message)  # fmt: skip
+                row.update(series=name, kind=kind, samples_per_s=p.samples_per_s, status=p.status, message=p.message)
                 rows.append({k: row[k] for k in THROUGHPUT_COLUMNS})
         first = group[0]
         series.append(
-            Series(key=key, name=name, device=first.device, estimated=first.estimated, variant=variants[key],
-                   symbol_key=first.precision, role="main", marks=tuple(marks))
-        )  # fmt: skip
+            Series(
+                key=key,
+                name=name,
+                device=first.device,
+                estimated=first.estimated,
+                variant=variants[key],
+                symbol_key=first.precision,
+                role="main",
+                marks=tuple(marks),
+            )
+        )
     failed = [p for p in pts if p.status != "ok"]
     rows.extend(_failure_rows(failed, THROUGHPUT_COLUMNS))
     notes = []
@@ -559,15 +610,32 @@ def _samples(p: Point) -> int:
 
 
 SPEEDUP_COLUMNS = (
-    "series", "gpu", "cpu", "precision", "family", "params", "samples", "batch_size", "basis", "cpu_value",
-    "gpu_value", "unit", "speedup", "price_ratio", "kind", "status", "message", "pays",
-)  # fmt: skip
+    "series",
+    "gpu",
+    "cpu",
+    "precision",
+    "family",
+    "params",
+    "samples",
+    "batch_size",
+    "basis",
+    "cpu_value",
+    "gpu_value",
+    "unit",
+    "speedup",
+    "price_ratio",
+    "kind",
+    "status",
+    "message",
+    "pays",
+)
 
 
 def _basis(cpu: Point, gpu: Point, epochs: int | None = None) -> tuple[str, float, float, str] | None:
     """Which numbers the speedup compares: time to train when both have it (what a bill pays for), for
     ``epochs`` epochs when given (epochs × epoch time + fixed overhead, as the verdict computes it)."""
     if epochs is not None and cpu.epoch_time_s and gpu.epoch_time_s:
+
         def job(p: Point) -> float:
             assert p.epoch_time_s is not None
             return epochs * p.epoch_time_s + (p.fixed_overhead_s or 0.0)
@@ -673,17 +741,38 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             marks.append(Mark(float(x), speedup, kind, tip))
             row = _blank_row(SPEEDUP_COLUMNS)
             row.update(
-                series=name, gpu=g.device, cpu=c.device + (" (estimate)" if c.estimated else ""), precision=g.precision,
-                family=g.family, params=g.params, samples=g.samples, batch_size=g.batch_size, basis=basis,
-                cpu_value=cv, gpu_value=gv, unit=unit, speedup=speedup, price_ratio=k, kind=kind, status="ok",
+                series=name,
+                gpu=g.device,
+                cpu=c.device + (" (estimate)" if c.estimated else ""),
+                precision=g.precision,
+                family=g.family,
+                params=g.params,
+                samples=g.samples,
+                batch_size=g.batch_size,
+                basis=basis,
+                cpu_value=cv,
+                gpu_value=gv,
+                unit=unit,
+                speedup=speedup,
+                price_ratio=k,
+                kind=kind,
+                status="ok",
                 pays=PAYS_WORDS[outcome],
-            )  # fmt: skip
+            )
             rows.append(row)
         estimated = any(m.kind == "estimate" for m in marks)
         series.append(
-            Series(key=key, name=name, device=g0.device, estimated=g0.estimated, variant=variants[key],
-                   symbol_key=g0.precision, role="main", marks=tuple(marks))
-        )  # fmt: skip
+            Series(
+                key=key,
+                name=name,
+                device=g0.device,
+                estimated=g0.estimated,
+                variant=variants[key],
+                symbol_key=g0.precision,
+                role="main",
+                marks=tuple(marks),
+            )
+        )
         xs = [m.x for m in marks]
         ys = [m.y for m in marks]
         found = cost_crossovers(xs, cpu_costs, gpu_costs)
@@ -701,13 +790,13 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
             why = " (billing minimum)" if abs(math.log(y_star / k)) > math.log(1.05) else ""
             text = f"{prefix}GPU pays {word} ~{format_count(x_star)} {x_unit}{suffix}{why}"
             crossovers.append(
-                Crossover(name, g0.device, x_star, direction, estimated, text, g0.estimated, variants[key],
-                          y=y_star)
+                Crossover(name, g0.device, x_star, direction, estimated, text, g0.estimated, variants[key], y=y_star)
             )
             notes.append(Note(text, g0.device, g0.estimated, variants[key], priority=1))
             row = _blank_row(SPEEDUP_COLUMNS)
-            row.update(series=name, gpu=g0.device, speedup=k, price_ratio=k, kind="crossover", basis=word,
-                       **{x_dim: x_star})  # fmt: skip
+            row.update(
+                series=name, gpu=g0.device, speedup=k, price_ratio=k, kind="crossover", basis=word, **{x_dim: x_star}
+            )
             rows.append(row)
         if not found and ys:
             if all(o == "pays" for o in outcomes):
@@ -749,8 +838,9 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
     )
 
 
-def _job_cost(p: Point, value: float, unit: str, usd_per_hour: float,
-              billing: Billing) -> tuple[float, tuple[float, float]]:  # fmt: skip
+def _job_cost(
+    p: Point, value: float, unit: str, usd_per_hour: float, billing: Billing
+) -> tuple[float, tuple[float, float]]:
     """What the job costs on ``p``'s device and its range from the step time's CI, as the verdict computes them."""
     r_lo, r_hi = 1.0, 1.0
     st = p.step_time_s
@@ -779,9 +869,14 @@ def _break_even_lines(lines: list[HLine]) -> list[HLine]:
     out = []
     for h in lines:
         who = f" ({h.label})" if len(lines) > 1 else ""
-        out.append(replace(h, label=f"break-even: GPU price/hour = {format_ratio(h.y)} CPU's{who}",
-                           short=f"break-even {format_ratio(h.y)}{who}",
-                           device=h.device if len(lines) > 1 else None))  # fmt: skip
+        out.append(
+            replace(
+                h,
+                label=f"break-even: GPU price/hour = {format_ratio(h.y)} CPU's{who}",
+                short=f"break-even {format_ratio(h.y)}{who}",
+                device=h.device if len(lines) > 1 else None,
+            )
+        )
     return out
 
 
@@ -841,9 +936,17 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
             marks.append(Mark(float(size), m.value, "measured", tip))
             rows.append(_micro_row(name, m))
         series.append(
-            Series(key=("matmul", *key), name=f"{name} · matmul", device=device, estimated=False,
-                   variant=variants[key], symbol_key=precision, role="main", marks=tuple(marks))
-        )  # fmt: skip
+            Series(
+                key=("matmul", *key),
+                name=f"{name} · matmul",
+                device=device,
+                estimated=False,
+                variant=variants[key],
+                symbol_key=precision,
+                role="main",
+                marks=tuple(marks),
+            )
+        )
     hlines: list[HLine] = []
     notes: list[Note] = []
     cpu = inputs.machine.get("cpu")
@@ -853,16 +956,33 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
         formula = cpu.get("peak_formula")
         best_cpu = max((m.value for m in matmul if m.device == "cpu" and m.precision == "fp32"), default=None)
         cpu_peak = describe_cpu_peak(cpu, best_cpu)  # "theoretical" only at a known maximum clock (core.devices)
-        hlines.append(HLine(float(peak_gflops), f"CPU {cpu_peak.formula_label} fp32: {peak_gflops:.4g} GFLOP/s", "peak",
-                            short=f"CPU {cpu_peak.formula_label}"))  # fmt: skip
+        hlines.append(
+            HLine(
+                float(peak_gflops),
+                f"CPU {cpu_peak.formula_label} fp32: {peak_gflops:.4g} GFLOP/s",
+                "peak",
+                short=f"CPU {cpu_peak.formula_label}",
+            )
+        )
         if best_cpu is not None:
             how = f" ({formula})" if isinstance(formula, str) and formula else ""
-            notes.append(Note(f"CPU best fp32 matmul: {best_cpu:.4g} GFLOP/s = {best_cpu / peak_gflops:.0%} of the "
-                              f"{cpu_peak.formula_label} {peak_gflops:.4g} GFLOP/s{how}", "cpu"))  # fmt: skip
+            notes.append(
+                Note(
+                    f"CPU best fp32 matmul: {best_cpu:.4g} GFLOP/s = {best_cpu / peak_gflops:.0%} of the "
+                    f"{cpu_peak.formula_label} {peak_gflops:.4g} GFLOP/s{how}",
+                    "cpu",
+                )
+            )
             notes += [Note(n[0].upper() + n[1:], "cpu") for n in cpu_peak.notes]
         peak_row = _blank_row(MICRO_COLUMNS)
-        peak_row.update(series="cpu theoretical peak", device="cpu", kind="theoretical_peak", precision="fp32",
-                        value=float(peak_gflops), unit="GFLOP/s")  # fmt: skip
+        peak_row.update(
+            series="cpu theoretical peak",
+            device="cpu",
+            kind="theoretical_peak",
+            precision="fp32",
+            value=float(peak_gflops),
+            unit="GFLOP/s",
+        )
         rows.append(peak_row)
     bars: list[Bar] = []
     by_bar: dict[tuple[str, str], list[MicroResult]] = {}
@@ -874,8 +994,11 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
         per = "\n".join(f"{format_bytes(m.size)}: {m.value:.3g} {m.unit}" for m in sorted(group, key=_size))
         what = _BANDWIDTH_TIP.get(kind, "{device} " + kind).format(device=device)
         tip = f"{what}\nbest {best.value:.3g} {best.unit}\n{per}\nmeasured"
-        bars.append(Bar(label=label, device=device, kind=kind, value=best.value, tip=tip,
-                        value_text=_bar_value_text(best.value)))  # fmt: skip
+        bars.append(
+            Bar(
+                label=label, device=device, kind=kind, value=best.value, tip=tip, value_text=_bar_value_text(best.value)
+            )
+        )
         rows.extend(_micro_row(what, m) for m in sorted(group, key=_size))
     return ChartModel(
         name="matmul",
@@ -901,6 +1024,12 @@ def _size(m: MicroResult) -> int:
 
 def _micro_row(series: str, m: MicroResult) -> dict[str, Any]:
     return {
-        "series": series, "device": m.device, "kind": m.kind, "precision": m.precision, "size": m.size,
-        "value": m.value, "unit": m.unit, "peak_fraction": _blank(m.peak_fraction),
-    }  # fmt: skip
+        "series": series,
+        "device": m.device,
+        "kind": m.kind,
+        "precision": m.precision,
+        "size": m.size,
+        "value": m.value,
+        "unit": m.unit,
+        "peak_fraction": _blank(m.peak_fraction),
+    }

@@ -309,8 +309,15 @@ class ChartView(pg.GraphicsLayoutWidget):
         return plot
 
     def _configure_axes(self, model: ChartModel) -> None:
-        state = (model.title, model.x_label, model.y_label, model.x_log, model.y_log, model.bar_y_label,
-                 self.theme.foreground.name())  # fmt: skip
+        state = (
+            model.title,
+            model.x_label,
+            model.y_label,
+            model.x_log,
+            model.y_log,
+            model.bar_y_label,
+            self.theme.foreground.name(),
+        )
         if state == self._axes_drawn:
             return  # titles and labels re-lay the whole chart out: set them only when they change
         self._axes_drawn = state
@@ -328,8 +335,11 @@ class ChartView(pg.GraphicsLayoutWidget):
         if self.bar_plot is not None:
             self.bar_plot.setLabel("left", model.bar_y_label, **label_style)
             # two lines, like the main title: a title's width is its plot's minimum width
-            self.bar_plot.setTitle('Memory bandwidth<br><span style="font-size:9pt">best over sizes</span>',
-                                   color=self.theme.foreground.name(), size="11pt")  # fmt: skip
+            self.bar_plot.setTitle(
+                'Memory bandwidth<br><span style="font-size:9pt">best over sizes</span>',
+                color=self.theme.foreground.name(),
+                size="11pt",
+            )
             _center_lines(self.bar_plot.titleLabel)
 
     def _vx(self, x: float) -> float:
@@ -381,8 +391,17 @@ class ChartView(pg.GraphicsLayoutWidget):
             items = SeriesItems(main=main, dashed=None, hollow=None, errors=None)
             self._series[s.key] = items
             main.visibleChanged.connect(lambda key=s.key: self._follow_visibility(key))
-        items.main.setData(x=x, y=y, connect=solid_connect, pen=pen, symbol=symbol, symbolSize=size,
-                           symbolBrush=fill, symbolPen=symbol_pen, name=s.name)  # fmt: skip
+        items.main.setData(
+            x=x,
+            y=y,
+            connect=solid_connect,
+            pen=pen,
+            symbol=symbol,
+            symbolSize=size,
+            symbolBrush=fill,
+            symbolPen=symbol_pen,
+            name=s.name,
+        )
         items.main.setZValue(5 if not secondary else 4)
         if dashed_connect.any():
             if items.dashed is None:
@@ -399,8 +418,14 @@ class ChartView(pg.GraphicsLayoutWidget):
                 items.hollow = pg.ScatterPlotItem()
                 items.hollow.setZValue(6)
                 self.plot.addItem(items.hollow)
-            items.hollow.setData(x=x[hollow], y=y[hollow], symbol=symbol, size=size, pen=symbol_pen,
-                                 brush=pg.mkBrush(self.theme.background))  # fmt: skip
+            items.hollow.setData(
+                x=x[hollow],
+                y=y[hollow],
+                symbol=symbol,
+                size=size,
+                pen=symbol_pen,
+                brush=pg.mkBrush(self.theme.background),
+            )
         elif items.hollow is not None:
             self.plot.removeItem(items.hollow)
             items.hollow = None
@@ -421,8 +446,9 @@ class ChartView(pg.GraphicsLayoutWidget):
         if items.errors is None:
             items.errors = pg.ErrorBarItem()
             self.plot.addItem(items.errors)
-        items.errors.setData(x=x[idx], y=y[idx], top=np.maximum(top, 0), bottom=np.maximum(bottom, 0), pen=pen,
-                             beam=beam)  # fmt: skip
+        items.errors.setData(
+            x=x[idx], y=y[idx], top=np.maximum(top, 0), bottom=np.maximum(bottom, 0), pen=pen, beam=beam
+        )
 
     def _remove_series(self, key: tuple[Any, ...]) -> None:
         items = self._series.pop(key)
@@ -455,9 +481,12 @@ class ChartView(pg.GraphicsLayoutWidget):
             pen = pg.mkPen(color, width=1.6 * self.scale, style=QtCore.Qt.PenStyle.DashDotLine)
             short = line.short or ("break-even" if line.role == "break-even" else "CPU peak (theory)")
             inf = pg.InfiniteLine(
-                pos=y, angle=0, pen=pen, label=short,
+                pos=y,
+                angle=0,
+                pen=pen,
+                label=short,
                 labelOpts={"position": 0.01, "anchors": [(0, 1), (0, 1)], "color": color, "fill": None},
-            )  # fmt: skip
+            )
             inf.setZValue(3)
             self._add_extra(self.plot, inf)
             # Reference lines are not part of auto-range; an invisible point at their height makes them so.
@@ -467,9 +496,14 @@ class ChartView(pg.GraphicsLayoutWidget):
         for i, c in enumerate(model.crossovers):
             color = device_qcolor(self.colors.color(c.device, c.series_estimated), self.theme, c.variant)
             x, y = self._vx(c.x), self._vy(c.y)
-            star = pg.ScatterPlotItem(x=[x], y=[y], symbol="star", size=17 * self.scale,
-                                      pen=pg.mkPen(self.theme.foreground, width=1.0 * self.scale),
-                                      brush=pg.mkBrush(color))  # fmt: skip
+            star = pg.ScatterPlotItem(
+                x=[x],
+                y=[y],
+                symbol="star",
+                size=17 * self.scale,
+                pen=pg.mkPen(self.theme.foreground, width=1.0 * self.scale),
+                brush=pg.mkBrush(color),
+            )
             star.setZValue(25)
             self._add_extra(self.plot, star)
             below = i % 2 == 1
@@ -499,16 +533,22 @@ class ChartView(pg.GraphicsLayoutWidget):
         if not model.bars:
             return
         brushes = [pg.mkBrush(device_qcolor(self.colors.color(b.device), self.theme)) for b in model.bars]
-        bars = pg.BarGraphItem(x=np.arange(len(model.bars)), height=[b.value for b in model.bars], width=0.6,
-                               brushes=brushes, pen=pg.mkPen(self.theme.background, width=1))  # fmt: skip
+        bars = pg.BarGraphItem(
+            x=np.arange(len(model.bars)),
+            height=[b.value for b in model.bars],
+            width=0.6,
+            brushes=brushes,
+            pen=pg.mkPen(self.theme.background, width=1),
+        )
         self._add_extra(self.bar_plot, bars)
         for i, b in enumerate(model.bars):
             label = pg.TextItem(b.value_text or f"{b.value:.3g}", color=self.theme.foreground, anchor=(0.5, 1.1))
             label.setPos(i, b.value)
             self._add_extra(self.bar_plot, label)
         # Headroom above the tallest bar for its value label.
-        top = pg.ScatterPlotItem(x=[0], y=[max(b.value for b in model.bars) * 1.12], size=1, pen=None,
-                                 brush=pg.mkBrush(0, 0, 0, 0))  # fmt: skip
+        top = pg.ScatterPlotItem(
+            x=[0], y=[max(b.value for b in model.bars) * 1.12], size=1, pen=None, brush=pg.mkBrush(0, 0, 0, 0)
+        )
         self._add_extra(self.bar_plot, top)
 
     def _add_extra(self, plot: Any, item: Any) -> None:
@@ -551,10 +591,15 @@ class ChartView(pg.GraphicsLayoutWidget):
         for k in ("extrapolated", "estimate"):
             if k in kinds:
                 style = "dash" if k == "extrapolated" else "dot"
-                sample = pg.PlotDataItem([0, 1], [0, 1], pen=line_pen(muted, style=style, scale=self.scale),
-                                         symbol="o", symbolBrush=pg.mkBrush(self.theme.background),
-                                         symbolPen=pg.mkPen(muted, width=1.6 * self.scale),
-                                         symbolSize=SYMBOL_SIZE * self.scale)  # fmt: skip
+                sample = pg.PlotDataItem(
+                    [0, 1],
+                    [0, 1],
+                    pen=line_pen(muted, style=style, scale=self.scale),
+                    symbol="o",
+                    symbolBrush=pg.mkBrush(self.theme.background),
+                    symbolPen=pg.mkPen(muted, width=1.6 * self.scale),
+                    symbolSize=SYMBOL_SIZE * self.scale,
+                )
                 text = "extrapolated (hollow, dashed)" if k == "extrapolated" else "estimate, not measured (dotted)"
                 self.legend.addItem(sample, text)
         if model.failures:
@@ -574,9 +619,14 @@ class ChartView(pg.GraphicsLayoutWidget):
         if self.bar_plot is not None and model.bars:
             rects = [QtCore.QRectF(i - 0.3, 0.0, 0.6, b.value) for i, b in enumerate(model.bars)]
             targets.append(
-                _Target(self.bar_plot, np.arange(len(model.bars), dtype=float),
-                        np.array([b.value for b in model.bars]), [b.tip for b in model.bars], rects)
-            )  # fmt: skip
+                _Target(
+                    self.bar_plot,
+                    np.arange(len(model.bars), dtype=float),
+                    np.array([b.value for b in model.bars]),
+                    [b.tip for b in model.bars],
+                    rects,
+                )
+            )
         self._targets = targets
 
     # ------------------------------------------------------------ hover

@@ -58,8 +58,19 @@ METRIC_LABELS = {"epoch": "Time per epoch", "train": "Time to train (all epochs)
 
 
 def _identity(p: Point) -> tuple[Any, ...]:
-    return (p.device, p.estimated, p.family, p.params, p.samples, p.batch_size, p.epochs, p.precision, p.optimizer,
-            p.world_size, p.backend)  # fmt: skip
+    return (
+        p.device,
+        p.estimated,
+        p.family,
+        p.params,
+        p.samples,
+        p.batch_size,
+        p.epochs,
+        p.precision,
+        p.optimizer,
+        p.world_size,
+        p.backend,
+    )
 
 
 class ChartsWidget(QtWidgets.QTabWidget):
@@ -289,11 +300,17 @@ class ChartsWidget(QtWidgets.QTabWidget):
 
     def inputs(self) -> ChartInputs:
         return ChartInputs(
-            points=[p for p in self._points if not is_data_parallel(p)], estimates=list(self._estimates),
-            micro=list(self._micro), machine=dict(self._machine), pricing=self._pricing,
-            model_size=self._model_size, metric=self._metric, speedup_samples=self._speedup_samples,
-            job_epochs=self._job_epochs, scaling_points=[p for p in self._points if p.backend],
-        )  # fmt: skip
+            points=[p for p in self._points if not is_data_parallel(p)],
+            estimates=list(self._estimates),
+            micro=list(self._micro),
+            machine=dict(self._machine),
+            pricing=self._pricing,
+            model_size=self._model_size,
+            metric=self._metric,
+            speedup_samples=self._speedup_samples,
+            job_epochs=self._job_epochs,
+            scaling_points=[p for p in self._points if p.backend],
+        )
 
     # ------------------------------------------------------------ internals
 

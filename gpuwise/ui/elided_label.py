@@ -42,12 +42,16 @@ class ElidedLabel(QLabel):
         painter = QPainter(self)
         opt = QStyleOption()
         opt.initFrom(self)
-        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()), opt.palette,
-                                  self.isEnabled(), self.shown_text(), self.foregroundRole())  # fmt: skip
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            int(self.alignment()),
+            opt.palette,
+            self.isEnabled(),
+            self.shown_text(),
+            self.foregroundRole(),
+        )
         painter.end()
 
     def _update_tooltip(self) -> None:
         self.setToolTip(plain_tooltip(self.text()) if self.shown_text() != self.text() else "")
-
-
-

@@ -155,8 +155,9 @@ def svg_bytes(
     # QSvgGenerator states the size in millimetres at 72 dpi, which viewers turn into other pixel sizes; say
     # the pixels that were asked for.
     svg = bytes(buffer.data().data())
-    svg = re.sub(rb'<svg width="[^"]*" height="[^"]*"', f'<svg width="{size[0]}" height="{size[1]}"'.encode(), svg,
-                 count=1)  # fmt: skip
+    svg = re.sub(
+        rb'<svg width="[^"]*" height="[^"]*"', f'<svg width="{size[0]}" height="{size[1]}"'.encode(), svg, count=1
+    )
     return make_portable(svg, _font_in_use)
 
 
@@ -312,8 +313,10 @@ class ExportActions(QtCore.QObject):
         self.charts = charts
         self.window = parent_window
         self.size = size
-        self.folder = Path(QtCore.QStandardPaths.writableLocation(
-            QtCore.QStandardPaths.StandardLocation.PicturesLocation) or Path.home())  # fmt: skip
+        self.folder = Path(
+            QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.PicturesLocation)
+            or Path.home()
+        )
         self._choose_path = choose_path or _dialog_path(parent_window)
         self._choose_size = choose_size or _dialog_size(parent_window)
         self._show_error = show_error or _dialog_error(parent_window)

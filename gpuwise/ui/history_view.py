@@ -24,13 +24,25 @@ COLUMNS = ("Run", "Measured (UTC)", "Name", "Tags", "Machine", "Devices", "Workl
 NAME_COLUMN, TAGS_COLUMN = 2, 3
 _WIDTHS = (56, 128, 120, 90, 220, 150, 230, 90, 420)
 _ROOT = QtCore.QModelIndex()
-_DISPLAY, _EDIT, _TIP, _FONT, _ALIGN = (int(r.value) for r in (
-    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.FontRole,
-    Qt.ItemDataRole.TextAlignmentRole))  # fmt: skip
+_DISPLAY, _EDIT, _TIP, _FONT, _ALIGN = (
+    int(r.value)
+    for r in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.EditRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+    )
+)
 _ROLES = frozenset((_DISPLAY, _EDIT, _TIP, _FONT, _ALIGN))
 _RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
-_STATUS_WORDS = {"complete": "complete", "cancelled": "cancelled", "failed": "failed", "interrupted": "interrupted",
-                 "running": "running…"}  # fmt: skip
+_STATUS_WORDS = {
+    "complete": "complete",
+    "cancelled": "cancelled",
+    "failed": "failed",
+    "interrupted": "interrupted",
+    "running": "running…",
+}
 
 
 class RunTableModel(QtCore.QAbstractTableModel):
@@ -86,8 +98,17 @@ class RunTableModel(QtCore.QAbstractTableModel):
     def _texts(self, r: RunSummary) -> tuple[str, ...]:
         texts = self._cells.get(r.id)
         if texts is None:
-            values = (f"{r.id}", r.created[:16].replace("T", " "), r.name, ", ".join(r.tags), r.machine, r.devices,
-                      r.workload, _STATUS_WORDS.get(r.status, r.status), r.headline)  # fmt: skip
+            values = (
+                f"{r.id}",
+                r.created[:16].replace("T", " "),
+                r.name,
+                ", ".join(r.tags),
+                r.machine,
+                r.devices,
+                r.workload,
+                _STATUS_WORDS.get(r.status, r.status),
+                r.headline,
+            )
             # control characters shown as escapes, as on a terminal (Qt would draw them as boxes or nothing)
             texts = self._cells[r.id] = tuple(terminal_safe(v, one_line=True) for v in values)
         return texts
@@ -123,8 +144,9 @@ class RunTableModel(QtCore.QAbstractTableModel):
             return base | Qt.ItemFlag.ItemIsEditable
         return base
 
-    def setData(self, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex, value: Any,
-                role: int = Qt.ItemDataRole.EditRole) -> bool:  # fmt: skip
+    def setData(
+        self, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole
+    ) -> bool:
         if role != _EDIT or index.column() not in (NAME_COLUMN, TAGS_COLUMN):
             return False
         self.edited.emit(self.run_at(index.row()).id, index.column(), str(value))
@@ -155,8 +177,10 @@ class HistoryView(QtWidgets.QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.EditKeyPressed
-                                   | QtWidgets.QAbstractItemView.EditTrigger.SelectedClicked)  # fmt: skip
+        self.table.setEditTriggers(
+            QtWidgets.QAbstractItemView.EditTrigger.EditKeyPressed
+            | QtWidgets.QAbstractItemView.EditTrigger.SelectedClicked
+        )
         self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
@@ -169,16 +193,23 @@ class HistoryView(QtWidgets.QWidget):
         self.table.activated.connect(lambda _i: self.open_selected())  # double-click or Enter, as the platform has it
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
-        self.open_button = self._button("&Open", "Show this run on the charts and in the verdict (double-click)",
-                                        self.open_selected)  # fmt: skip
+        self.open_button = self._button(
+            "&Open", "Show this run on the charts and in the verdict (double-click)", self.open_selected
+        )
         self.overlay_button = self._button(
-            "Ov&erlay", "Add the selected runs to the charts, each curve named by its machine and device",
-            self.overlay_selected)  # fmt: skip
-        self.rename_button = self._button("Re&name", "Name the run (F2 edits a name or tags in place)",
-                                          lambda: self.edit_selected(NAME_COLUMN))  # fmt: skip
+            "Ov&erlay",
+            "Add the selected runs to the charts, each curve named by its machine and device",
+            self.overlay_selected,
+        )
+        self.rename_button = self._button(
+            "Re&name", "Name the run (F2 edits a name or tags in place)", lambda: self.edit_selected(NAME_COLUMN)
+        )
         self.tag_button = self._button("&Tags", "Tags, comma-separated", lambda: self.edit_selected(TAGS_COLUMN))
-        self.delete_button = self._button("&Delete", "Remove the selected runs from the history (Undo brings them "
-                                          "back until gpuwise closes)", self.delete_selected)  # fmt: skip
+        self.delete_button = self._button(
+            "&Delete",
+            "Remove the selected runs from the history (Undo brings them back until gpuwise closes)",
+            self.delete_selected,
+        )
         self.delete_button.setShortcut(QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Delete))
         self.undo_button = self._button("&Undo delete", "Bring back the runs just deleted", self.undo_delete)
         self.undo_button.hide()
@@ -192,8 +223,14 @@ class HistoryView(QtWidgets.QWidget):
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.count_label)
         buttons = QtWidgets.QHBoxLayout()
-        for b in (self.open_button, self.overlay_button, self.rename_button, self.tag_button, self.delete_button,
-                  self.undo_button):  # fmt: skip
+        for b in (
+            self.open_button,
+            self.overlay_button,
+            self.rename_button,
+            self.tag_button,
+            self.delete_button,
+            self.undo_button,
+        ):
             buttons.addWidget(b)
         buttons.addWidget(self.message, 1)
         layout = QtWidgets.QVBoxLayout(self)

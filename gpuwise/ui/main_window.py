@@ -274,23 +274,31 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.cancel_action.setIcon(style.standardIcon(sp.SP_MediaStop))
         self.open_action = self._action(
-            "&Open report…", lambda: self.open_report(), QtGui.QKeySequence.StandardKey.Open,
+            "&Open report…",
+            lambda: self.open_report(),
+            QtGui.QKeySequence.StandardKey.Open,
             "Open a saved gpuwise report (Ctrl+O)",
-        )  # fmt: skip
+        )
         self.open_action.setIcon(style.standardIcon(sp.SP_DialogOpenButton))
         self.save_action = self._action(
-            "&Save report as…", lambda: self.save_report_as(), "Ctrl+Shift+S",
+            "&Save report as…",
+            lambda: self.save_report_as(),
+            "Ctrl+Shift+S",
             "Save the results shown as a JSON report (Ctrl+Shift+S)",
-        )  # fmt: skip
+        )
         self.save_action.setIcon(style.standardIcon(sp.SP_DialogSaveButton))
         self.compare_action = self._action(
-            "Co&mpare with report…", lambda: self.compare_report(), None,
+            "Co&mpare with report…",
+            lambda: self.compare_report(),
+            None,
             "Overlay the points of another report (another machine, another day)",
-        )  # fmt: skip
+        )
         self.export_report_action = self._action(
-            "Export &report (HTML)…", lambda: self.export_report_html(), None,
+            "Export &report (HTML)…",
+            lambda: self.export_report_html(),
+            None,
             "Write one HTML file to share: the verdict, the charts, the machine and every point (no network needed)",
-        )  # fmt: skip
+        )
         self.quit_action = self._action("&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit, "Quit gpuwise")
         self.quit_action.setMenuRole(QtGui.QAction.MenuRole.QuitRole)
 
@@ -313,8 +321,11 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu.addAction(self.history_dock.toggleViewAction())
         # Ctrl+H brings the History forward and into the filter box (a toggle would hide a dock behind a tab)
         self.show_history_action = self._action(
-            "Show &history", self.show_history, "Ctrl+H",
-            "Every run measured here or imported: open, overlay, rename, tag, delete (Ctrl+H)")  # fmt: skip
+            "Show &history",
+            self.show_history,
+            "Ctrl+H",
+            "Every run measured here or imported: open, overlay, rename, tag, delete (Ctrl+H)",
+        )
         view_menu.addAction(self.show_history_action)
         view_menu.addSeparator()
         self.reset_layout_action = self._action("Reset layout", self.reset_layout, None, "Put every panel back")
@@ -412,8 +423,10 @@ class MainWindow(QtWidgets.QMainWindow):
         s.sync()
 
     def reset_layout(self) -> None:
-        for dock, area in ((self.workload_dock, Qt.DockWidgetArea.LeftDockWidgetArea),
-                           (self.monitor_dock, Qt.DockWidgetArea.BottomDockWidgetArea)):  # fmt: skip
+        for dock, area in (
+            (self.workload_dock, Qt.DockWidgetArea.LeftDockWidgetArea),
+            (self.monitor_dock, Qt.DockWidgetArea.BottomDockWidgetArea),
+        ):
             dock.setFloating(False)
             self.addDockWidget(area, dock)
             dock.show()
@@ -499,8 +512,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._run_points, self._run_micro = [], []
         self._run_started = time.monotonic()
         self._before_run = (self._report, self._report_path, self._shown_run)
-        self._run_id = self._record(lambda h: h.begin_run(self._this_machine(), plan.to_dict(), source="app",
-                                                          gpuwise_version=gpuwise.__version__))  # fmt: skip
+        self._run_id = self._record(
+            lambda h: h.begin_run(
+                self._this_machine(), plan.to_dict(), source="app", gpuwise_version=gpuwise.__version__
+            )
+        )
         self._report, self._report_path, self._shown_run = None, None, None
         self._overlay_tags = []
         self.charts.clear()
@@ -571,10 +587,14 @@ class MainWindow(QtWidgets.QMainWindow):
     def _partial_report(self, cancelled: bool = False) -> Report:
         settings = self._run_plan.to_dict() if isinstance(self._run_plan, SweepPlan) else {}
         return Report(
-            machine=self._this_machine(), points=list(self._run_points), micro=list(self._run_micro),
-            created=datetime.now(timezone.utc).isoformat(timespec="seconds"), settings=settings,
-            cancelled=cancelled, gpuwise_version=gpuwise.__version__,
-        )  # fmt: skip
+            machine=self._this_machine(),
+            points=list(self._run_points),
+            micro=list(self._run_micro),
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            settings=settings,
+            cancelled=cancelled,
+            gpuwise_version=gpuwise.__version__,
+        )
 
     def _on_finished(self, report: Report) -> None:
         self._show_run_report(report, "Finished")
@@ -677,8 +697,11 @@ class MainWindow(QtWidgets.QMainWindow):
             return None
         # a partial run gets no verdict in the list: one point is not a basis for one
         headline = _headline(report) if status == "complete" else ""
-        self._record(lambda h: h.finish_run(run_id, status, headline=headline, machine=report.machine,
-                                            settings=report.settings or None))  # fmt: skip
+        self._record(
+            lambda h: h.finish_run(
+                run_id, status, headline=headline, machine=report.machine, settings=report.settings or None
+            )
+        )
         self.history_view.refresh()
         return run_id
 
@@ -699,8 +722,10 @@ class MainWindow(QtWidgets.QMainWindow):
         last = h.last_complete() if h is not None else None
         if last is not None and self._report is None and self.open_run(last.id):
             when = last.created[:16].replace("T", " ")
-            self.status_label.setText(f"Showing the last complete run (run {last.id}, {when} UTC). Run (Ctrl+R) "
-                                      "measures again; History (Ctrl+H) has every run.")  # fmt: skip
+            self.status_label.setText(
+                f"Showing the last complete run (run {last.id}, {when} UTC). Run (Ctrl+R) "
+                "measures again; History (Ctrl+H) has every run."
+            )
 
     def _on_history_visible(self, visible: bool) -> None:
         if visible and self._ready:
@@ -770,8 +795,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.charts.add_point(point)
         for m in tagged.micro:
             self.charts.add_micro(m)
-        self.status_label.setText(f"Overlaying run {run_id} ({machine_summary(other.machine)}): its curves end in "
-                                  f"“· {tag}”.")  # fmt: skip
+        self.status_label.setText(
+            f"Overlaying run {run_id} ({machine_summary(other.machine)}): its curves end in “· {tag}”."
+        )
         return True
 
     def autosave_path(self) -> Path:
@@ -803,8 +829,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_prices(self, cpu_per_h: float, gpu_per_h: float) -> None:
         # until a verdict prices each GPU (then _on_verdict), every GPU at the price in the box
         if cpu_per_h > 0 and gpu_per_h > 0 and (self.verdict is None or self.verdict.verdict() is None):
-            self.charts.set_pricing(PriceBook(cpu_per_h, gpu_per_h, self.verdict.prices().billing
-                                              if self.verdict is not None else "per_second"))  # type: ignore[arg-type]
+            billing = self.verdict.prices().billing if self.verdict is not None else "per_second"
+            self.charts.set_pricing(PriceBook(cpu_per_h, gpu_per_h, billing))  # type: ignore[arg-type]
 
     def _on_verdict(self, verdict: Verdict | None) -> None:
         """The speedup chart draws each GPU's break-even line at the price the verdict gave it."""
@@ -932,8 +958,9 @@ class MainWindow(QtWidgets.QMainWindow):
         QtWidgets.QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             verdict = self.verdict.verdict() if self.verdict is not None else None
-            text = report_html(report, verdict=verdict, charts=self.charts,
-                               source=self._report_path.name if self._report_path else "")  # fmt: skip
+            text = report_html(
+                report, verdict=verdict, charts=self.charts, source=self._report_path.name if self._report_path else ""
+            )
             atomic_write_text(p, text)
         except (OSError, UserInputError) as e:
             self.show_message("Cannot export the report", f"{p}: {getattr(e, 'strerror', None) or e}", warning=True)

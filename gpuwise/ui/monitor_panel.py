@@ -217,9 +217,14 @@ class MonitorPanel(QWidget):
         controls.addWidget(self.pause_button, 2, 0, 1, 2)
 
         self.host_readouts = Readouts(
-            [("cpu", "CPU load"), ("freq", "CPU clock"), ("ram", "RAM used"), ("swap", "Swap used"),
-             ("temp", "CPU temp")]
-        )  # fmt: skip
+            [
+                ("cpu", "CPU load"),
+                ("freq", "CPU clock"),
+                ("ram", "RAM used"),
+                ("swap", "Swap used"),
+                ("temp", "CPU temp"),
+            ]
+        )
         self.core_bars = CoreBars()
         swatches = []
         for p in SHADED_PHASES:

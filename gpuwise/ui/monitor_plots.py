@@ -326,8 +326,11 @@ class CoreBars(QWidget):
                 bh = h * max(0.0, min(100.0, v)) / 100.0
                 p.fillRect(QRectF(x, h - bh, bar_w, bh), fill)
                 if labelled:  # few cores: each bar says which core and how busy, no tooltip needed
-                    text = f"{i}  {v:.0f} %" if bar_w < fm.horizontalAdvance("core 00  100 %") + 6 else (
-                        f"core {i}  {v:.0f} %")
+                    text = (
+                        f"{i}  {v:.0f} %"
+                        if bar_w < fm.horizontalAdvance("core 00  100 %") + 6
+                        else (f"core {i}  {v:.0f} %")
+                    )
                     p.drawText(QRectF(x, 0, bar_w, h), int(Qt.AlignmentFlag.AlignCenter), text)
         finally:
             p.end()

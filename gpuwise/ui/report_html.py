@@ -44,8 +44,12 @@ def esc(value: object) -> str:
 
 def print_theme() -> ChartTheme:
     """Dark on white whatever the window's theme: the report is read on paper and on any screen."""
-    return ChartTheme(background=QtGui.QColor("#ffffff"), foreground=QtGui.QColor("#000000"),
-                      muted=QtGui.QColor("#737373"), dark=False)  # fmt: skip
+    return ChartTheme(
+        background=QtGui.QColor("#ffffff"),
+        foreground=QtGui.QColor("#000000"),
+        muted=QtGui.QColor("#737373"),
+        dark=False,
+    )
 
 
 # ---------------------------------------------------------------- building the parts
@@ -89,8 +93,14 @@ def verdict_or_reason(report: Report, **options: Any) -> Verdict | str:
         return f"the verdict could not be computed from this report ({type(e).__name__}: {e})"
 
 
-def report_html(report: Report, *, verdict: Verdict | str | None = None, charts: ChartsWidget | None = None,
-                source: str = "", generated: datetime | None = None) -> str:  # fmt: skip
+def report_html(
+    report: Report,
+    *,
+    verdict: Verdict | str | None = None,
+    charts: ChartsWidget | None = None,
+    source: str = "",
+    generated: datetime | None = None,
+) -> str:
     """The whole HTML document for ``report``.
 
     ``verdict``: the one to show (the app passes the card's, with the user's prices); by default
@@ -109,8 +119,14 @@ def report_html(report: Report, *, verdict: Verdict | str | None = None, charts:
     return build_document(report, verdict, svgs, source=source, generated=generated)
 
 
-def build_document(report: Report, verdict: Verdict | str, svgs: Mapping[str, str], *, source: str = "",
-                   generated: datetime | None = None) -> str:  # fmt: skip
+def build_document(
+    report: Report,
+    verdict: Verdict | str,
+    svgs: Mapping[str, str],
+    *,
+    source: str = "",
+    generated: datetime | None = None,
+) -> str:
     """The HTML text from already drawn charts (``svgs``: chart name -> inline SVG markup)."""
     generated = generated or datetime.now(timezone.utc)
     machine = machine_summary(report.machine)
@@ -149,8 +165,9 @@ def build_document(report: Report, verdict: Verdict | str, svgs: Mapping[str, st
     return "\n".join(parts)
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, classes: Sequence[str] = (),
-           kind: str = "") -> list[str]:  # fmt: skip
+def _table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], *, classes: Sequence[str] = (), kind: str = ""
+) -> list[str]:
     """A table of already escaped cells; ``classes``: one CSS class per row (e.g. estimate rows)."""
     head = "".join(f"<th>{h}</th>" for h in headers)
     out = [f'<table class="{kind}">' if kind else "<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>"]
@@ -169,8 +186,10 @@ def _verdict_section(verdict: Verdict | str) -> list[str]:
     badge = ' <span class="badge">rests on estimates</span>' if verdict.estimated else ""
     out.append(f'<p class="sentence outcome-{esc(d["outcome"])}">{esc(verdict.sentence)}{badge}</p>')
     w = verdict.workload
-    out.append(f"<p><strong>Job:</strong> {esc(w.describe())}"
-               f"{' — ' + esc(d['architecture']) if d.get('architecture') else ''}</p>")  # fmt: skip
+    out.append(
+        f"<p><strong>Job:</strong> {esc(w.describe())}"
+        f"{' — ' + esc(d['architecture']) if d.get('architecture') else ''}</p>"
+    )
     prices = d["prices"]
     cpu_from = f" ({esc(prices['cpu_preset'])})" if prices.get("cpu_preset") else " (your price)"
     gpu_from = f" ({esc(prices['gpu_preset'])})" if prices.get("gpu_preset") else " (your price)"
@@ -199,12 +218,20 @@ def _verdict_section(verdict: Verdict | str) -> list[str]:
 def _charts_section(svgs: Mapping[str, str]) -> list[str]:
     if not svgs:
         return []
-    out = ["<section>", "<h2>Charts</h2>",
-           '<p class="muted">Measured points are solid, extrapolated ones dashed, estimates dotted and named '
-           '"(estimate)"; failed or skipped points are red markers.</p>']  # fmt: skip
+    out = [
+        "<section>",
+        "<h2>Charts</h2>",
+        '<p class="muted">Measured points are solid, extrapolated ones dashed, estimates dotted and named '
+        '"(estimate)"; failed or skipped points are red markers.</p>',
+    ]
     for name, svg in svgs.items():
-        out += ["<figure>", f"<figcaption><strong>{esc(TAB_TITLES.get(name, name))}</strong>: "
-                f"{esc(TAB_TIPS.get(name, ''))}</figcaption>", svg, "</figure>"]  # fmt: skip
+        out += [
+            "<figure>",
+            f"<figcaption><strong>{esc(TAB_TITLES.get(name, name))}</strong>: "
+            f"{esc(TAB_TIPS.get(name, ''))}</figcaption>",
+            svg,
+            "</figure>",
+        ]
     out.append("</section>")
     return out
 
@@ -233,10 +260,19 @@ def _facts_table(data: Mapping[str, Any]) -> list[str]:
 
 
 def _machine_section(report: Report) -> list[str]:
-    return ["<section>", "<h2>Machine and workload</h2>", '<div class="columns">',
-            "<div><h3>Machine</h3>", *_facts_table(report.machine), "</div>",
-            "<div><h3>Run settings</h3>", *_facts_table(report.settings), "</div>",
-            "</div>", "</section>"]  # fmt: skip
+    return [
+        "<section>",
+        "<h2>Machine and workload</h2>",
+        '<div class="columns">',
+        "<div><h3>Machine</h3>",
+        *_facts_table(report.machine),
+        "</div>",
+        "<div><h3>Run settings</h3>",
+        *_facts_table(report.settings),
+        "</div>",
+        "</div>",
+        "</section>",
+    ]
 
 
 def _num(v: float | None, fmt: Any) -> str:
@@ -255,8 +291,13 @@ def _setup(p: Point) -> str:
 
 def _point_row(p: Point) -> list[str]:
     st = p.step_time_s
-    step = "—" if st is None else _two_lines(format_duration(st.median), f"{format_duration(st.ci95[0])}–"
-                                             f"{format_duration(st.ci95[1])}, n={st.n}")  # fmt: skip
+    step = (
+        "—"
+        if st is None
+        else _two_lines(
+            format_duration(st.median), f"{format_duration(st.ci95[0])}–{format_duration(st.ci95[1])}, n={st.n}"
+        )
+    )
     epoch = esc(_num(p.epoch_time_s, format_duration))
     if p.epoch_time_s is not None and p.epoch_time_extrapolated:
         epoch = _two_lines(f"~{format_duration(p.epoch_time_s)}", "extrapolated")
@@ -271,15 +312,36 @@ def _point_row(p: Point) -> list[str]:
         notes.append(p.message)
     name = p.device_name if p.device_name and p.device_name != p.device else ""
     status = p.status + (" (unstable)" if p.unstable else "")  # the message says why
-    return [_two_lines(p.device, name), esc(f"{p.family} {format_count(p.params)}"), esc(format_count(p.samples)),
-            esc(_setup(p)), esc(status), step, esc(_num(p.samples_per_s, format_rate)), epoch,
-            esc(_num(p.time_to_train_s, format_duration)), esc(_num(p.fixed_overhead_s, format_duration)),
-            esc(_num(p.peak_memory_bytes, format_bytes)), esc("; ".join(notes))]  # fmt: skip
+    return [
+        _two_lines(p.device, name),
+        esc(f"{p.family} {format_count(p.params)}"),
+        esc(format_count(p.samples)),
+        esc(_setup(p)),
+        esc(status),
+        step,
+        esc(_num(p.samples_per_s, format_rate)),
+        epoch,
+        esc(_num(p.time_to_train_s, format_duration)),
+        esc(_num(p.fixed_overhead_s, format_duration)),
+        esc(_num(p.peak_memory_bytes, format_bytes)),
+        esc("; ".join(notes)),
+    ]
     # the notes (last) go on a line of their own under the numbers: see _points_section
 
 
-POINT_COLUMNS = ("Device", "Model", "Samples", "Setup", "Status", "Step time (95 % CI)", "Throughput", "Epoch time",
-                 "Time to train", "Fixed overhead", "Peak memory")  # fmt: skip
+POINT_COLUMNS = (
+    "Device",
+    "Model",
+    "Samples",
+    "Setup",
+    "Status",
+    "Step time (95 % CI)",
+    "Throughput",
+    "Epoch time",
+    "Time to train",
+    "Fixed overhead",
+    "Peak memory",
+)
 
 
 def _points_section(points: Sequence[Point]) -> list[str]:
@@ -311,12 +373,26 @@ def _points_section(points: Sequence[Point]) -> list[str]:
 def _micro_section(micro: Sequence[MicroResult]) -> list[str]:
     if not micro:
         return []
-    rows = [[esc(m.device), esc(m.kind), esc(m.precision),
-             esc(str(m.size) if m.kind == "matmul" else format_bytes(m.size)), esc(f"{m.value:.4g} {m.unit}"),
-             esc("—" if m.peak_fraction is None else f"{100 * m.peak_fraction:.2g} %")] for m in micro]  # fmt: skip
+    rows = [
+        [
+            esc(m.device),
+            esc(m.kind),
+            esc(m.precision),
+            esc(str(m.size) if m.kind == "matmul" else format_bytes(m.size)),
+            esc(f"{m.value:.4g} {m.unit}"),
+            esc("—" if m.peak_fraction is None else f"{100 * m.peak_fraction:.2g} %"),
+        ]
+        for m in micro
+    ]
     headers = ("Device", "Benchmark", "Precision", "Size (matrix n or bytes)", "Result", "Of theoretical peak")
-    return ["<section>", "<h2>Micro-benchmarks</h2>", '<div class="scroll">', *_table(headers, rows), "</div>",
-            "</section>"]  # fmt: skip
+    return [
+        "<section>",
+        "<h2>Micro-benchmarks</h2>",
+        '<div class="scroll">',
+        *_table(headers, rows),
+        "</div>",
+        "</section>",
+    ]
 
 
 def _method_section(report: Report, verdict: Verdict | str) -> list[str]:
@@ -343,8 +419,14 @@ def _method_section(report: Report, verdict: Verdict | str) -> list[str]:
     ]
     if isinstance(verdict, Verdict):
         lines += [esc(r) for r in verdict.rules]
-    return ["<section>", "<h2>How these numbers were made</h2>", "<ul>", *(f"<li>{line}</li>" for line in lines),
-            "</ul>", "</section>"]  # fmt: skip
+    return [
+        "<section>",
+        "<h2>How these numbers were made</h2>",
+        "<ul>",
+        *(f"<li>{line}</li>" for line in lines),
+        "</ul>",
+        "</section>",
+    ]
 
 
 STYLE = """

@@ -16,12 +16,30 @@ from gpuwise.ui.chart_data import PLACEHOLDER as BASE_PLACEHOLDER
 from gpuwise.ui.chart_data import ChartModel, Failure, Mark, Note, Series
 
 SCALING_COLUMNS = (
-    "series", "device", "backend", "family", "params", "samples", "batch_size", "precision", "processes",
-    "threads_per_rank", "samples_per_s", "ideal_samples_per_s", "scaling_efficiency", "baseline_samples_per_s",
-    "rank_samples_per_s", "comm_time_s", "allreduce_time_s", "status", "message",
-)  # fmt: skip
-PLACEHOLDER = (f"{BASE_PLACEHOLDER} with Data-parallel set to 2 or more processes (gpuwise bench --ddp N) to see "
-               f"how training scales")  # fmt: skip
+    "series",
+    "device",
+    "backend",
+    "family",
+    "params",
+    "samples",
+    "batch_size",
+    "precision",
+    "processes",
+    "threads_per_rank",
+    "samples_per_s",
+    "ideal_samples_per_s",
+    "scaling_efficiency",
+    "baseline_samples_per_s",
+    "rank_samples_per_s",
+    "comm_time_s",
+    "allreduce_time_s",
+    "status",
+    "message",
+)
+PLACEHOLDER = (
+    f"{BASE_PLACEHOLDER} with Data-parallel set to 2 or more processes (gpuwise bench --ddp N) to see "
+    f"how training scales"
+)
 
 
 def _name(c: ScalingCurve, many: bool) -> str:
@@ -32,8 +50,10 @@ def _name(c: ScalingCurve, many: bool) -> str:
 
 
 def _tip(p: Point, c: ScalingCurve) -> str:
-    lines = [f"{p.world_size} process{'es' if p.world_size != 1 else ''} ({c.backend}), {p.threads} thread(s) each",
-             f"{format_count(p.samples_per_s or 0)} samples/s in all"]  # fmt: skip
+    lines = [
+        f"{p.world_size} process{'es' if p.world_size != 1 else ''} ({c.backend}), {p.threads} thread(s) each",
+        f"{format_count(p.samples_per_s or 0)} samples/s in all",
+    ]
     if p.world_size > 1 and p.rank_samples_per_s:
         lines.append("per rank: " + ", ".join(format_count(s) for s in p.rank_samples_per_s))
     if p.scaling_efficiency is not None:
@@ -60,34 +80,77 @@ def scaling_model(points: list[Point]) -> ChartModel:
         marks = tuple(Mark(float(p.world_size), float(p.samples_per_s or 0), "measured", _tip(p, c)) for p in ok)
         key: tuple[Any, ...] = ("scaling", c.device, c.backend, c.params, c.samples, c.batch_size, c.precision)
         if marks:
-            series.append(Series(key=key, name=name, device=c.device, estimated=False, variant=i,
-                                 symbol_key=c.precision, role="main", marks=marks))  # fmt: skip
+            series.append(
+                Series(
+                    key=key,
+                    name=name,
+                    device=c.device,
+                    estimated=False,
+                    variant=i,
+                    symbol_key=c.precision,
+                    role="main",
+                    marks=marks,
+                )
+            )
         if base is not None and base.samples_per_s and ok:
             sizes = sorted({p.world_size for p in c.points})
-            ideal = tuple(Mark(float(n), n * base.samples_per_s, "extrapolated",
-                               f"ideal: {n} × {format_count(base.samples_per_s)} = "
-                               f"{format_count(n * base.samples_per_s)} samples/s") for n in sizes)  # fmt: skip
-            series.append(Series(key=(*key, "ideal"), name=f"{name}: ideal", device=c.device, estimated=False,
-                                 variant=i, symbol_key=c.precision, role="secondary", marks=ideal))  # fmt: skip
-            effs = [f"{p.world_size} → {p.scaling_efficiency:.0%}" for p in ok
-                    if p.scaling_efficiency is not None and p.world_size > 1]  # fmt: skip
+            ideal = tuple(
+                Mark(
+                    float(n),
+                    n * base.samples_per_s,
+                    "extrapolated",
+                    f"ideal: {n} × {format_count(base.samples_per_s)} = "
+                    f"{format_count(n * base.samples_per_s)} samples/s",
+                )
+                for n in sizes
+            )
+            series.append(
+                Series(
+                    key=(*key, "ideal"),
+                    name=f"{name}: ideal",
+                    device=c.device,
+                    estimated=False,
+                    variant=i,
+                    symbol_key=c.precision,
+                    role="secondary",
+                    marks=ideal,
+                )
+            )
+            effs = [
+                f"{p.world_size} → {p.scaling_efficiency:.0%}"
+                for p in ok
+                if p.scaling_efficiency is not None and p.world_size > 1
+            ]
             if effs:
                 notes.append(Note(f"{name}: efficiency " + ", ".join(effs), device=c.device, variant=i, priority=1))
         for p in c.points:
             if p.status != "ok":
                 failures.append(Failure(float(p.world_size), f"{p.world_size} processes: {p.status}: {p.message}"))
-            rows.append({
-                "series": name, "device": c.device, "backend": c.backend, "family": c.family, "params": c.params,
-                "samples": c.samples, "batch_size": c.batch_size, "precision": c.precision,
-                "processes": p.world_size, "threads_per_rank": p.threads, "samples_per_s": _blank(p.samples_per_s),
-                "ideal_samples_per_s": _blank(base.samples_per_s * p.world_size if base and base.samples_per_s
-                                              else None),
-                "scaling_efficiency": _blank(p.scaling_efficiency),
-                "baseline_samples_per_s": _blank(p.scaling_baseline_samples_per_s),
-                "rank_samples_per_s": " ".join(f"{s:.6g}" for s in p.rank_samples_per_s),
-                "comm_time_s": _blank(p.comm_time_s), "allreduce_time_s": _blank(p.allreduce_time_s),
-                "status": p.status, "message": p.message,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "series": name,
+                    "device": c.device,
+                    "backend": c.backend,
+                    "family": c.family,
+                    "params": c.params,
+                    "samples": c.samples,
+                    "batch_size": c.batch_size,
+                    "precision": c.precision,
+                    "processes": p.world_size,
+                    "threads_per_rank": p.threads,
+                    "samples_per_s": _blank(p.samples_per_s),
+                    "ideal_samples_per_s": _blank(
+                        base.samples_per_s * p.world_size if base and base.samples_per_s else None
+                    ),
+                    "scaling_efficiency": _blank(p.scaling_efficiency),
+                    "baseline_samples_per_s": _blank(p.scaling_baseline_samples_per_s),
+                    "rank_samples_per_s": " ".join(f"{s:.6g}" for s in p.rank_samples_per_s),
+                    "comm_time_s": _blank(p.comm_time_s),
+                    "allreduce_time_s": _blank(p.allreduce_time_s),
+                    "status": p.status,
+                    "message": p.message,
+                }
+            )
     if curves:
         notes.append(Note("Dashed: ideal scaling (N × one process of the same run). " + baseline_text(curves[0])))
     return ChartModel(

@@ -62,13 +62,22 @@ _log = logging.getLogger(__name__)
 DEBOUNCE_MS = 60
 CUSTOM = "Custom"
 OUTCOME_COLORS = {"gpu_pays": "#2e7d32", "stay_on_cpu": "#1565c0", "cant_tell": "#b26a00", "nothing_fits": "#c62828"}
-PAYS_WORDS = {"pays": "yes", "does_not_pay": "no", "cant_tell": "can't tell", "does_not_fit": "no fit",
-              "no_price": "no price", None: "—"}  # fmt: skip
+PAYS_WORDS = {
+    "pays": "yes",
+    "does_not_pay": "no",
+    "cant_tell": "can't tell",
+    "does_not_fit": "no fit",
+    "no_price": "no price",
+    None: "—",
+}
 TABLE_HEADERS = ("Device", "Time", "Speedup", "Cost", "Pays")
-TABLE_TIPS = ("Where the job runs; italic rows are estimates, not measurements", "Time to train the whole job",
-              "How many times faster than the CPU, with its 95 % CI (or estimate band) below",
-              "What the job costs at the price per hour (billed per second)",
-              "Does the GPU pay: is it faster by more than it costs more?")  # fmt: skip
+TABLE_TIPS = (
+    "Where the job runs; italic rows are estimates, not measurements",
+    "Time to train the whole job",
+    "How many times faster than the CPU, with its 95 % CI (or estimate band) below",
+    "What the job costs at the price per hour (billed per second)",
+    "Does the GPU pay: is it faster by more than it costs more?",
+)
 NUMERIC_COLUMNS = (1, 2, 3)
 # Wide enough for the five columns with two-line cells, narrow enough to leave the charts most of 1280 px.
 CARD_MIN_WIDTH = 340
@@ -82,10 +91,10 @@ class ElidedComboBox(QComboBox):
         opt = QStyleOptionComboBox()
         self.initStyleOption(opt)
         painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, opt)
-        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
-                                            QStyle.SubControl.SC_ComboBoxEditField, self)  # fmt: skip
-        opt.currentText = painter.fontMetrics().elidedText(opt.currentText, Qt.TextElideMode.ElideRight,
-                                                           field.width())  # fmt: skip
+        field = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, self
+        )
+        opt.currentText = painter.fontMetrics().elidedText(opt.currentText, Qt.TextElideMode.ElideRight, field.width())
         painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, opt)
 
     def showPopup(self) -> None:
@@ -222,10 +231,16 @@ class VerdictCard(QWidget):
             for p in price_store.load_presets():
                 if p.kind == kind:
                     combo.addItem(f"{p.label} — ${p.usd_per_hour:.4g}/h", p.name)
-                    combo.setItemData(combo.count() - 1, f"{p.label}: ${p.usd_per_hour:.4g}/h, {p.provider} "
-                                      f"list price on {p.date} ({p.source})", Qt.ItemDataRole.ToolTipRole)  # fmt: skip
-            combo.currentIndexChanged.connect(lambda _i, c=combo: c.setToolTip(
-                c.itemData(c.currentIndex(), Qt.ItemDataRole.ToolTipRole) or c.currentText()))  # fmt: skip
+                    combo.setItemData(
+                        combo.count() - 1,
+                        f"{p.label}: ${p.usd_per_hour:.4g}/h, {p.provider} list price on {p.date} ({p.source})",
+                        Qt.ItemDataRole.ToolTipRole,
+                    )
+            combo.currentIndexChanged.connect(
+                lambda _i, c=combo: c.setToolTip(
+                    c.itemData(c.currentIndex(), Qt.ItemDataRole.ToolTipRole) or c.currentText()
+                )
+            )
         self.cpu_spin = _spin(self)
         self.gpu_spin = _spin(self)
         self.cpu_spin.setToolTip("What the CPU machine costs per hour")
@@ -246,8 +261,10 @@ class VerdictCard(QWidget):
         self.billing_combo = QComboBox(self)
         for key in BILLINGS:
             self.billing_combo.addItem(BILLING_LABELS[key], key)
-        self.billing_combo.setToolTip("How the rented machines bill: per second with a 60-second minimum (AWS, GCP, "
-                                      "Azure on-demand), or per started hour")  # fmt: skip
+        self.billing_combo.setToolTip(
+            "How the rented machines bill: per second with a 60-second minimum (AWS, GCP, "
+            "Azure on-demand), or per started hour"
+        )
         grid.addWidget(self.billing_combo, 5, 1)
         outer.addLayout(grid)
 
@@ -260,8 +277,10 @@ class VerdictCard(QWidget):
         for g in load_catalog():
             act = QAction(g.name, self.compare_menu)
             act.setCheckable(True)
-            act.setToolTip(f"{g.vendor} {g.name}: {g.fp32_tflops:g} TFLOP/s fp32, {g.memory_gib:g} GiB, "
-                           f"{g.memory_bandwidth_gbs:g} GB/s ({g.source})")  # fmt: skip
+            act.setToolTip(
+                f"{g.vendor} {g.name}: {g.fp32_tflops:g} TFLOP/s fp32, {g.memory_gib:g} GiB, "
+                f"{g.memory_bandwidth_gbs:g} GB/s ({g.source})"
+            )
             act.toggled.connect(self._on_compare_toggled)
             self.compare_menu.addAction(act)
             self.compare_actions[g.name] = act
@@ -295,8 +314,9 @@ class VerdictCard(QWidget):
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.legend_label = QLabel("<i>Italic rows</i>: estimates from spec sheets, not measurements. "
-                                   "Hover a row for its basis.", self)  # fmt: skip
+        self.legend_label = QLabel(
+            "<i>Italic rows</i>: estimates from spec sheets, not measurements. Hover a row for its basis.", self
+        )
         self.legend_label.setWordWrap(True)
         self.legend_label.setStyleSheet("color: palette(mid);")
         self.legend_label.hide()
@@ -344,11 +364,18 @@ class VerdictCard(QWidget):
             self._settings = replace(self._settings, cpu_pinned=False)  # a pick was for the last report
         self.schedule()
 
-    def set_workload(self, family: str, params: int, samples: int, epochs: int, batch_size: int,
-                     precision: str) -> None:  # fmt: skip
+    def set_workload(
+        self, family: str, params: int, samples: int, epochs: int, batch_size: int, precision: str
+    ) -> None:
         try:
-            self._workload = Workload(family=family, params=int(params), samples=int(samples), epochs=int(epochs),
-                                      batch_size=int(batch_size), precision=precision)  # fmt: skip
+            self._workload = Workload(
+                family=family,
+                params=int(params),
+                samples=int(samples),
+                epochs=int(epochs),
+                batch_size=int(batch_size),
+                precision=precision,
+            )
         except UserInputError as e:
             self._workload = None
             self._show_message(f"Workload: {e}")
@@ -388,10 +415,13 @@ class VerdictCard(QWidget):
 
     def _from_widgets(self) -> price_store.PriceSettings:
         return price_store.PriceSettings(
-            self.cpu_spin.value(), self.gpu_spin.value(), gpu_preset=self.gpu_preset.currentData() or "",
-            cpu_preset=self.cpu_preset.currentData() or "", gpu=self._gpu_name,
+            self.cpu_spin.value(),
+            self.gpu_spin.value(),
+            gpu_preset=self.gpu_preset.currentData() or "",
+            cpu_preset=self.cpu_preset.currentData() or "",
+            gpu=self._gpu_name,
             billing=self.billing_combo.currentData() or "per_second",
-        )  # fmt: skip
+        )
 
     def verdict(self) -> Verdict | None:
         return self._verdict
@@ -502,8 +532,9 @@ class VerdictCard(QWidget):
         shown = self._from_widgets()
         settings = self.prices()
         if side in ("cpu", "both"):
-            settings = replace(settings, cpu_per_hour=shown.cpu_per_hour, cpu_preset=shown.cpu_preset,
-                               cpu_pinned=pinned)  # fmt: skip
+            settings = replace(
+                settings, cpu_per_hour=shown.cpu_per_hour, cpu_preset=shown.cpu_preset, cpu_pinned=pinned
+            )
         if side in ("gpu", "both"):
             settings = replace(settings, gpu_per_hour=shown.gpu_per_hour, gpu_preset=shown.gpu_preset, gpu=shown.gpu)
         settings = replace(settings, billing=shown.billing)
@@ -519,8 +550,7 @@ class VerdictCard(QWidget):
     def _update_gpu_caption(self, target: str = "") -> None:
         """Say which GPU the GPU price is for (the verdict's primary GPU, once there is a verdict)."""
         if not target:
-            measured = self._report is not None and any(
-                p.device != "cpu" and p.measured for p in self._report.points)  # fmt: skip
+            measured = self._report is not None and any(p.device != "cpu" and p.measured for p in self._report.points)
             target = "the measured GPU" if measured else (self._gpu_name or "the first compared GPU")
         self.gpu_caption.setText(f"GPU price ({target})" if len(target) <= 16 else "GPU price")
         self.gpu_spin.setToolTip(plain_tooltip(f"What the GPU machine costs per hour (this price is for the {target})"))
@@ -569,8 +599,9 @@ class VerdictCard(QWidget):
             self.verdictChanged.emit(None)
             return
         try:
-            verdict = compute_verdict(report, self._workload, prices=self.prices(), compare=self._picked,
-                                      flops_method="analytic")  # fmt: skip
+            verdict = compute_verdict(
+                report, self._workload, prices=self.prices(), compare=self._picked, flops_method="analytic"
+            )
         except UserInputError as e:
             self._verdict = None
             self._show_empty(str(e))
@@ -627,15 +658,21 @@ class VerdictCard(QWidget):
         self._display(v.prices)
         prim = v.primary_gpu
         self._update_gpu_caption(prim.label if prim is not None else v.primary)
-        if prim is not None and prim.usd_per_hour is not None and abs(prim.usd_per_hour
-                                                                      - self.prices().gpu_per_hour) > 5e-5:
-            self.price_note.setText(f"The {prim.label} is priced at ${prim.usd_per_hour:g}/h ({prim.price_note}): "
-                                    f"type its real price to override.")  # fmt: skip
+        if (
+            prim is not None
+            and prim.usd_per_hour is not None
+            and abs(prim.usd_per_hour - self.prices().gpu_per_hour) > 5e-5
+        ):
+            self.price_note.setText(
+                f"The {prim.label} is priced at ${prim.usd_per_hour:g}/h ({prim.price_note}): "
+                f"type its real price to override."
+            )
         self.sentence_label.setText(v.sentence)
         self.sentence_label.setStyleSheet(f"color: {OUTCOME_COLORS.get(v.outcome, '')};")
         if v.estimated:
-            self.estimate_label.setText("Estimate: this verdict rests on numbers that were not measured "
-                                        "(the italic rows marked 'estimate').")  # fmt: skip
+            self.estimate_label.setText(
+                "Estimate: this verdict rests on numbers that were not measured (the italic rows marked 'estimate')."
+            )
         else:
             cpu = self._report.machine.get("cpu") if self._report is not None else None
             model = cpu.get("model") if isinstance(cpu, dict) else None
@@ -654,8 +691,10 @@ class VerdictCard(QWidget):
             speed = d.speedup_text(band="\n{}")
             cost = format_usd(d.cost_usd)
             pays = "—" if d.kind == "cpu" else PAYS_WORDS.get(d.outcome, "—")
-            tip = (f"{d.label}: {d.basis}\nPrice: {format_usd(d.usd_per_hour)}/h ({d.price_note}); per started "
-                   f"hour: {format_usd(d.cost_hourly_usd)}")  # fmt: skip
+            tip = (
+                f"{d.label}: {d.basis}\nPrice: {format_usd(d.usd_per_hour)}/h ({d.price_note}); per started "
+                f"hour: {format_usd(d.cost_hourly_usd)}"
+            )
             for c, text in enumerate((name, time, speed, cost, pays)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(plain_tooltip(tip))

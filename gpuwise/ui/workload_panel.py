@@ -107,14 +107,19 @@ class WorkloadPanel(QWidget):
         self.family_combo.setMinimumContentsLength(16)
         for key, label in FAMILY_LABELS:
             self.family_combo.addItem(label, key)
-        self.family_combo.setToolTip("The kind of network to train: a family sized by the slider, a model people "
-                                     "know, or your own (a Python file with a build() function)")
+        self.family_combo.setToolTip(
+            "The kind of network to train: a family sized by the slider, a model people "
+            "know, or your own (a Python file with a build() function)"
+        )
         self._custom_source: str | None = None
         self._last_family = "mlp"
         self.model_slider = LogSlider(
-            "Model size", workloads.MIN_PARAMS, workloads.MAX_PARAMS, DEFAULTS["params"],
+            "Model size",
+            workloads.MIN_PARAMS,
+            workloads.MAX_PARAMS,
+            DEFAULTS["params"],
             fmt=lambda v: f"{human_count(v)} params",
-        )  # fmt: skip
+        )
         self.model_sweep = SweepRange("model size", workloads.MIN_PARAMS, workloads.MAX_PARAMS)
         self.arch_label = QLabel()
         self.arch_label.setWordWrap(True)
@@ -144,9 +149,12 @@ class WorkloadPanel(QWidget):
 
         # Data and training
         self.data_slider = LogSlider(
-            "Dataset size", MIN_SAMPLES, MAX_SAMPLES, DEFAULTS["samples"],
+            "Dataset size",
+            MIN_SAMPLES,
+            MAX_SAMPLES,
+            DEFAULTS["samples"],
             fmt=lambda v: f"{human_count(v)} samples",
-        )  # fmt: skip
+        )
         self.data_sweep = SweepRange("dataset size", MIN_SAMPLES, MAX_SAMPLES)
         self.data_label = QLabel()
         self.data_label.setWordWrap(True)
@@ -324,8 +332,10 @@ class WorkloadPanel(QWidget):
         self.budget_spin.setValue(get_int("workload/budget_s", DEFAULTS["budget_s"], 5, 24 * 3600))
         self.micro_box.setChecked(s.get_bool("workload/micro", True) if s else True)
         self.ddp_spin.setValue(get_int("workload/ddp", 1, 1, 64))
-        for key, sweep, slider in (("params", self.model_sweep, self.model_slider),
-                                   ("samples", self.data_sweep, self.data_slider)):  # fmt: skip
+        for key, sweep, slider in (
+            ("params", self.model_sweep, self.model_slider),
+            ("samples", self.data_sweep, self.data_slider),
+        ):
             sweep.enabled_box.setChecked(s.get_bool(f"workload/sweep_{key}", True) if s else True)
             sweep.points_spin.setValue(get_int(f"workload/sweep_{key}_points", 3, 2, 12))
             sweep.follow(slider.real_value())
@@ -382,8 +392,9 @@ class WorkloadPanel(QWidget):
     def choose_custom_model(self, path: str | None = None, function: str = "build") -> bool:
         """Load your own model from ``path`` (asks with a file dialog when None); False when not loaded."""
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Your model: a Python file with a build() function", "",
-                                                  "Python files (*.py)")  # fmt: skip
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Your model: a Python file with a build() function", "", "Python files (*.py)"
+            )
             if not path:
                 return False
         from gpuwise.core.bench.families import custom
@@ -391,8 +402,12 @@ class WorkloadPanel(QWidget):
         try:
             spec = custom.load(f"{path}:{function}")
         except UserInputError as e:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Your model could not be loaded",
-                              "gpuwise could not use this model:", parent=self)  # fmt: skip
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Your model could not be loaded",
+                "gpuwise could not use this model:",
+                parent=self,
+            )
             box.setTextFormat(Qt.TextFormat.PlainText)
             box.setInformativeText(str(e))
             box.setObjectName("custom-model-error")
@@ -557,8 +572,9 @@ class WorkloadPanel(QWidget):
         fam = self.family()
         spec = workloads.build_spec(fam, self.params(), self.model_options())
         fixed = "" if workloads.is_resizable(fam) else " (the model's own size)"
-        self.arch_label.setText(f"<b>Builds:</b> {html.escape(workloads.describe(spec))}<br>"
-                                f"exactly {spec['params']:,} parameters{fixed}")  # fmt: skip
+        self.arch_label.setText(
+            f"<b>Builds:</b> {html.escape(workloads.describe(spec))}<br>exactly {spec['params']:,} parameters{fixed}"
+        )
         bytes_per = workloads.input_bytes_per_sample(spec)
         self.data_label.setText(
             f"Synthetic data, {format_bytes(bytes_per * self.samples())} in RAM for {self.samples():,} samples"

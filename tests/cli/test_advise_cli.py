@@ -80,8 +80,9 @@ def test_preset_sets_the_gpu_and_its_price(capsys: pytest.CaptureFixture[str], c
     assert d["prices"]["cpu_per_hour"] == pytest.approx(0.1785)
 
 
-def test_gpu_flag_prices_the_first_gpu_at_its_list_price(capsys: pytest.CaptureFixture[str],
-                                                         cpu_report_path: Path) -> None:  # fmt: skip
+def test_gpu_flag_prices_the_first_gpu_at_its_list_price(
+    capsys: pytest.CaptureFixture[str], cpu_report_path: Path
+) -> None:
     rc, out, _ = advise(capsys, str(cpu_report_path), "--gpu", "h100-pcie", "--json")
     assert rc == 0
     d = json.loads(out)
@@ -123,8 +124,9 @@ def test_list_presets(capsys: pytest.CaptureFixture[str]) -> None:
         (["--precision", "fp8"], "unknown precision 'fp8'"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], cpu_report_path: Path,
-                                          args: list[str], message: str) -> None:  # fmt: skip
+def test_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], cpu_report_path: Path, args: list[str], message: str
+) -> None:
     rc, out, err = advise(capsys, str(cpu_report_path), *args)
     assert rc == 2
     assert out == ""
@@ -154,11 +156,25 @@ def test_missing_report_argument_exits_2(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_python_dash_m_gpuwise_advise(cpu_report_path: Path, tmp_path: Path) -> None:
     env = {**os.environ, "GPUWISE_CONFIG_DIR": str(tmp_path / "config")}
-    ok = subprocess.run([sys.executable, "-m", "gpuwise", "advise", str(cpu_report_path), "--json"], cwd=REPO,
-                        env=env, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    ok = subprocess.run(
+        [sys.executable, "-m", "gpuwise", "advise", str(cpu_report_path), "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["workload"]["family"] == "mlp"
-    bad = subprocess.run([sys.executable, "-m", "gpuwise", "advise", str(cpu_report_path), "--gpu", "nope"],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    bad = subprocess.run(
+        [sys.executable, "-m", "gpuwise", "advise", str(cpu_report_path), "--gpu", "nope"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.startswith("gpuwise: error: unknown GPU 'nope'")

@@ -30,13 +30,21 @@ def _env() -> dict[str, str]:
 
 
 def gpuwise(*args: str, cwd: Path = REPO, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gpuwise", *args], capture_output=True, text=True, cwd=cwd,
-                          env=_env(), timeout=timeout, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "gpuwise", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=_env(),
+        timeout=timeout,
+        check=False,
+    )
 
 
 def python_prints(code: str) -> str:
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=_env(),
-                         timeout=60, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=_env(), timeout=60, check=True
+    )
     return out.stdout.strip()
 
 
@@ -53,8 +61,17 @@ def test_help_exits_zero_and_lists_the_commands() -> None:
 def test_bench_help_shows_options_and_examples() -> None:
     res = gpuwise("bench", "--help")
     assert res.returncode == 0
-    for option in ("--family", "--params", "--samples", "--precision", "--devices", "--budget", "--out", "--csv",
-                   "--no-micro"):  # fmt: skip
+    for option in (
+        "--family",
+        "--params",
+        "--samples",
+        "--precision",
+        "--devices",
+        "--budget",
+        "--out",
+        "--csv",
+        "--no-micro",
+    ):
         assert option in res.stdout
     assert "25M" in res.stdout and "Ctrl-C" in res.stdout
 
@@ -74,8 +91,10 @@ def test_parser_and_core_imports_load_neither_torch_nor_qt(code: str) -> None:
 
 
 def test_running_help_imports_neither_torch_nor_qt() -> None:
-    code = ("import sys\nfrom gpuwise.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
-            "    assert e.code == 0\nprint('torch' in sys.modules, 'PySide6' in sys.modules)")  # fmt: skip
+    code = (
+        "import sys\nfrom gpuwise.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
+        "    assert e.code == 0\nprint('torch' in sys.modules, 'PySide6' in sys.modules)"
+    )
     assert python_prints(code).splitlines()[-1] == "False False"
 
 
@@ -143,8 +162,25 @@ def test_unknown_option_exits_2_with_one_line() -> None:
 @pytest.mark.slow  # ~5 s: torch's first import and optimizer set-up in a fresh process
 def test_tiny_bench_writes_a_valid_report_and_csv(tmp_path: Path) -> None:
     out, table = tmp_path / "r.json", tmp_path / "p.csv"
-    res = gpuwise("bench", "--params", "1k", "--samples", "200", "--budget", "1", "--no-micro", "--devices", "cpu",
-                  "--threads", "1", "--out", str(out), "--csv", str(table), cwd=tmp_path)  # fmt: skip
+    res = gpuwise(
+        "bench",
+        "--params",
+        "1k",
+        "--samples",
+        "200",
+        "--budget",
+        "1",
+        "--no-micro",
+        "--devices",
+        "cpu",
+        "--threads",
+        "1",
+        "--out",
+        str(out),
+        "--csv",
+        str(table),
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
     assert "samples/s" in res.stdout
@@ -166,10 +202,26 @@ def test_tiny_bench_writes_a_valid_report_and_csv(tmp_path: Path) -> None:
 def test_ctrl_c_keeps_the_completed_points_and_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     # the first point's epoch fits (quick); the second would measure for many seconds
-    cmd = [sys.executable, "-m", "gpuwise", "bench", "--params", "1k", "--samples", "200,1M", "--budget", "60",
-           "--no-micro", "--devices", "cpu", "--threads", "1", "--out", str(out)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-                            env=_env())  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "gpuwise",
+        "bench",
+        "--params",
+        "1k",
+        "--samples",
+        "200,1M",
+        "--budget",
+        "60",
+        "--no-micro",
+        "--devices",
+        "cpu",
+        "--threads",
+        "1",
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=_env())
     assert proc.stderr is not None
     seen = []
     try:
@@ -200,8 +252,13 @@ def test_the_table_notes_a_matmul_above_a_formula_peak() -> None:
     from gpuwise.core.report import MicroResult, Report
 
     cpu = {"model": "VM", "physical_cores": 2, "peak_fp32_gflops": 156.5, "clock_ghz": 2.445, "clock_source": "current"}
-    r = Report(machine={"cpu": cpu}, points=[], micro=[MicroResult("cpu", "matmul", "fp32", 2048, 165.0, "GFLOP/s")],
-               created="2026-01-01T00:00:00+00:00", settings={})  # fmt: skip
+    r = Report(
+        machine={"cpu": cpu},
+        points=[],
+        micro=[MicroResult("cpu", "matmul", "fp32", 2048, 165.0, "GFLOP/s")],
+        created="2026-01-01T00:00:00+00:00",
+        settings={},
+    )
     out = io.StringIO()
     print_table(r, out)
     text = out.getvalue()
@@ -217,11 +274,18 @@ def test_the_table_says_the_machine_was_busy_not_only_unstable() -> None:
     from tests.core.test_report import make_point
 
     busy = "busy machine: other programs used 61 % of the CPU during the measurement, so these times are pessimistic"
-    points = [make_point(samples=2000, unstable=True, background_cpu_load=0.61, message=busy),
-              make_point(samples=20_000, unstable=True, background_cpu_load=0.67),
-              make_point(samples=200_000, background_cpu_load=0.05)]  # fmt: skip
-    r = Report(machine={"cpu": {"model": "VM", "physical_cores": 2}}, points=points, micro=[],
-               created="2026-01-01T00:00:00+00:00", settings={})  # fmt: skip
+    points = [
+        make_point(samples=2000, unstable=True, background_cpu_load=0.61, message=busy),
+        make_point(samples=20_000, unstable=True, background_cpu_load=0.67),
+        make_point(samples=200_000, background_cpu_load=0.05),
+    ]
+    r = Report(
+        machine={"cpu": {"model": "VM", "physical_cores": 2}},
+        points=points,
+        micro=[],
+        created="2026-01-01T00:00:00+00:00",
+        settings={},
+    )
     out = io.StringIO()
     print_table(r, out)
     rows = [line for line in out.getvalue().splitlines() if line.startswith("cpu ")]
@@ -238,8 +302,13 @@ def test_a_quiet_run_has_no_busy_line() -> None:
     from gpuwise.core.report import Report
     from tests.core.test_report import make_point
 
-    r = Report(machine={"cpu": {"model": "VM"}}, points=[make_point(background_cpu_load=0.15)], micro=[],
-               created="2026-01-01T00:00:00+00:00", settings={})  # fmt: skip
+    r = Report(
+        machine={"cpu": {"model": "VM"}},
+        points=[make_point(background_cpu_load=0.15)],
+        micro=[],
+        created="2026-01-01T00:00:00+00:00",
+        settings={},
+    )
     out = io.StringIO()
     print_table(r, out)
     assert "busy" not in out.getvalue()

@@ -23,8 +23,20 @@ def test_every_command_module_is_registered_once() -> None:
 def test_every_registered_module_adds_a_command_that_runs_something() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert {"gui", "bench", "devices", "monitor", "plot", "advise", "estimate", "report", "history", "import",
-            "export", "install-desktop"} <= set(sub.choices)  # fmt: skip
+    assert {
+        "gui",
+        "bench",
+        "devices",
+        "monitor",
+        "plot",
+        "advise",
+        "estimate",
+        "report",
+        "history",
+        "import",
+        "export",
+        "install-desktop",
+    } <= set(sub.choices)
     for name, p in sub.choices.items():
         assert callable(p.get_default("func")), name
 
@@ -32,8 +44,7 @@ def test_every_registered_module_adds_a_command_that_runs_something() -> None:
 def test_a_missing_command_module_fails_loudly_instead_of_dropping_the_command() -> None:
     # None in sys.modules makes the import fail exactly as a deleted or unpackaged module would
     code = (
-        "import sys\nsys.modules['gpuwise.cli.commands.plot'] = None\n"
-        "from gpuwise.cli import main\nmain(['--help'])\n"
+        "import sys\nsys.modules['gpuwise.cli.commands.plot'] = None\nfrom gpuwise.cli import main\nmain(['--help'])\n"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode != 0

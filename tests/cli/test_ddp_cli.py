@@ -13,8 +13,20 @@ import pytest
 from gpuwise.core.report import load_report
 from tests.cli.test_bench_cli import REPO, _env, gpuwise
 
-SMALL = ("--family", "mlp", "--params", "20k", "--samples", "1000", "--batch", "32", "--budget", "2",
-         "--devices", "cpu")  # fmt: skip
+SMALL = (
+    "--family",
+    "mlp",
+    "--params",
+    "20k",
+    "--samples",
+    "1000",
+    "--batch",
+    "32",
+    "--budget",
+    "2",
+    "--devices",
+    "cpu",
+)
 
 
 @pytest.mark.timeout(240)
@@ -70,11 +82,32 @@ def test_two_machines_over_localhost_share_one_report(tmp_path: Path) -> None:
     """What the README tells people to run on two machines, with 127.0.0.1 as machine 0's address."""
     master = f"127.0.0.1:{_free_port()}"
     procs = [
-        subprocess.Popen([sys.executable, "-m", "gpuwise", "bench", *SMALL, "--ddp", "1", "--nnodes", "2",
-                          "--node-rank", str(r), "--master", master, "--out", str(tmp_path / f"node{r}.json")],
-                         cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gpuwise",
+                "bench",
+                *SMALL,
+                "--ddp",
+                "1",
+                "--nnodes",
+                "2",
+                "--node-rank",
+                str(r),
+                "--master",
+                master,
+                "--out",
+                str(tmp_path / f"node{r}.json"),
+            ],
+            cwd=REPO,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for r in (0, 1)
-    ]  # fmt: skip
+    ]
     results = [p.communicate(timeout=280) for p in procs]
     for p, (_out, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err
@@ -97,8 +130,14 @@ def test_a_failed_rank_keeps_the_measured_points_and_exits_1(
     from tests.core.test_report import make_point
 
     measured = make_point(world_size=1, backend="gloo", scaling_efficiency=1.0)
-    failed = make_point(world_size=2, backend="gloo", status="failed", message="rank 1 of 2: RuntimeError: boom",
-                        samples_per_s=None, step_time_s=None)  # fmt: skip
+    failed = make_point(
+        world_size=2,
+        backend="gloo",
+        status="failed",
+        message="rank 1 of 2: RuntimeError: boom",
+        samples_per_s=None,
+        step_time_s=None,
+    )
 
     def fake_run_sweep(plan: object, cancel: object) -> object:
         yield PointMeasured(0, measured)

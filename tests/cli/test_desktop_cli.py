@@ -78,8 +78,12 @@ def test_the_shipped_desktop_entry_validates() -> None:
 
 
 def test_the_appstream_metainfo_validates_and_matches_the_entry() -> None:
-    done = subprocess.run([require("appstreamcli"), "validate", "--no-net", "--pedantic", str(METAINFO)],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [require("appstreamcli"), "validate", "--no-net", "--pedantic", str(METAINFO)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     root = ET.parse(METAINFO).getroot()
     assert root.findtext("launchable") == DESKTOP_FILE
@@ -109,8 +113,9 @@ def test_any_argument_survives_the_exec_quoting(arg: str) -> None:
     assert unquote_exec(exec_argument(arg) + " %f") == [arg, "%f"]
 
 
-def test_the_command_installs_under_xdg_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_the_command_installs_under_xdg_data_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert main(["install-desktop"]) == 0
     out = capsys.readouterr().out
@@ -148,5 +153,7 @@ def test_desktop_entry_rewrites_only_exec_and_tryexec() -> None:
     template = DESKTOP.read_text(encoding="utf-8")
     out = desktop_entry(template, ["/opt/gpuwise/gpuwise", "gui"])
     changed = [(a, b) for a, b in zip(template.splitlines(), out.splitlines(), strict=True) if a != b]
-    assert changed == [("Exec=gpuwise gui %f", "Exec=/opt/gpuwise/gpuwise gui %f"),
-                       ("TryExec=gpuwise", "TryExec=/opt/gpuwise/gpuwise")]  # fmt: skip
+    assert changed == [
+        ("Exec=gpuwise gui %f", "Exec=/opt/gpuwise/gpuwise gui %f"),
+        ("TryExec=gpuwise", "TryExec=/opt/gpuwise/gpuwise"),
+    ]

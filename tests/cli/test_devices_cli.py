@@ -22,8 +22,15 @@ REPO = Path(__file__).resolve().parents[2]
 def gpuwise(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return subprocess.run([sys.executable, "-m", "gpuwise", *args], capture_output=True, text=True, cwd=REPO,
-                          env=env, timeout=60, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "gpuwise", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_devices_json_is_valid_and_explains_the_missing_gpu() -> None:
@@ -33,8 +40,18 @@ def test_devices_json_is_valid_and_explains_the_missing_gpu() -> None:
     data = json.loads(res.stdout)
     assert {"cpu", "gpus", "notes", "torch"} <= data.keys()
     cpu = data["cpu"]
-    for key in ("model", "arch", "physical_cores", "logical_cores", "simd", "clock_ghz", "peak_fp32_gflops",
-                "peak_formula", "ram_total", "ram_available"):  # fmt: skip
+    for key in (
+        "model",
+        "arch",
+        "physical_cores",
+        "logical_cores",
+        "simd",
+        "clock_ghz",
+        "peak_fp32_gflops",
+        "peak_formula",
+        "ram_total",
+        "ram_available",
+    ):
         assert key in cpu
     assert cpu["physical_cores"] >= 1
     if not data["gpus"]:
@@ -68,8 +85,9 @@ def fake_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(devices_mod, "probe_cpu_matmul_gflops", lambda: (700.0, "fp32 matmul n=2048, 8 threads"))
 
 
-def test_devices_text_with_every_kind_of_gpu(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-                                             ) -> None:  # fmt: skip
+def test_devices_text_with_every_kind_of_gpu(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(devices_mod, "discover_devices", lambda: FAKE)
     assert main(["devices"]) == 0
     out = capsys.readouterr().out
@@ -92,13 +110,25 @@ def test_devices_json_with_fakes(monkeypatch: pytest.MonkeyPatch, capsys: pytest
     assert cli_devices.run.__module__ == "gpuwise.cli.commands.devices"
 
 
-VM = replace(FAKE, cpu=replace(FAKE.cpu, physical_cores=2, logical_cores=2, clock_ghz=2.445, peak_fp32_gflops=156.5,
-                               peak_formula="2 cores x 2.445 GHz x 32 FLOPs/cycle", clock_source="current"),
-             gpus=[], notes=[])  # fmt: skip
+VM = replace(
+    FAKE,
+    cpu=replace(
+        FAKE.cpu,
+        physical_cores=2,
+        logical_cores=2,
+        clock_ghz=2.445,
+        peak_fp32_gflops=156.5,
+        peak_formula="2 cores x 2.445 GHz x 32 FLOPs/cycle",
+        clock_source="current",
+    ),
+    gpus=[],
+    notes=[],
+)
 
 
 def test_a_vm_without_a_max_clock_shows_measured_vs_formula_with_notes(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(devices_mod, "discover_devices", lambda: VM)
     monkeypatch.setattr(devices_mod, "probe_cpu_matmul_gflops", lambda: (165.0, "fp32 matmul n=2048, 2 threads"))
     assert main(["devices"]) == 0

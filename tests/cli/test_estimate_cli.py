@@ -12,8 +12,18 @@ from gpuwise.cli import main
 from gpuwise.core import estimate as est
 from gpuwise.core.bench.workloads import build_spec
 
-ARGS = ["--gpu", "A100-80GB,H100-SXM,T4", "--family", "transformer", "--params", "110M", "--batch", "32",
-        "--precision", "fp16"]  # fmt: skip
+ARGS = [
+    "--gpu",
+    "A100-80GB,H100-SXM,T4",
+    "--family",
+    "transformer",
+    "--params",
+    "110M",
+    "--batch",
+    "32",
+    "--precision",
+    "fp16",
+]
 
 
 def estimate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -87,16 +97,19 @@ def test_t4_bf16_is_estimated_slower_than_fp16(capsys: pytest.CaptureFixture[str
     assert steps["bf16"] > 2 * steps["fp16"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--gpu", "X100", "--params", "1M"], "unknown GPU 'X100'"),
-    (["--gpu", "T4", "--params", "abc"], "is not a number"),
-    (["--gpu", "T4", "--params", "1M", "--precision", "fp8"], "unknown precision"),
-    (["--gpu", "T4", "--params", "1M", "--family", "rnn"], "unknown model family"),
-    (["--gpu", "T4", "--params", "1M", "--batch", "0"], "batch size must be at least 1"),
-    (["--gpu", "T4", "--params", "20B"], "out of range"),
-    (["--gpu", "T4", "--params", "1M", "--optimizer", "lion"], "unknown optimizer"),
-    (["--gpu", " , ", "--params", "1M"], "no GPU named"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--gpu", "X100", "--params", "1M"], "unknown GPU 'X100'"),
+        (["--gpu", "T4", "--params", "abc"], "is not a number"),
+        (["--gpu", "T4", "--params", "1M", "--precision", "fp8"], "unknown precision"),
+        (["--gpu", "T4", "--params", "1M", "--family", "rnn"], "unknown model family"),
+        (["--gpu", "T4", "--params", "1M", "--batch", "0"], "batch size must be at least 1"),
+        (["--gpu", "T4", "--params", "20B"], "out of range"),
+        (["--gpu", "T4", "--params", "1M", "--optimizer", "lion"], "unknown optimizer"),
+        (["--gpu", " , ", "--params", "1M"], "no GPU named"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
     rc, out, err = estimate(capsys, *args)
     assert rc == 2 and out == ""
@@ -104,7 +117,12 @@ def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], ar
 
 
 def test_missing_required_flags_exit_2_without_a_traceback() -> None:
-    res = subprocess.run([sys.executable, "-m", "gpuwise", "estimate", "--params", "1M"], capture_output=True,
-                         text=True, timeout=60, check=False)  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-m", "gpuwise", "estimate", "--params", "1M"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert res.returncode == 2 and "--gpu" in res.stderr and "Traceback" not in res.stderr
     assert res.stderr.count("\n") == 1

@@ -64,8 +64,9 @@ def test_import_lists_advises_and_exports_a_report(capsys: pytest.CaptureFixture
     assert load_report(out_file) == load_report(H200)
 
 
-def test_import_refuses_a_bad_report_and_leaves_the_history_unchanged(capsys: pytest.CaptureFixture[str],
-                                                                     tmp_path: Path) -> None:  # fmt: skip
+def test_import_refuses_a_bad_report_and_leaves_the_history_unchanged(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     run_cli(capsys, "import", str(H200))
     before = default_path().read_bytes() if default_path().exists() else b""
     bad = json.loads(H200.read_text())
@@ -90,9 +91,9 @@ def test_import_refuses_a_bad_report_and_leaves_the_history_unchanged(capsys: py
         (["history", "--limit", "0"], "at least 1"),
     ],
 )
-def test_bad_run_references_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch, args: list[str],
-                                                 word: str) -> None:  # fmt: skip
+def test_bad_run_references_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], word: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     rc, _out, err = run_cli(capsys, *args)
     assert rc == 2 and word in err and len(err.strip().splitlines()) == 1
@@ -128,8 +129,21 @@ def test_plot_takes_a_run_id(capsys: pytest.CaptureFixture[str], tmp_path: Path,
 
 
 def test_bench_refuses_a_name_too_long_before_measuring(tmp_path: Path) -> None:
-    res = gpuwise("bench", "--params", "1k", "--samples", "200", "--budget", "1", "--no-micro", "--devices", "cpu",
-                  "--out", str(tmp_path / ("r" * 300 + ".json")), cwd=tmp_path)  # fmt: skip
+    res = gpuwise(
+        "bench",
+        "--params",
+        "1k",
+        "--samples",
+        "200",
+        "--budget",
+        "1",
+        "--no-micro",
+        "--devices",
+        "cpu",
+        "--out",
+        str(tmp_path / ("r" * 300 + ".json")),
+        cwd=tmp_path,
+    )
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1 and "name" in res.stderr and "bytes" in res.stderr
     assert "gpuwise bench:" not in res.stderr  # refused before the run started
@@ -138,8 +152,21 @@ def test_bench_refuses_a_name_too_long_before_measuring(tmp_path: Path) -> None:
 
 @pytest.mark.slow  # ~5 s: torch in a fresh process
 def test_bench_without_out_keeps_the_run_and_says_how_to_advise(tmp_path: Path) -> None:
-    res = gpuwise("bench", "--params", "1k", "--samples", "200", "--budget", "1", "--no-micro", "--devices", "cpu",
-                  "--threads", "1", cwd=tmp_path)  # fmt: skip
+    res = gpuwise(
+        "bench",
+        "--params",
+        "1k",
+        "--samples",
+        "200",
+        "--budget",
+        "1",
+        "--no-micro",
+        "--devices",
+        "cpu",
+        "--threads",
+        "1",
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     assert "run 1 is in the history" in res.stderr and "gpuwise advise 1" in res.stderr
     with History() as h:
@@ -162,8 +189,9 @@ def test_a_failed_final_write_says_where_the_run_is(tmp_path: Path) -> None:
         f"sys.exit(main(['bench', '--params', '1k', '--samples', '200', '--budget', '1', '--no-micro', "
         f"'--devices', 'cpu', '--threads', '1', '--out', {str(folder / 'r.json')!r}]))"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=_env(),
-                         timeout=120, check=False)  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=_env(), timeout=120, check=False
+    )
     assert res.returncode == 1, res.stderr
     assert "Traceback" not in res.stderr
     err = [line for line in res.stderr.splitlines() if "error" in line]
@@ -175,10 +203,25 @@ def test_a_failed_final_write_says_where_the_run_is(tmp_path: Path) -> None:
 
 def _bench_until_second_point(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
     """A bench whose first point is quick and whose second would run long; returns once the second began."""
-    cmd = [sys.executable, "-m", "gpuwise", "bench", "--params", "1k", "--samples", "200,1M", "--budget", "60",
-           "--no-micro", "--devices", "cpu", "--threads", "1", *extra]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-                            env=_env())  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "gpuwise",
+        "bench",
+        "--params",
+        "1k",
+        "--samples",
+        "200,1M",
+        "--budget",
+        "60",
+        "--no-micro",
+        "--devices",
+        "cpu",
+        "--threads",
+        "1",
+        *extra,
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=_env())
     assert proc.stderr is not None
     for line in proc.stderr:  # a line per point when stderr is not a terminal
         if "1M samples" in line:

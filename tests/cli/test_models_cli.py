@@ -18,8 +18,26 @@ def _fresh_registry() -> None:
 
 def test_bench_a_known_model_then_advise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "r.json"
-    rc = cli.main(["bench", "--model", "resnet18", "--image-size", "32", "--samples", "200", "--batch", "16",
-                   "--devices", "cpu", "--budget", "1", "--no-micro", "--out", str(out)])  # fmt: skip
+    rc = cli.main(
+        [
+            "bench",
+            "--model",
+            "resnet18",
+            "--image-size",
+            "32",
+            "--samples",
+            "200",
+            "--batch",
+            "16",
+            "--devices",
+            "cpu",
+            "--budget",
+            "1",
+            "--no-micro",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     point = json.loads(out.read_text())["points"][0]
     assert point["family"] == "resnet18" and point["params"] == 11_689_512 and point["status"] == "ok"

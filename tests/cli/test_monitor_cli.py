@@ -30,9 +30,16 @@ from tests.core.telemetry.fake_pynvml import HW_THERMAL, IDLE, MISSING_PID, Fake
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = HostSample(
-    cpu_pct=42.0, per_core_pct=tuple(float(i) for i in range(20)), cpu_freq_mhz=1996.2, cpu_freq_max_mhz=None,
-    ram_used_bytes=3 * 2**30, ram_total_bytes=8 * 2**30, swap_used_bytes=0, swap_total_bytes=2**30,
-    temperatures=(), cpu_temp_c=None,
+    cpu_pct=42.0,
+    per_core_pct=tuple(float(i) for i in range(20)),
+    cpu_freq_mhz=1996.2,
+    cpu_freq_max_mhz=None,
+    ram_used_bytes=3 * 2**30,
+    ram_total_bytes=8 * 2**30,
+    swap_used_bytes=0,
+    swap_total_bytes=2**30,
+    temperatures=(),
+    cpu_temp_c=None,
 )
 
 
@@ -75,6 +82,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 # -- options ----------------------------------------------------------------------------------------------
+
 
 def test_defaults() -> None:
     args = parser().parse_args(["monitor"])
@@ -127,6 +135,7 @@ def test_run_refuses_bad_values_given_directly() -> None:
 
 
 # -- the loop ---------------------------------------------------------------------------------------------
+
 
 def test_json_lines_one_object_per_tick_on_a_fixed_schedule() -> None:
     out = io.StringIO()
@@ -196,11 +205,13 @@ def test_human_block_without_nvidia_is_the_one_sentence_reason() -> None:
 
 def test_human_block_marks_missing_gpu_metrics_na() -> None:
     not_supported = pynvml.NVML_ERROR_NOT_SUPPORTED
-    gpu = FakeGpu(errors={
-        "nvmlDeviceGetPowerUsage": not_supported,
-        "nvmlDeviceGetCurrentClocksEventReasons": not_supported,
-        "nvmlDeviceGetCurrentClocksThrottleReasons": not_supported,
-    })
+    gpu = FakeGpu(
+        errors={
+            "nvmlDeviceGetPowerUsage": not_supported,
+            "nvmlDeviceGetCurrentClocksEventReasons": not_supported,
+            "nvmlDeviceGetCurrentClocksThrottleReasons": not_supported,
+        }
+    )
     text = format_human(fake_sampler(FakeNvml(gpus=[gpu])).sample())
     assert "power n/a / 400 W" in text
     assert "clocks: n/a" in text
@@ -227,6 +238,7 @@ def test_ctrl_c_ends_run_with_status_0() -> None:
 
 # -- the real command in a subprocess -------------------------------------------------------------------
 
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
@@ -240,7 +252,11 @@ def _gpuwise_monitor(*args: str) -> list[str]:
 def test_python_m_gpuwise_monitor_once_json() -> None:
     done = subprocess.run(
         _gpuwise_monitor("--once", "--json", "--interval", "0.25"),
-        cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     [line] = done.stdout.splitlines()
@@ -256,7 +272,11 @@ def test_python_m_gpuwise_monitor_once_json() -> None:
 def test_subprocess_ctrl_c_exits_0_without_a_traceback() -> None:
     with subprocess.Popen(
         _gpuwise_monitor("--json", "--interval", "0.25"),
-        cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as proc:
         try:
             assert proc.stdout is not None
@@ -275,7 +295,10 @@ def test_subprocess_closed_pipe_exits_0_quietly() -> None:
     # ``gpuwise monitor | head -1``: the reader leaves; the monitor must not print a BrokenPipeError traceback.
     with subprocess.Popen(
         _gpuwise_monitor("--json", "--interval", "0.25"),
-        cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=REPO,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     ) as proc:
         try:
             assert proc.stdout is not None and proc.stderr is not None
@@ -293,7 +316,11 @@ def test_subprocess_closed_pipe_exits_0_quietly() -> None:
 def test_python_m_gpuwise_monitor_bad_interval_is_one_line_and_exit_2() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "gpuwise", "monitor", "--interval", "0"],
-        cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     [line] = done.stderr.splitlines()

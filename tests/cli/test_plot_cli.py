@@ -39,8 +39,12 @@ def _headless_env() -> dict[str, str]:
 def _gpuwise(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gpuwise", "plot", *args],
-        capture_output=True, text=True, env=_headless_env(), cwd=REPO, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=_headless_env(),
+        cwd=REPO,
+        timeout=60,
+    )
 
 
 def _args(report: Path | str, out: Path | str, **kw: Any) -> argparse.Namespace:
@@ -77,8 +81,9 @@ def test_plot_writes_an_svg_and_never_imports_torch(report_path: Path, tmp_path:
         f"rc = main(['plot', {str(report_path)!r}, '--chart', 'matmul', '--out', {str(out)!r}]); "
         "print('torch loaded' if 'torch' in sys.modules else 'no torch'); sys.exit(rc)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_headless_env(),
-                          cwd=REPO, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_headless_env(), cwd=REPO, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert "no torch" in done.stdout
     root = ET.fromstring(out.read_bytes())
@@ -136,8 +141,11 @@ def test_run_refuses_a_report_with_nothing_to_draw(qapp: Any, tmp_path: Path) ->
 
 
 def test_run_refuses_bad_values_before_reading_anything(tmp_path: Path) -> None:
-    for kw, match in (({"chart": "bars"}, "unknown chart"), ({"size": "12"}, "WIDTHxHEIGHT"),
-                      ({"price_ratio": "cheap"}, "not a number")):  # fmt: skip
+    for kw, match in (
+        ({"chart": "bars"}, "unknown chart"),
+        ({"size": "12"}, "WIDTHxHEIGHT"),
+        ({"price_ratio": "cheap"}, "not a number"),
+    ):
         with pytest.raises(UserInputError, match=match):
             run(_args(tmp_path / "missing.json", tmp_path / "x.png", **kw))
     with pytest.raises(UserInputError, match="no extension"):
@@ -165,15 +173,23 @@ def test_plot_picks_the_model_size_and_metric(qapp: Any, tmp_path: Path) -> None
     assert not (tmp_path / "x.png").exists()
 
 
-def test_speedup_of_a_cpu_only_report_draws_the_verdicts_estimated_gpus_at_their_own_prices(
-        tmp_path: Path) -> None:  # fmt: skip
+def test_speedup_of_a_cpu_only_report_draws_the_verdicts_estimated_gpus_at_their_own_prices(tmp_path: Path) -> None:
     from tests.core.test_verdict_consistency import _report
 
     path = tmp_path / "cpu.json"
     save_report(_report(0.02, None, 0.02, 12_800, 0.0), path)
     out = tmp_path / "speedup.svg"
-    args = _args(path, out, chart="speedup", price_ratio=None, cpu_price="0.357", gpu_price=None, preset=None,
-                 billing=None, gpu="T4,H100-SXM")  # fmt: skip
+    args = _args(
+        path,
+        out,
+        chart="speedup",
+        price_ratio=None,
+        cpu_price="0.357",
+        gpu_price=None,
+        preset=None,
+        billing=None,
+        gpu="T4,H100-SXM",
+    )
     assert run(args) == 0  # a CPU-only report: the app draws estimated GPUs, and so does plot
     svg = out.read_text()
     assert "T4 (estimate)" in svg and "H100 SXM (estimate)" in svg

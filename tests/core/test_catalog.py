@@ -20,8 +20,19 @@ from gpuwise.core.catalog import (
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.resources import load_json_resource
 
-REQUIRED = ("T4", "L4", "A10", "A10G", "A100 40GB SXM", "A100 80GB SXM", "H100 PCIe", "H100 SXM", "RTX 3060",
-            "RTX 3090", "RTX 4090")  # fmt: skip
+REQUIRED = (
+    "T4",
+    "L4",
+    "A10",
+    "A10G",
+    "A100 40GB SXM",
+    "A100 80GB SXM",
+    "H100 PCIe",
+    "H100 SXM",
+    "RTX 3060",
+    "RTX 3090",
+    "RTX 4090",
+)
 
 
 def shipped() -> dict[str, Any]:

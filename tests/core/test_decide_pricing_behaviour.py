@@ -73,25 +73,40 @@ def test_a_core_count_no_preset_has_keeps_the_cpu_preset() -> None:
     assert cpu_prices_for(s, 6) == s
 
 
-@pytest.mark.parametrize(("machine", "cores"), [
-    ({"cpu": {"logical_cores": 16}}, 16),
-    ({"cpu": {"logical_cores": 1}}, 1),
-    ({"cpu": {"logical_cores": 0}}, None),
-    ({"cpu": {"logical_cores": -4}}, None),
-    ({"cpu": {"logical_cores": True}}, None),
-    ({"cpu": {"logical_cores": "16"}}, None),
-    ({"cpu": {"logical_cores": 16.0}}, None),
-    ({"cpu": "16 cores"}, None),
-    ({"cpu": {}}, None),
-    ({}, None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("machine", "cores"),
+    [
+        ({"cpu": {"logical_cores": 16}}, 16),
+        ({"cpu": {"logical_cores": 1}}, 1),
+        ({"cpu": {"logical_cores": 0}}, None),
+        ({"cpu": {"logical_cores": -4}}, None),
+        ({"cpu": {"logical_cores": True}}, None),
+        ({"cpu": {"logical_cores": "16"}}, None),
+        ({"cpu": {"logical_cores": 16.0}}, None),
+        ({"cpu": "16 cores"}, None),
+        ({"cpu": {}}, None),
+        ({}, None),
+    ],
+)
 def test_the_report_core_count_is_a_positive_integer_or_unknown(machine: dict[str, Any], cores: int | None) -> None:
     assert report_cores(_report(machine)) == cores
 
 
 def test_a_measured_gpu_without_a_device_name_is_called_by_its_device() -> None:
-    p = Point(device="cuda:1", family="mlp", params=1000, architecture={}, samples=128, batch_size=128, epochs=1,
-              precision="fp32", threads=2, optimizer="adam", status="ok", device_name="")  # fmt: skip
+    p = Point(
+        device="cuda:1",
+        family="mlp",
+        params=1000,
+        architecture={},
+        samples=128,
+        batch_size=128,
+        epochs=1,
+        precision="fp32",
+        threads=2,
+        optimizer="adam",
+        status="ok",
+        device_name="",
+    )
     assert measured_gpu_name([p], "cuda:1") == "cuda:1"
     assert measured_gpu_name([], "cuda:0") == "cuda:0"
 
@@ -144,15 +159,33 @@ def test_asking_about_a_gpu_one_buys_asks_for_a_price() -> None:
 
 
 def _gpu_point(device: str, name: str) -> Point:
-    return Point(device=device, family="mlp", params=1000, architecture={}, samples=128, batch_size=128, epochs=1,
-                 precision="fp32", threads=2, optimizer="adam", status="ok", device_name=name)  # fmt: skip
+    return Point(
+        device=device,
+        family="mlp",
+        params=1000,
+        architecture={},
+        samples=128,
+        batch_size=128,
+        epochs=1,
+        precision="fp32",
+        threads=2,
+        optimizer="adam",
+        status="ok",
+        device_name=name,
+    )
 
 
 def _h100_settings(**kw: Any) -> PriceSettings:
     h100 = find_preset("lambda-h100-sxm")
     cpu = find_preset(_cpu(2))
-    return PriceSettings(cpu_per_hour=cpu.usd_per_hour, gpu_per_hour=h100.usd_per_hour, cpu_preset=cpu.name,
-                         gpu_preset=h100.name, gpu="H100 SXM", **kw)  # fmt: skip
+    return PriceSettings(
+        cpu_per_hour=cpu.usd_per_hour,
+        gpu_per_hour=h100.usd_per_hour,
+        cpu_preset=cpu.name,
+        gpu_preset=h100.name,
+        gpu="H100 SXM",
+        **kw,
+    )
 
 
 def test_a_measured_gpu_priced_by_its_own_preset_keeps_it_without_a_note() -> None:
@@ -215,7 +248,11 @@ def test_the_primary_gpu_is_priced_as_set_and_says_where_the_price_came_from() -
     report = _report({"cpu": {"logical_cores": 2}})
     preset = resolve_prices(report, _h100_settings(), [], [find_gpu("T4")]).gpu_price("H100 SXM")
     assert (preset.usd_per_hour, preset.note, preset.preset, preset.gpu) == (
-        find_preset("lambda-h100-sxm").usd_per_hour, "preset lambda-h100-sxm", "lambda-h100-sxm", "H100 SXM")
+        find_preset("lambda-h100-sxm").usd_per_hour,
+        "preset lambda-h100-sxm",
+        "lambda-h100-sxm",
+        "H100 SXM",
+    )
     typed = resolve_prices(report, PriceSettings(cpu_per_hour=0.1, gpu_per_hour=3.3), [], [find_gpu("T4")])
     assert typed.gpu_price("T4") == GpuPrice(3.3, "your price", "", "")
 
@@ -243,8 +280,9 @@ def test_a_cpu_preset_for_the_report_machine_keeps_the_price_it_came_with() -> N
     assert cpu_prices_for(s, 16) == s
 
 
-@pytest.mark.parametrize(("gpu", "said"), [("H100 SXM", "priced like the H100 SXM ($2.5/h)"),
-                                           ("", "priced like the preset ($2.5/h)")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("gpu", "said"), [("H100 SXM", "priced like the H100 SXM ($2.5/h)"), ("", "priced like the preset ($2.5/h)")]
+)
 def test_an_unknown_gpu_priced_by_a_retired_preset_names_what_it_is_priced_like(gpu: str, said: str) -> None:
     s = PriceSettings(cpu_per_hour=0.1, gpu_per_hour=2.5, gpu_preset="retired-gpu-preset", gpu=gpu)
     out, note = price_measured_gpu("Mystery GPU", s)

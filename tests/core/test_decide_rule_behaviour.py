@@ -24,9 +24,15 @@ from gpuwise.core.decide import (
 from gpuwise.core.errors import UserInputError
 
 
-@pytest.mark.parametrize(("typed", "billing"), [
-    ("per-second", "per_second"), ("Per-Hour", "per_hour"), (" per_hour ", "per_hour"), ("PER-SECOND", "per_second"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("typed", "billing"),
+    [
+        ("per-second", "per_second"),
+        ("Per-Hour", "per_hour"),
+        (" per_hour ", "per_hour"),
+        ("PER-SECOND", "per_second"),
+    ],
+)
 def test_billing_is_accepted_as_typed_on_the_command_line(typed: str, billing: str) -> None:
     assert check_billing(typed) == billing
 
@@ -110,8 +116,18 @@ def test_crossovers_depend_on_the_cost_ratio_not_on_the_amount() -> None:
     assert [x for x, _ in in_cents] == pytest.approx([x for x, _ in in_dollars])
 
 
-@pytest.mark.parametrize("bad", [(0.0, 1.0, 1.0), (-5.0, 1.0, 1.0), (50.0, 0.0, 1.0), (50.0, 1.0, 0.0),
-                                 (50.0, -1.0, 1.0), (50.0, 1.0, -1.0), (0.0, 0.0, 0.0)])  # fmt: skip
+@pytest.mark.parametrize(
+    "bad",
+    [
+        (0.0, 1.0, 1.0),
+        (-5.0, 1.0, 1.0),
+        (50.0, 0.0, 1.0),
+        (50.0, 1.0, 0.0),
+        (50.0, -1.0, 1.0),
+        (50.0, 1.0, -1.0),
+        (0.0, 0.0, 0.0),
+    ],
+)
 @pytest.mark.parametrize("at", [0, 1, 2, 4])
 def test_points_without_a_size_or_a_cost_are_left_out(bad: tuple[float, float, float], at: int) -> None:
     xs, cpu, gpu = (list(v) for v in _CROSSING)
@@ -125,7 +141,7 @@ def test_points_without_a_size_or_a_cost_are_left_out(bad: tuple[float, float, f
 
 @given(st.lists(st.tuples(st.floats(1e-3, 1e3), st.floats(1e-3, 1e3)), min_size=2, max_size=12))
 def test_crossovers_alternate_and_stay_inside_the_scanned_sizes(costs: list[tuple[float, float]]) -> None:
-    xs = [10.0 ** i for i in range(len(costs))]
+    xs = [10.0**i for i in range(len(costs))]
     out = cost_crossovers(xs, [c for c, _ in costs], [g for _, g in costs])
     assert all(xs[0] * (1 - 1e-12) <= x <= xs[-1] * (1 + 1e-12) for x, _ in out)  # exp(log x) may round
     assert [x for x, _ in out] == sorted(x for x, _ in out)

@@ -147,8 +147,9 @@ def test_the_probe_measures_a_matmul_with_the_physical_cores(monkeypatch: pytest
     from gpuwise.core.bench import micro
 
     calls: list[tuple[int, int]] = []
-    monkeypatch.setattr(micro, "matmul_gflops",
-                        lambda dev, prec, n: calls.append((n, torch.get_num_threads())) or float(n) / 10)  # fmt: skip
+    monkeypatch.setattr(
+        micro, "matmul_gflops", lambda dev, prec, n: calls.append((n, torch.get_num_threads())) or float(n) / 10
+    )
     before = torch.get_num_threads()
     value, how = devices_mod.probe_cpu_matmul_gflops(threads=1)
     assert (value, how) == (204.8, "fp32 matmul n=2048, 1 threads")
@@ -175,8 +176,7 @@ def test_cpu_info_needs_no_torch() -> None:
     import sys
 
     code = "import sys; from gpuwise.core.devices import cpu_info; cpu_info(); print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=str(_repo()))  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(_repo()))
     assert out.stdout.strip() == "False"
 
 
@@ -255,8 +255,9 @@ def nvml_probe(monkeypatch: pytest.MonkeyPatch) -> Any:
     return install
 
 
-def _fake_cuda(monkeypatch: pytest.MonkeyPatch, props: list[Any], *, hip: str | None = None,
-               cuda: str | None = "12.4") -> None:  # fmt: skip
+def _fake_cuda(
+    monkeypatch: pytest.MonkeyPatch, props: list[Any], *, hip: str | None = None, cuda: str | None = "12.4"
+) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: len(props))
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: props[i])
@@ -283,8 +284,11 @@ def test_discover_lists_a_cuda_gpu(monkeypatch: pytest.MonkeyPatch, nvml_probe: 
 
 def test_discover_marks_rocm_through_torch_version_hip(monkeypatch: pytest.MonkeyPatch, nvml_probe: Any) -> None:
     nvml_probe(FakeNvml(init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND))  # no NVIDIA library on an AMD box
-    _fake_cuda(monkeypatch, [_props("AMD Instinct MI300X", 192, 9, 4), _props("AMD Instinct MI300X", 192, 9, 4)],
-               hip="6.2.41133")  # fmt: skip
+    _fake_cuda(
+        monkeypatch,
+        [_props("AMD Instinct MI300X", 192, 9, 4), _props("AMD Instinct MI300X", 192, 9, 4)],
+        hip="6.2.41133",
+    )
     inv = discover_devices()
     assert [g.id for g in inv.gpus] == ["cuda:0", "cuda:1"]
     assert {g.backend for g in inv.gpus} == {"rocm"}
@@ -345,8 +349,7 @@ def test_note_when_torch_has_cuda_but_cannot_use_the_gpu(monkeypatch: pytest.Mon
     ("code", "word"),
     [(pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, "NVML"), (pynvml.NVML_ERROR_DRIVER_NOT_LOADED, "driver")],
 )
-def test_note_when_nvml_cannot_start(monkeypatch: pytest.MonkeyPatch, nvml_probe: Any, code: int,
-                                     word: str) -> None:  # fmt: skip
+def test_note_when_nvml_cannot_start(monkeypatch: pytest.MonkeyPatch, nvml_probe: Any, code: int, word: str) -> None:
     probe = nvml_probe(FakeNvml(init_error=code))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.version, "cuda", None)

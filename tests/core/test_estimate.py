@@ -19,22 +19,36 @@ SPEC = build_spec("mlp", 1_000_000)
 def simple_model(kind: str = "cpu", **kw: object) -> est.DeviceModel:
     """A device whose step time can be computed by hand: 100 GFLOP/s, 10 GB/s, no size penalty, no overhead."""
     base = est.DeviceModel(
-        name="test", kind=kind, label="test device", peak_gflops={"fp32": 100.0, "bf16": 400.0},  # type: ignore[arg-type]
-        gemm_efficiency=1.0, conv_efficiency=1.0, gemm_d0=0.0, conv_d0=0.0, bandwidth_gbs=10.0, dispatch_s=0.0,
-        step_base_s=0.0, optimizer_base_s=0.0, optimizer_per_tensor_s=0.0,
-    )  # fmt: skip
+        name="test",
+        kind=kind,
+        label="test device",
+        peak_gflops={"fp32": 100.0, "bf16": 400.0},  # type: ignore[arg-type]
+        gemm_efficiency=1.0,
+        conv_efficiency=1.0,
+        gemm_d0=0.0,
+        conv_d0=0.0,
+        bandwidth_gbs=10.0,
+        dispatch_s=0.0,
+        step_base_s=0.0,
+        optimizer_base_s=0.0,
+        optimizer_per_tensor_s=0.0,
+    )
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
 def micro_report(matmul: float = 150.0, triad: float = 25.0, threads: int = 2) -> Report:
     return Report(
-        machine={"cpu": {"model": "Test CPU", "ram_total": 8 << 30, "peak_fp32_gflops": 400.0}}, points=[],
-        micro=[MicroResult("cpu", "matmul", "fp32", 512, matmul * 0.8, "GFLOP/s"),
-               MicroResult("cpu", "matmul", "fp32", 2048, matmul, "GFLOP/s"),
-               MicroResult("cpu", "triad", "fp32", 1 << 26, triad, "GB/s"),
-               MicroResult("cuda:0", "matmul", "fp32", 2048, 9999.0, "GFLOP/s")],
-        created="2026-01-01T00:00:00+00:00", settings={"threads": threads},
-    )  # fmt: skip
+        machine={"cpu": {"model": "Test CPU", "ram_total": 8 << 30, "peak_fp32_gflops": 400.0}},
+        points=[],
+        micro=[
+            MicroResult("cpu", "matmul", "fp32", 512, matmul * 0.8, "GFLOP/s"),
+            MicroResult("cpu", "matmul", "fp32", 2048, matmul, "GFLOP/s"),
+            MicroResult("cpu", "triad", "fp32", 1 << 26, triad, "GB/s"),
+            MicroResult("cuda:0", "matmul", "fp32", 2048, 9999.0, "GFLOP/s"),
+        ],
+        created="2026-01-01T00:00:00+00:00",
+        settings={"threads": threads},
+    )
 
 
 def test_compute_time_is_flops_over_peak_on_a_fixed_flop_count() -> None:

@@ -45,16 +45,25 @@ def test_held_out_errors_meet_the_targets(compared: list[Any]) -> None:
 
 
 def test_the_band_contains_every_published_figure_it_was_not_fitted_on(compared: list[Any]) -> None:
-    outside = [(c.row.gpu, c.row.workload, c.row.precision, c.row.samples_per_s, c.band)
-               for c in compared if c.row.set == "held-out" and not c.inside_band]  # fmt: skip
+    outside = [
+        (c.row.gpu, c.row.workload, c.row.precision, c.row.samples_per_s, c.band)
+        for c in compared
+        if c.row.set == "held-out" and not c.inside_band
+    ]
     assert outside == []
 
 
 def test_h100_over_a100_follows_memory_more_than_peak(compared: list[Any]) -> None:
     # published H100 SXM / A100 SXM training ratios are 1.3-2.0x, not the 3.2x of their tensor peaks
     def est_of(gpu: str, workload: str, precision: str) -> float:
-        return next(c.estimated for c in compared if c.row.source == "lambda" and c.row.gpu == gpu
-                    and c.row.workload == workload and c.row.precision == precision)  # fmt: skip
+        return next(
+            c.estimated
+            for c in compared
+            if c.row.source == "lambda"
+            and c.row.gpu == gpu
+            and c.row.workload == workload
+            and c.row.precision == precision
+        )
 
     for workload in ("bert-base-squad384", "resnet50"):
         ratio = est_of("H100 SXM", workload, "fp16") / est_of("A100 80GB SXM", workload, "fp16")
@@ -62,8 +71,11 @@ def test_h100_over_a100_follows_memory_more_than_peak(compared: list[Any]) -> No
 
 
 def test_ratio_errors_compare_only_within_a_source_workload_and_column(compared: list[Any]) -> None:
-    lam_bert16 = [c for c in compared if c.row.source == "lambda" and c.row.workload == "bert-base-squad384"
-                  and c.row.precision == "fp16"]  # fmt: skip
+    lam_bert16 = [
+        c
+        for c in compared
+        if c.row.source == "lambda" and c.row.workload == "bert-base-squad384" and c.row.precision == "fp16"
+    ]
     assert len(ratio_errors(lam_bert16)) == len(lam_bert16) * (len(lam_bert16) - 1) // 2
     one_each = [lam_bert16[0], next(c for c in compared if c.row.workload == "resnet50")]
     assert ratio_errors(one_each) == []
@@ -89,8 +101,10 @@ def test_t4_bf16_runs_at_half_its_fp32_rate_and_fp16_on_tensor_cores() -> None:
     assert bf16_rate == pytest.approx(0.5 * fp32_rate)
     assert "no bf16 hardware path" in t4.efficiency_notes["bf16"]
     spec = build_spec("transformer", 100_000_000)
-    steps = {p: est.estimate_step(t4, spec, 64, precision=p, flops_method="analytic").step_s
-             for p in ("fp32", "bf16", "fp16")}  # fmt: skip
+    steps = {
+        p: est.estimate_step(t4, spec, 64, precision=p, flops_method="analytic").step_s
+        for p in ("fp32", "bf16", "fp16")
+    }
     assert steps["bf16"] > 1.3 * steps["fp32"] > 1.3 * steps["fp16"]
 
 
@@ -114,8 +128,9 @@ def test_memory_bound_work_scales_with_bandwidth_not_peak() -> None:
     gpu=st.sampled_from([g.name for g in load_catalog()]),
 )
 def test_the_band_brackets_the_estimate(family: str, params: int, batch: int, precision: str, gpu: str) -> None:
-    e = est.estimate_step(est.gpu_model(gpu), build_spec(family, params), batch, precision=precision,
-                          flops_method="analytic")  # fmt: skip
+    e = est.estimate_step(
+        est.gpu_model(gpu), build_spec(family, params), batch, precision=precision, flops_method="analytic"
+    )
     lo, hi = e.band
     assert 0 < lo < e.step_s < hi
     # never claims to know a step better than the best-known part (a published GEMM rate: 1.2x)
@@ -142,8 +157,14 @@ def test_a_layers_spec_of_linear_layers_matches_the_mlp_family() -> None:
         layers.append({"op": "linear", "n_in": dims[i], "n_out": dims[i + 1], "grad_input": i > 0})
         if i < len(dims) - 2:
             layers.append({"op": "elementwise", "elements": dims[i + 1]})
-    spec = {"family": "layers", "params": mlp["params"], "param_tensors": 2 * (len(dims) - 1),
-            "input_bytes_per_sample": 4 * dims[0], "num_classes": mlp["num_classes"], "layers": layers}  # fmt: skip
+    spec = {
+        "family": "layers",
+        "params": mlp["params"],
+        "param_tensors": 2 * (len(dims) - 1),
+        "input_bytes_per_sample": 4 * dims[0],
+        "num_classes": mlp["num_classes"],
+        "layers": layers,
+    }
     a, b = est.step_ops(mlp, 64), est.step_ops(spec, 64)
     assert sum(o.flops for o in a) == pytest.approx(sum(o.flops for o in b))
     assert sum(o.bytes for o in a) == pytest.approx(sum(o.bytes for o in b))
@@ -151,7 +172,8 @@ def test_a_layers_spec_of_linear_layers_matches_the_mlp_family() -> None:
     assert method == "layer shapes" and flops == pytest.approx(sum(o.flops for o in b))
     m = est.gpu_model("A10")
     assert est.estimate_step(m, spec, 64).step_s == pytest.approx(
-        est.estimate_step(m, mlp, 64, flops=flops).step_s, rel=1e-3)  # the mlp's batch copy adds int64 labels
+        est.estimate_step(m, mlp, 64, flops=flops).step_s, rel=1e-3
+    )  # the mlp's batch copy adds int64 labels
 
 
 def test_resnet50_spec_has_resnet50s_shape() -> None:
@@ -200,14 +222,21 @@ def _gemm(precision: str, **row: Any) -> dict[str, Any]:
     return {"gemm": {precision: {"source": "https://example.org/t", "date": "2024-01", **row}}}
 
 
-@pytest.mark.parametrize("field, value, match", [
-    ("achieved", _gemm("fp16", tflops=500), "above the 65 peak"),
-    ("achieved", _gemm("fp8", tflops=5), "unknown precision"),
-    ("achieved", _gemm("fp16", tflops=5, source="blog"), "source must be"),
-    ("achieved", _gemm("fp16"), "exactly one of"),
-    ("achieved", {"gemm": {}, "bandwidth": {"gbs": 9999, "source": "assumption", "date": "2024-01"}}, "above the spec"),
-    ("efficiency_class", "mobile", "efficiency_class"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "field, value, match",
+    [
+        ("achieved", _gemm("fp16", tflops=500), "above the 65 peak"),
+        ("achieved", _gemm("fp8", tflops=5), "unknown precision"),
+        ("achieved", _gemm("fp16", tflops=5, source="blog"), "source must be"),
+        ("achieved", _gemm("fp16"), "exactly one of"),
+        (
+            "achieved",
+            {"gemm": {}, "bandwidth": {"gbs": 9999, "source": "assumption", "date": "2024-01"}},
+            "above the spec",
+        ),
+        ("efficiency_class", "mobile", "efficiency_class"),
+    ],
+)
 def test_broken_measurements_are_refused(field: str, value: Any, match: str) -> None:
     data = _catalog()
     data["gpus"][0][field] = value
@@ -232,9 +261,21 @@ def test_the_shipped_h200_report_is_still_estimated_within_its_calibration() -> 
 
     report = load_report(resource_path("example-h200-xeon16-mlp.json"))
     model = est.gpu_model("H200")
-    errors = [abs(est.estimate_step(model, p.architecture, p.batch_size, precision=p.precision,
-                                    optimizer=p.optimizer, flops=p.flops_per_step).step_s / p.step_time_s.median - 1)
-              for p in report.points
-              if p.device != "cpu" and p.status == "ok" and not p.estimated and p.step_time_s is not None]  # fmt: skip
+    errors = [
+        abs(
+            est.estimate_step(
+                model,
+                p.architecture,
+                p.batch_size,
+                precision=p.precision,
+                optimizer=p.optimizer,
+                flops=p.flops_per_step,
+            ).step_s
+            / p.step_time_s.median
+            - 1
+        )
+        for p in report.points
+        if p.device != "cpu" and p.status == "ok" and not p.estimated and p.step_time_s is not None
+    ]
     assert len(errors) >= 5
     assert statistics.median(errors) <= 0.15

@@ -24,6 +24,7 @@ def sized(params: int, **kw: object) -> Point:
     spec = build_spec("mlp", params)
     return make_point(params=spec["params"], architecture=spec, **kw)
 
+
 MACHINE = {"cpu": {"model": "AMD EPYC 7B13", "physical_cores": 2}, "gpus": [{"id": "cuda:0", "name": "NVIDIA H200"}]}
 SETTINGS = {"family": "mlp", "params": [1000, 10000], "samples": [200, 400], "devices": ["cpu", "cuda:0"]}
 
@@ -51,8 +52,9 @@ def test_points_are_committed_as_measured_and_visible_to_another_connection(tmp_
 def test_a_finished_run_loads_as_the_report_it_measured(tmp_path: Path) -> None:
     rep = make_report()
     with History(tmp_path / "h.sqlite3") as h:
-        run = h.begin_run(rep.machine, rep.settings, source="bench", created=rep.created,
-                          gpuwise_version=rep.gpuwise_version)  # fmt: skip
+        run = h.begin_run(
+            rep.machine, rep.settings, source="bench", created=rep.created, gpuwise_version=rep.gpuwise_version
+        )
         for p in rep.points:
             h.add_point(run, p)
         for m in rep.micro:
@@ -235,8 +237,10 @@ def test_a_damaged_point_in_the_history_is_refused_like_a_damaged_report(tmp_pat
     with History(tmp_path / "h.sqlite3") as h:
         run = h.import_report(make_report())
         with sqlite3.connect(h.path) as db:
-            db.execute("UPDATE points SET json = ? WHERE run_id = ? AND seq = 0",
-                       (json.dumps({"device": "cpu", "status": "ok"}), run))  # fmt: skip
+            db.execute(
+                "UPDATE points SET json = ? WHERE run_id = ? AND seq = 0",
+                (json.dumps({"device": "cpu", "status": "ok"}), run),
+            )
         with pytest.raises(UserInputError, match=f"run {run} .*cannot be read"):
             h.load(run)
 
@@ -250,19 +254,27 @@ opt_finite = st.none() | finite
 
 @st.composite
 def points(draw: st.DrawFn) -> Point:
-    step = draw(st.none() | st.tuples(finite, finite, finite).map(
-        lambda t: StepStats(t[0], t[1], (min(t[0], t[2]), max(t[0], t[2])), 10)))  # fmt: skip
+    step = draw(
+        st.none()
+        | st.tuples(finite, finite, finite).map(lambda t: StepStats(t[0], t[1], (min(t[0], t[2]), max(t[0], t[2])), 10))
+    )
     return sized(
         draw(st.sampled_from([1_000, 10_000, 100_000])),
-        device=draw(st.sampled_from(["cpu", "cuda:0", "mps"])), samples=draw(st.integers(100, 10**8)),
+        device=draw(st.sampled_from(["cpu", "cuda:0", "mps"])),
+        samples=draw(st.integers(100, 10**8)),
         dataset_resident_samples=None,
         status=draw(st.sampled_from(["ok", "oom", "skipped", "failed"])),
-        message=draw(st.text(max_size=30)), device_name=draw(st.text(max_size=20)),
-        samples_per_s=draw(opt_finite), step_time_s=step, unstable=draw(st.booleans()),
-        epoch_time_s=draw(opt_finite), epoch_time_extrapolated=draw(st.booleans()),
-        peak_memory_bytes=draw(st.none() | st.integers(0, 10**12)), estimated=draw(st.booleans()),
+        message=draw(st.text(max_size=30)),
+        device_name=draw(st.text(max_size=20)),
+        samples_per_s=draw(opt_finite),
+        step_time_s=step,
+        unstable=draw(st.booleans()),
+        epoch_time_s=draw(opt_finite),
+        epoch_time_extrapolated=draw(st.booleans()),
+        peak_memory_bytes=draw(st.none() | st.integers(0, 10**12)),
+        estimated=draw(st.booleans()),
         overhead_breakdown_s=draw(st.dictionaries(st.sampled_from(["init", "warmup"]), finite, max_size=2)),
-    )  # fmt: skip
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -112,8 +112,9 @@ def test_user_prices_round_trip_atomically(config_dir: Path) -> None:
         ('{"schema": "gpuwise.user-prices/1", "cpu_per_hour": 1}', "GPU price must be a number"),
     ],
 )
-def test_a_damaged_prices_file_is_a_clear_error_and_defaults_still_work(config_dir: Path, content: str,
-                                                                         message: str) -> None:  # fmt: skip
+def test_a_damaged_prices_file_is_a_clear_error_and_defaults_still_work(
+    config_dir: Path, content: str, message: str
+) -> None:
     config_dir.mkdir(parents=True)
     (config_dir / "prices.json").write_text(content, encoding="utf-8")
     with pytest.raises(UserInputError, match=message):

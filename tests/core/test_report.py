@@ -38,29 +38,67 @@ ARCH = {"family": "mlp", "input_dim": 16, "hidden": [37], "num_classes": 10, "ac
 
 def make_point(**kw: Any) -> Point:
     base: dict[str, Any] = dict(
-        device="cpu", family="mlp", params=1009, architecture=ARCH, samples=2000, batch_size=128, epochs=1,
-        precision="fp32", threads=2, optimizer="adam", status="ok", message="", device_name="AMD EPYC",
-        samples_per_s=25_000.0, step_time_s=StepStats(0.005, 0.0002, (0.0049, 0.0052), 10), unstable=False,
-        epoch_time_s=0.08, epoch_time_extrapolated=False, fixed_overhead_s=0.3,
-        overhead_breakdown_s={"init": 0.1, "transfer": 0.05, "warmup": 0.15}, time_to_train_s=0.38,
-        peak_memory_bytes=12_345_678, peak_memory_method="rss_delta", estimated_memory_bytes=10_000_000,
-        flops_per_step=1.4e5, dataset_resident_samples=2000,
-    )  # fmt: skip
+        device="cpu",
+        family="mlp",
+        params=1009,
+        architecture=ARCH,
+        samples=2000,
+        batch_size=128,
+        epochs=1,
+        precision="fp32",
+        threads=2,
+        optimizer="adam",
+        status="ok",
+        message="",
+        device_name="AMD EPYC",
+        samples_per_s=25_000.0,
+        step_time_s=StepStats(0.005, 0.0002, (0.0049, 0.0052), 10),
+        unstable=False,
+        epoch_time_s=0.08,
+        epoch_time_extrapolated=False,
+        fixed_overhead_s=0.3,
+        overhead_breakdown_s={"init": 0.1, "transfer": 0.05, "warmup": 0.15},
+        time_to_train_s=0.38,
+        peak_memory_bytes=12_345_678,
+        peak_memory_method="rss_delta",
+        estimated_memory_bytes=10_000_000,
+        flops_per_step=1.4e5,
+        dataset_resident_samples=2000,
+    )
     base.update(kw)
     return Point(**base)
 
 
 def make_report(**kw: Any) -> Report:
     base: dict[str, Any] = dict(
-        machine={"cpu": {"model": "AMD EPYC", "physical_cores": 2}, "gpus": [], "os": "Linux", "python": "3.11",
-                 "torch": "2.13.0"},
-        points=[make_point(), make_point(status="skipped", message="needs 40 GiB", samples_per_s=None,
-                                         step_time_s=None, epoch_time_s=None, fixed_overhead_s=None,
-                                         time_to_train_s=None, peak_memory_bytes=None)],
-        micro=[MicroResult("cpu", "matmul", "fp32", 1024, 180.5, "GFLOP/s", 0.7),
-               MicroResult("cpu", "triad", "fp32", 3 * 4 * 2**24, 12.0, "GB/s")],
-        created="2026-01-01T00:00:00+00:00", settings={"family": "mlp", "budget_s": 20.0}, gpuwise_version="0.1.0",
-    )  # fmt: skip
+        machine={
+            "cpu": {"model": "AMD EPYC", "physical_cores": 2},
+            "gpus": [],
+            "os": "Linux",
+            "python": "3.11",
+            "torch": "2.13.0",
+        },
+        points=[
+            make_point(),
+            make_point(
+                status="skipped",
+                message="needs 40 GiB",
+                samples_per_s=None,
+                step_time_s=None,
+                epoch_time_s=None,
+                fixed_overhead_s=None,
+                time_to_train_s=None,
+                peak_memory_bytes=None,
+            ),
+        ],
+        micro=[
+            MicroResult("cpu", "matmul", "fp32", 1024, 180.5, "GFLOP/s", 0.7),
+            MicroResult("cpu", "triad", "fp32", 3 * 4 * 2**24, 12.0, "GB/s"),
+        ],
+        created="2026-01-01T00:00:00+00:00",
+        settings={"family": "mlp", "budget_s": 20.0},
+        gpuwise_version="0.1.0",
+    )
     base.update(kw)
     return Report(**base)
 
@@ -89,9 +127,27 @@ def test_json_has_the_minimum_fields() -> None:
     assert {"schema", "created", "machine", "points", "micro"} <= d.keys()
     for key in ("cpu", "gpus", "os", "python", "torch"):
         assert key in d["machine"]
-    point_keys = {"device", "family", "params", "architecture", "samples", "batch_size", "epochs", "precision",
-                  "threads", "optimizer", "status", "message", "samples_per_s", "step_time_s", "unstable",
-                  "epoch_time_s", "epoch_time_extrapolated", "fixed_overhead_s", "peak_memory_bytes"}  # fmt: skip
+    point_keys = {
+        "device",
+        "family",
+        "params",
+        "architecture",
+        "samples",
+        "batch_size",
+        "epochs",
+        "precision",
+        "threads",
+        "optimizer",
+        "status",
+        "message",
+        "samples_per_s",
+        "step_time_s",
+        "unstable",
+        "epoch_time_s",
+        "epoch_time_extrapolated",
+        "fixed_overhead_s",
+        "peak_memory_bytes",
+    }
     assert point_keys <= d["points"][0].keys()
     assert set(d["points"][0]["step_time_s"]) == {"median", "iqr", "ci95", "n"}
     assert {"device", "kind", "precision", "size", "value", "unit", "peak_fraction"} <= d["micro"][0].keys()
@@ -234,9 +290,21 @@ def test_wrong_types_are_refused(key: str, value: Any, word: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["device", "family", "params", "architecture", "samples", "batch_size", "epochs", "precision",
-            "threads", "optimizer", "status"],
-)  # fmt: skip
+    "key",
+    [
+        "device",
+        "family",
+        "params",
+        "architecture",
+        "samples",
+        "batch_size",
+        "epochs",
+        "precision",
+        "threads",
+        "optimizer",
+        "status",
+    ],
+)
 def test_missing_point_fields_are_refused(key: str) -> None:
     d = good_dict()
     del d["points"][0][key]
@@ -250,9 +318,7 @@ def test_missing_top_level_fields_are_refused(key: str) -> None:
     _refused(d, key, "missing")
 
 
-@pytest.mark.parametrize(
-    ("key", "value"), [("status", "great"), ("family", "resnet"), ("precision", "fp8")]
-)  # fmt: skip
+@pytest.mark.parametrize(("key", "value"), [("status", "great"), ("family", "resnet"), ("precision", "fp8")])
 def test_unknown_enumerations_are_refused(key: str, value: str) -> None:
     d = good_dict()
     d["points"][0][key] = value

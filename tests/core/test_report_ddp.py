@@ -13,9 +13,16 @@ from tests.core.test_report import good_dict, make_point, make_report
 
 
 def _ddp_dict() -> dict[str, Any]:
-    p = make_point(world_size=2, backend="gloo", rank_samples_per_s=[12_000.0, 11_800.0], samples_per_s=23_800.0,
-                   scaling_efficiency=0.95, scaling_baseline_samples_per_s=12_500.0, comm_time_s=0.0004,
-                   allreduce_time_s=0.0011)  # fmt: skip
+    p = make_point(
+        world_size=2,
+        backend="gloo",
+        rank_samples_per_s=[12_000.0, 11_800.0],
+        samples_per_s=23_800.0,
+        scaling_efficiency=0.95,
+        scaling_baseline_samples_per_s=12_500.0,
+        comm_time_s=0.0004,
+        allreduce_time_s=0.0011,
+    )
     d: dict[str, Any] = json.loads(make_report(points=[p]).to_json())
     return d
 
@@ -31,8 +38,15 @@ def test_ddp_fields_round_trip() -> None:
 
 def test_a_report_written_before_the_ddp_fields_loads_as_single_process_points() -> None:
     d = good_dict()
-    for key in ("world_size", "backend", "rank_samples_per_s", "scaling_efficiency",
-                "scaling_baseline_samples_per_s", "comm_time_s", "allreduce_time_s"):  # fmt: skip
+    for key in (
+        "world_size",
+        "backend",
+        "rank_samples_per_s",
+        "scaling_efficiency",
+        "scaling_baseline_samples_per_s",
+        "comm_time_s",
+        "allreduce_time_s",
+    ):
         for p in d["points"]:
             p.pop(key, None)
     points = parse_report(json.dumps(d)).points

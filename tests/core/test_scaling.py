@@ -44,8 +44,14 @@ class Job:
 
 def _ddp_points(ratio: float = 1.6) -> list[Any]:
     base = make_point(world_size=1, backend="gloo", samples_per_s=1000.0, scaling_efficiency=1.0)
-    two = make_point(world_size=2, backend="gloo", samples_per_s=1000.0 * ratio, threads=1,
-                     rank_samples_per_s=[500.0 * ratio] * 2, scaling_efficiency=ratio / 2)  # fmt: skip
+    two = make_point(
+        world_size=2,
+        backend="gloo",
+        samples_per_s=1000.0 * ratio,
+        threads=1,
+        rank_samples_per_s=[500.0 * ratio] * 2,
+        scaling_efficiency=ratio / 2,
+    )
     return [base, two]
 
 

@@ -13,9 +13,18 @@ from gpuwise.core.units import format_bytes, format_count, format_duration, pars
 SUFFIXES = (("", 1), ("k", 10**3), ("M", 10**6), ("B", 10**9), ("G", 10**9), ("T", 10**12))
 
 
-@pytest.mark.parametrize(("text", "value"), [("2.01k", 2010), ("1.1k", 1100), ("0.29M", 290_000),
-                                             ("4.35B", 4_350_000_000), ("1.005k", 1005), ("2.3e3", 2300),
-                                             ("0.7k", 700)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2.01k", 2010),
+        ("1.1k", 1100),
+        ("0.29M", 290_000),
+        ("4.35B", 4_350_000_000),
+        ("1.005k", 1005),
+        ("2.3e3", 2300),
+        ("0.7k", 700),
+    ],
+)
 def test_decimals_with_a_suffix_round_to_the_integer_meant(text: str, value: int) -> None:
     # 2.01 x 1000 is 2009.9999999999998 in binary floating point: truncating would say 2009
     assert parse_count(text) == value
@@ -38,13 +47,20 @@ def test_a_formatted_count_parses_back_within_its_three_significant_digits(n: in
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [
-        (119.0, "119 s"), (120.0, "2 min"),  # each unit starts exactly at its threshold
-        (7190.0, "120 min"), (7200.0, "2 h"),
-        (172000.0, "47.8 h"), (172800.0, "2 days"),
-        (3.15e7, "365 days"), (3.16e7, "1 years"),
-        (0.00501, "5.01 ms"), (7220.0, "2.01 h"), (378000.0, "4.38 days"), (9.42e7, "2.99 years"),  # exact divisors
+        (119.0, "119 s"),
+        (120.0, "2 min"),  # each unit starts exactly at its threshold
+        (7190.0, "120 min"),
+        (7200.0, "2 h"),
+        (172000.0, "47.8 h"),
+        (172800.0, "2 days"),
+        (3.15e7, "365 days"),
+        (3.16e7, "1 years"),
+        (0.00501, "5.01 ms"),
+        (7220.0, "2.01 h"),
+        (378000.0, "4.38 days"),
+        (9.42e7, "2.99 years"),  # exact divisors
     ],
-)  # fmt: skip
+)
 def test_durations_switch_unit_at_the_threshold_and_divide_exactly(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
 

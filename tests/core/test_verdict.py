@@ -27,29 +27,66 @@ from gpuwise.core.report import MicroResult, Point, Report, StepStats
 SAMPLES = 12_800  # 100 steps of 128
 
 
-def point(device: str, params: int, step: float, *, samples: int = SAMPLES, epochs: int = 1, ci: float = 0.0,
-          fixed: float = 0.0, family: str = "mlp", batch: int = 128, **kw: Any) -> Point:  # fmt: skip
+def point(
+    device: str,
+    params: int,
+    step: float,
+    *,
+    samples: int = SAMPLES,
+    epochs: int = 1,
+    ci: float = 0.0,
+    fixed: float = 0.0,
+    family: str = "mlp",
+    batch: int = 128,
+    **kw: Any,
+) -> Point:
     """A measured point whose epoch is exactly steps x step (so expected numbers are easy to compute)."""
     spec = build_spec(family, params)
     steps = math.ceil(samples / batch)
     return Point(
-        device=device, family=family, params=spec["params"], architecture=spec, samples=samples, batch_size=batch,
-        epochs=epochs, precision="fp32", threads=2, optimizer="adam", status="ok",
-        device_name="Test CPU" if device == "cpu" else "NVIDIA A100-SXM4-80GB", samples_per_s=batch / step,
-        step_time_s=StepStats(step, step * ci, (step * (1 - ci), step * (1 + ci)), 20), epoch_time_s=steps * step,
-        fixed_overhead_s=fixed, time_to_train_s=epochs * steps * step + fixed, flops_per_step=1e9, **kw,
-    )  # fmt: skip
+        device=device,
+        family=family,
+        params=spec["params"],
+        architecture=spec,
+        samples=samples,
+        batch_size=batch,
+        epochs=epochs,
+        precision="fp32",
+        threads=2,
+        optimizer="adam",
+        status="ok",
+        device_name="Test CPU" if device == "cpu" else "NVIDIA A100-SXM4-80GB",
+        samples_per_s=batch / step,
+        step_time_s=StepStats(step, step * ci, (step * (1 - ci), step * (1 + ci)), 20),
+        epoch_time_s=steps * step,
+        fixed_overhead_s=fixed,
+        time_to_train_s=epochs * steps * step + fixed,
+        flops_per_step=1e9,
+        **kw,
+    )
 
 
-def report(points: list[Point], *, ram: int = 16 << 30, gpus: list[dict[str, Any]] | None = None,
-           micro: bool = True) -> Report:  # fmt: skip
-    m = [MicroResult("cpu", "matmul", "fp32", 1024, 100.0, "GFLOP/s"),
-         MicroResult("cpu", "triad", "fp32", 1 << 26, 20.0, "GB/s")] if micro else []  # fmt: skip
+def report(
+    points: list[Point], *, ram: int = 16 << 30, gpus: list[dict[str, Any]] | None = None, micro: bool = True
+) -> Report:
+    m = (
+        [
+            MicroResult("cpu", "matmul", "fp32", 1024, 100.0, "GFLOP/s"),
+            MicroResult("cpu", "triad", "fp32", 1 << 26, 20.0, "GB/s"),
+        ]
+        if micro
+        else []
+    )
     return Report(
-        machine={"cpu": {"model": "Test CPU", "logical_cores": 2, "ram_total": ram, "ram_available": ram},
-                 "gpus": gpus or []},
-        points=points, micro=m, created="2026-01-01T00:00:00+00:00", settings={"threads": 2},
-    )  # fmt: skip
+        machine={
+            "cpu": {"model": "Test CPU", "logical_cores": 2, "ram_total": ram, "ram_available": ram},
+            "gpus": gpus or [],
+        },
+        points=points,
+        micro=m,
+        created="2026-01-01T00:00:00+00:00",
+        settings={"threads": 2},
+    )
 
 
 def cpu_report(params: tuple[int, ...] = (100_000, 1_000_000)) -> Report:
@@ -276,8 +313,9 @@ def test_break_even_model_size_comes_from_the_curves() -> None:
         assert "model size" in be.text and be.reason
     else:
         assert 1_000 <= be.value <= 10_000_000_000 and be.direction in ("above", "below")
-    assert be.pays_at(v.workload.params) == (v.primary_gpu is not None and v.primary_gpu.cost_usd is not None
-                                             and v.primary_gpu.cost_usd < v.cpu.cost_usd)  # type: ignore[operator]
+    assert be.pays_at(v.workload.params) == (
+        v.primary_gpu is not None and v.primary_gpu.cost_usd is not None and v.primary_gpu.cost_usd < v.cpu.cost_usd
+    )  # type: ignore[operator]
 
 
 # ---------------------------------------------------------------- memory

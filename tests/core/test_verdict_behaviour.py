@@ -35,23 +35,42 @@ def point(device: str, params: int, step: float, *, fixed: float = 0.0, samples:
     spec = build_spec("mlp", params)
     steps = math.ceil(samples / 128)
     return Point(
-        device=device, family="mlp", params=spec["params"], architecture=spec, samples=samples, batch_size=128,
-        epochs=1, precision="fp32", threads=2, optimizer="adam", status="ok",
-        device_name="Test CPU" if device == "cpu" else A100["name"], samples_per_s=128 / step,
-        step_time_s=StepStats(step, 0.0, (step, step), 20), epoch_time_s=steps * step, fixed_overhead_s=fixed,
-        time_to_train_s=steps * step + fixed, flops_per_step=6.0 * spec["params"] * 128,
-    )  # fmt: skip
+        device=device,
+        family="mlp",
+        params=spec["params"],
+        architecture=spec,
+        samples=samples,
+        batch_size=128,
+        epochs=1,
+        precision="fp32",
+        threads=2,
+        optimizer="adam",
+        status="ok",
+        device_name="Test CPU" if device == "cpu" else A100["name"],
+        samples_per_s=128 / step,
+        step_time_s=StepStats(step, 0.0, (step, step), 20),
+        epoch_time_s=steps * step,
+        fixed_overhead_s=fixed,
+        time_to_train_s=steps * step + fixed,
+        flops_per_step=6.0 * spec["params"] * 128,
+    )
 
 
 def report(points: list[Point]) -> Report:
     ram = 16 << 30
     return Report(
-        machine={"cpu": {"model": "Test CPU", "logical_cores": 2, "ram_total": ram, "ram_available": ram},
-                 "gpus": [A100]},
-        points=points, created="2026-01-01T00:00:00+00:00", settings={"threads": 2},
-        micro=[MicroResult("cpu", "matmul", "fp32", 1024, 100.0, "GFLOP/s"),
-               MicroResult("cpu", "triad", "fp32", 1 << 26, 20.0, "GB/s")],
-    )  # fmt: skip
+        machine={
+            "cpu": {"model": "Test CPU", "logical_cores": 2, "ram_total": ram, "ram_available": ram},
+            "gpus": [A100],
+        },
+        points=points,
+        created="2026-01-01T00:00:00+00:00",
+        settings={"threads": 2},
+        micro=[
+            MicroResult("cpu", "matmul", "fp32", 1024, 100.0, "GFLOP/s"),
+            MicroResult("cpu", "triad", "fp32", 1 << 26, 20.0, "GB/s"),
+        ],
+    )
 
 
 def linear_report() -> Report:
@@ -107,8 +126,11 @@ def test_break_even_model_size_is_where_the_measured_speedup_curves_cross_the_pr
     # CPU steps grow with the model (1e-6 s per parameter), the GPU's stay flat (0.1 s): speedup = params / 1e5,
     # exact under log-log interpolation between measured sizes, so it crosses k = 5 at 500k parameters (jobs of
     # 500 s and 100 s there: past the billing minimum, cost follows time)
-    v = compute_verdict(measured_curves(lambda n: 0.1, ram=64 << 30), Workload("mlp", 1_000_000, samples=SAMPLES),
-                        prices=PriceSettings(1.0, K))  # fmt: skip
+    v = compute_verdict(
+        measured_curves(lambda n: 0.1, ram=64 << 30),
+        Workload("mlp", 1_000_000, samples=SAMPLES),
+        prices=PriceSettings(1.0, K),
+    )
     be = v.break_even_params
     assert be is not None and be.value is not None
     assert be.direction == "above"
@@ -156,8 +178,9 @@ def test_a_break_even_against_an_estimated_gpu_is_marked_estimated() -> None:
 
 
 def test_a_model_size_break_even_made_only_of_measurements_is_not_an_estimate() -> None:
-    v = compute_verdict(measured_curves(lambda n: 0.1), Workload("mlp", 1_000_000, samples=SAMPLES),
-                        prices=PriceSettings(1.0, K))  # fmt: skip
+    v = compute_verdict(
+        measured_curves(lambda n: 0.1), Workload("mlp", 1_000_000, samples=SAMPLES), prices=PriceSettings(1.0, K)
+    )
     be = v.break_even_params
     assert be is not None and be.value == pytest.approx(500_000, rel=1e-4)
     assert not be.estimated  # 1 GiB of RAM ends the curve at 31.6M, inside the measured sizes
@@ -172,8 +195,12 @@ def test_the_model_size_curve_ends_where_the_cpu_memory_runs_out() -> None:
     assert be is not None and be.value is None and not be.estimated
     assert be.reason.startswith("the GPU pays at every size from 1.01k to 31.6M")
     # 31.6M is the last size on the curve's grid (10^(n/4)) that fits in the CPU's 1 GiB; the next does not
-    fits = [compute_verdict(rep, dataclasses.replace(w, params=build_spec("mlp", round(10**e))["params"]),
-                            prices=PriceSettings(1.0, K)).cpu.fits for e in (7.5, 7.75)]  # fmt: skip
+    fits = [
+        compute_verdict(
+            rep, dataclasses.replace(w, params=build_spec("mlp", round(10**e))["params"]), prices=PriceSettings(1.0, K)
+        ).cpu.fits
+        for e in (7.5, 7.75)
+    ]
     assert fits == [True, False]
 
 

@@ -37,12 +37,25 @@ def _point(device: str, params: int, step: float, samples: int, ci: float, fixed
     spec = build_spec("mlp", params)
     steps = math.ceil(samples / 128)
     return Point(
-        device=device, family="mlp", params=spec["params"], architecture=spec, samples=samples, batch_size=128,
-        epochs=1, precision="fp32", threads=2, optimizer="adam", status="ok",
-        device_name="Test CPU" if device == "cpu" else "NVIDIA A100-SXM4-80GB", samples_per_s=128 / step,
-        step_time_s=StepStats(step, step * ci, (step * (1 - ci), step * (1 + ci)), 20), epoch_time_s=steps * step,
-        fixed_overhead_s=fixed, time_to_train_s=steps * step + fixed, flops_per_step=6.0 * spec["params"] * 128,
-    )  # fmt: skip
+        device=device,
+        family="mlp",
+        params=spec["params"],
+        architecture=spec,
+        samples=samples,
+        batch_size=128,
+        epochs=1,
+        precision="fp32",
+        threads=2,
+        optimizer="adam",
+        status="ok",
+        device_name="Test CPU" if device == "cpu" else "NVIDIA A100-SXM4-80GB",
+        samples_per_s=128 / step,
+        step_time_s=StepStats(step, step * ci, (step * (1 - ci), step * (1 + ci)), 20),
+        epoch_time_s=steps * step,
+        fixed_overhead_s=fixed,
+        time_to_train_s=steps * step + fixed,
+        flops_per_step=6.0 * spec["params"] * 128,
+    )
 
 
 def _report(cpu_step: float, gpu_step: float | None, ci: float, samples: int, fixed: float) -> Report:
@@ -51,13 +64,20 @@ def _report(cpu_step: float, gpu_step: float | None, ci: float, samples: int, fi
     if gpu_step is not None:
         points += [_point("cuda:0", p, gpu_step * p / 1e5, samples, ci, fixed) for p in PARAMS]
         gpus = [{"id": "cuda:0", "name": "NVIDIA A100-SXM4-80GB", "memory_total": 80 << 30}]
-    micro = [MicroResult("cpu", "matmul", "fp32", 1024, 150.0, "GFLOP/s"),
-             MicroResult("cpu", "triad", "fp32", 1 << 26, 20.0, "GB/s")]  # fmt: skip
+    micro = [
+        MicroResult("cpu", "matmul", "fp32", 1024, 150.0, "GFLOP/s"),
+        MicroResult("cpu", "triad", "fp32", 1 << 26, 20.0, "GB/s"),
+    ]
     return Report(
-        machine={"cpu": {"model": "Test CPU", "logical_cores": 2, "ram_total": 16 << 30, "ram_available": 16 << 30},
-                 "gpus": gpus},
-        points=points, micro=micro, created="2026-01-01T00:00:00+00:00", settings={"threads": 2},
-    )  # fmt: skip
+        machine={
+            "cpu": {"model": "Test CPU", "logical_cores": 2, "ram_total": 16 << 30, "ram_available": 16 << 30},
+            "gpus": gpus,
+        },
+        points=points,
+        micro=micro,
+        created="2026-01-01T00:00:00+00:00",
+        settings={"threads": 2},
+    )
 
 
 def check_consistent(v: Verdict) -> None:
@@ -107,14 +127,23 @@ def check_consistent(v: Verdict) -> None:
 def check_chart_agrees(report: Report, v: Verdict) -> None:
     """The speedup chart, fed the verdict's prices, calls each GPU at the verdict's workload what the card calls it."""
     estimates = estimate_points_like(report, [g.device for g in v.gpus if g.estimated], flops_method="analytic")
-    inputs = ChartInputs(points=list(report.points), estimates=estimates, micro=[], machine={},
-                         pricing=v.price_book(), speedup_samples=v.workload.samples,
-                         job_epochs=v.workload.epochs)  # fmt: skip
+    inputs = ChartInputs(
+        points=list(report.points),
+        estimates=estimates,
+        micro=[],
+        machine={},
+        pricing=v.price_book(),
+        speedup_samples=v.workload.samples,
+        job_epochs=v.workload.epochs,
+    )
     model = speedup_model(inputs)
     w = v.workload
     for row in model.rows:
-        if row["kind"] == "crossover" or row["status"] != "ok" or (row["params"], row["samples"]) != (w.params,
-                                                                                                    w.samples):
+        if (
+            row["kind"] == "crossover"
+            or row["status"] != "ok"
+            or (row["params"], row["samples"]) != (w.params, w.samples)
+        ):
             continue  # the chart has the report's own model and dataset sizes
         g = next(x for x in v.gpus if x.device == row["gpu"])
         if g.outcome not in ("pays", "does_not_pay", "cant_tell") or g.time_s is None or g.usd_per_hour is None:
@@ -126,25 +155,47 @@ def check_chart_agrees(report: Report, v: Verdict) -> None:
         assert chart_pays == central
         assert row["pays"] == PAYS_WORDS[g.outcome]  # the point's tooltip and CSV say what the card's row says
     ratios = sorted({round(h.y, 9) for h in model.hlines})
-    priced = sorted({round(g.usd_per_hour / v.prices.cpu_per_hour, 9) for g in v.gpus
-                     if g.usd_per_hour is not None and any(s.device == g.device for s in model.series)})  # fmt: skip
+    priced = sorted(
+        {
+            round(g.usd_per_hour / v.prices.cpu_per_hour, 9)
+            for g in v.gpus
+            if g.usd_per_hour is not None and any(s.device == g.device for s in model.series)
+        }
+    )
     assert ratios == priced  # one break-even line per price ratio of a GPU drawn, at that GPU's own ratio
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    cpu_step=st.floats(1e-4, 1.0), gpu_speedup=st.one_of(st.none(), st.floats(0.2, 200.0)),
-    ci=st.floats(0.0, 0.3), measured_samples=st.integers(128, 200_000), fixed=st.floats(0.0, 30.0),
-    cpu_price=st.floats(0.01, 5.0), gpu_price=st.floats(0.05, 40.0), samples=st.integers(1, 10**9),
-    epochs=st.integers(1, 20), billing=st.sampled_from(["per_second", "per_hour"]),
+    cpu_step=st.floats(1e-4, 1.0),
+    gpu_speedup=st.one_of(st.none(), st.floats(0.2, 200.0)),
+    ci=st.floats(0.0, 0.3),
+    measured_samples=st.integers(128, 200_000),
+    fixed=st.floats(0.0, 30.0),
+    cpu_price=st.floats(0.01, 5.0),
+    gpu_price=st.floats(0.05, 40.0),
+    samples=st.integers(1, 10**9),
+    epochs=st.integers(1, 20),
+    billing=st.sampled_from(["per_second", "per_hour"]),
     compare=st.lists(st.sampled_from(["T4", "A10G", "H100 SXM", "H200 SXM", "RTX 4090", "L4"]), max_size=3),
-    params_index=st.integers(0, 1), at_measured=st.booleans(),
-)  # fmt: skip
-def test_every_surface_agrees_with_the_costs(cpu_step: float, gpu_speedup: float | None, ci: float,
-                                              measured_samples: int, fixed: float, cpu_price: float,
-                                              gpu_price: float, samples: int, epochs: int, billing: str,
-                                              compare: list[str], params_index: int,
-                                              at_measured: bool) -> None:  # fmt: skip
+    params_index=st.integers(0, 1),
+    at_measured=st.booleans(),
+)
+def test_every_surface_agrees_with_the_costs(
+    cpu_step: float,
+    gpu_speedup: float | None,
+    ci: float,
+    measured_samples: int,
+    fixed: float,
+    cpu_price: float,
+    gpu_price: float,
+    samples: int,
+    epochs: int,
+    billing: str,
+    compare: list[str],
+    params_index: int,
+    at_measured: bool,
+) -> None:
     if at_measured:  # the dataset the report measured: the chart has it too
         samples = measured_samples
     gpu_step = cpu_step / gpu_speedup if gpu_speedup is not None else None
@@ -201,11 +252,13 @@ def test_a_cheap_gpu_for_a_sub_minute_job_pays_and_a_dear_one_does_not() -> None
 
 def test_each_compared_gpu_gets_its_own_break_even_line_on_the_speedup_chart() -> None:
     report = _report(0.02, None, 0.02, 12_800, 0.0)
-    v = compute_verdict(report, prices=PriceSettings(0.357, 0.526, gpu="T4"), compare=["T4", "H100 SXM"],
-                        flops_method="analytic")  # fmt: skip
+    v = compute_verdict(
+        report, prices=PriceSettings(0.357, 0.526, gpu="T4"), compare=["T4", "H100 SXM"], flops_method="analytic"
+    )
     estimates = estimate_points_like(report, ["T4", "H100 SXM"], flops_method="analytic")
-    model = speedup_model(ChartInputs(points=list(report.points), estimates=estimates, micro=[], machine={},
-                                      pricing=v.price_book()))  # fmt: skip
+    model = speedup_model(
+        ChartInputs(points=list(report.points), estimates=estimates, micro=[], machine={}, pricing=v.price_book())
+    )
     ratios = sorted(round(h.y, 3) for h in model.hlines)
     assert ratios == sorted([round(0.526 / 0.357, 3), round(2.99 / 0.357, 3)])
     assert all("×" in h.short and "." not in h.short.split("×")[0][-4:-2] for h in model.hlines)
@@ -217,7 +270,7 @@ def test_a_speedup_of_exactly_the_price_ratio_is_no_crossover() -> None:
 
     # the curve touches the line at the middle point (equal job costs) and turns back: a tie does not pay
     assert cost_crossovers([1.0, 10.0, 100.0], [300.0, 300.0, 300.0], [400.0, 300.0, 400.0]) == []
-    (x, direction), = cost_crossovers([1.0, 10.0], [300.0, 300.0], [400.0, 290.0])
+    ((x, direction),) = cost_crossovers([1.0, 10.0], [300.0, 300.0], [400.0, 290.0])
     assert direction == "up" and 1.0 < x < 10.0
 
 

@@ -30,7 +30,7 @@ _UNSAFE_BYTES = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[
 
 def assert_terminal_safe(raw: bytes) -> None:
     m = _UNSAFE_BYTES.search(raw)
-    assert m is None, f"unsafe bytes {m.group()!r} at {m.start()}: {raw[max(0, m.start() - 40):m.end() + 40]!r}"
+    assert m is None, f"unsafe bytes {m.group()!r} at {m.start()}: {raw[max(0, m.start() - 40) : m.end() + 40]!r}"
     raw.decode("utf-8")  # strict: a lone surrogate or stray byte would fail here
 
 
@@ -77,8 +77,9 @@ def _commands_reading_reports(tmp_path: Path) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("name", REFUSED)
-def test_commands_refuse_with_exit_2_and_one_clean_line(name: str, tmp_path: Path,
-                                                        capfdbinary: pytest.CaptureFixture[bytes]) -> None:  # fmt: skip
+def test_commands_refuse_with_exit_2_and_one_clean_line(
+    name: str, tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
     path = _corpus_file(tmp_path, name)
     for command, args in _commands_reading_reports(tmp_path).items():
         rc = main([command, str(path), *args])
@@ -90,8 +91,9 @@ def test_commands_refuse_with_exit_2_and_one_clean_line(name: str, tmp_path: Pat
 
 
 @pytest.mark.parametrize("name", SHOWN)
-def test_advise_shows_hostile_strings_defanged(name: str, tmp_path: Path,
-                                               capfdbinary: pytest.CaptureFixture[bytes]) -> None:  # fmt: skip
+def test_advise_shows_hostile_strings_defanged(
+    name: str, tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
     path = _corpus_file(tmp_path, name)
     for extra in ([], ["--json"]):
         assert main(["advise", str(path), "--flops", "analytic", *extra]) == 0
@@ -118,8 +120,9 @@ def test_plot_draws_hostile_strings_and_prints_clean_bytes(
 
 
 @pytest.mark.parametrize("kind", sorted(damaged_prices()))
-def test_damaged_saved_prices_do_not_stop_advise(kind: str, tmp_path: Path, private_config: Path,
-                                                 capfdbinary: pytest.CaptureFixture[bytes]) -> None:  # fmt: skip
+def test_damaged_saved_prices_do_not_stop_advise(
+    kind: str, tmp_path: Path, private_config: Path, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
     private_config.mkdir()
     (private_config / "prices.json").write_bytes(damaged_prices()[kind])
     report = _corpus_file(tmp_path, "utf8-bom.json")
@@ -146,8 +149,9 @@ def test_special_files_are_refused_at_once_by_every_command(special: str, tmp_pa
     else:
         path = Path(special)
     for command, args in _commands_reading_reports(tmp_path).items():
-        proc = subprocess.run([sys.executable, "-m", "gpuwise", command, str(path), *args], capture_output=True,
-                              cwd=REPO, timeout=60)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "gpuwise", command, str(path), *args], capture_output=True, cwd=REPO, timeout=60
+        )
         assert proc.returncode == 2, (command, proc.stderr)
         assert proc.stderr.startswith(b"gpuwise: error: ") and proc.stderr.count(b"\n") == 1, proc.stderr
         assert b"Traceback" not in proc.stderr

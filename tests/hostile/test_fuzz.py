@@ -27,12 +27,38 @@ BASE = base()
 BASE_BYTES = json.dumps(BASE).encode()
 
 wild_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**25), 10**25) | st.floats() | st.text(max_size=12)
-    | st.sampled_from(["mlp", "cnn", "transformer", "ok", "failed", "fp32", "bf16", "cpu", "cuda:0", "ReLU", "",
-                       "gpuwise.report/1", 0, 1, -1, 2**63, 1e308, 0.0, [], {}]),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**25), 10**25)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(
+        [
+            "mlp",
+            "cnn",
+            "transformer",
+            "ok",
+            "failed",
+            "fp32",
+            "bf16",
+            "cpu",
+            "cuda:0",
+            "ReLU",
+            "",
+            "gpuwise.report/1",
+            0,
+            1,
+            -1,
+            2**63,
+            1e308,
+            0.0,
+            [],
+            {},
+        ]
+    ),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=8,
-)  # fmt: skip
+)
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -86,8 +112,11 @@ def test_mutated_reports_load_or_are_one_report_error(data: Any) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(BASE_BYTES) - 1), st.binary(max_size=3), st.integers(0, 3)),
-                min_size=1, max_size=4))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(BASE_BYTES) - 1), st.binary(max_size=3), st.integers(0, 3)), min_size=1, max_size=4
+    )
+)
 def test_byte_level_damage_loads_or_is_one_report_error(edits: list[tuple[int, bytes, int]]) -> None:
     raw = bytearray(BASE_BYTES)
     for at, insert, delete in edits:

@@ -38,8 +38,11 @@ def test_any_text_comes_out_terminal_safe(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(st.text() | st.integers(), lambda x: st.lists(x, max_size=3) | st.dictionaries(st.text(), x,
-                                                                                                 max_size=3)))
+@given(
+    st.recursive(
+        st.text() | st.integers(), lambda x: st.lists(x, max_size=3) | st.dictionaries(st.text(), x, max_size=3)
+    )
+)
 def test_json_stays_the_same_json(value: Any) -> None:
     for ensure_ascii in (True, False):
         text = json.dumps(value, ensure_ascii=ensure_ascii)
@@ -69,8 +72,9 @@ def test_safe_writer_passes_everything_through_the_filter() -> None:
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_devices_output_is_clean_bytes(monkeypatch: pytest.MonkeyPatch, capfdbinary: pytest.CaptureFixture[bytes],
-                                       as_json: bool) -> None:  # fmt: skip
+def test_devices_output_is_clean_bytes(
+    monkeypatch: pytest.MonkeyPatch, capfdbinary: pytest.CaptureFixture[bytes], as_json: bool
+) -> None:
     from dataclasses import replace
 
     import gpuwise.core.devices as devices

@@ -29,8 +29,13 @@ def mlp_spec(params: int) -> dict[str, Any]:
     """An MLP of exactly ``params`` parameters (one hidden layer), as a report holds it: the round sizes keep the
     chart tests' arithmetic simple, and the loader checks that a spec's count is its point's."""
     width = next(k for k in range(12, 1025) if (params - 10) % k == 0)  # (input + 11) * hidden + 10 = params
-    spec = {"family": "mlp", "input_dim": width - 11, "hidden": [(params - 10) // width], "num_classes": 10,
-            "activation": "ReLU"}  # fmt: skip
+    spec = {
+        "family": "mlp",
+        "input_dim": width - 11,
+        "hidden": [(params - 10) // width],
+        "num_classes": 10,
+        "activation": "ReLU",
+    }
     spec["params"] = count_params(spec)
     assert spec["params"] == params
     return spec
@@ -39,15 +44,26 @@ def mlp_spec(params: int) -> dict[str, Any]:
 def point(device: str, samples: int, epoch_s: float | None, *, status: str = "ok", **kw: Any) -> Point:
     ok = status == "ok"
     fields: dict[str, Any] = dict(
-        device=device, family="mlp", params=PARAMS, architecture=mlp_spec(kw.get("params", PARAMS)), samples=samples,
-        batch_size=128, epochs=1, precision="fp32", threads=2 if device == "cpu" else 0, optimizer="adam",
-        status=status, message="" if ok else "CUDA out of memory. Tried to allocate 2.00 GiB",
+        device=device,
+        family="mlp",
+        params=PARAMS,
+        architecture=mlp_spec(kw.get("params", PARAMS)),
+        samples=samples,
+        batch_size=128,
+        epochs=1,
+        precision="fp32",
+        threads=2 if device == "cpu" else 0,
+        optimizer="adam",
+        status=status,
+        message="" if ok else "CUDA out of memory. Tried to allocate 2.00 GiB",
         device_name="Test CPU" if device == "cpu" else "Test GPU",
         samples_per_s=samples / epoch_s if ok and epoch_s else None,
         step_time_s=StepStats(STEP_MEDIAN_S, 0.001, STEP_CI, 20) if ok else None,
-        epoch_time_s=epoch_s if ok else None, epoch_time_extrapolated=ok and samples >= 1_000_000,
-        fixed_overhead_s=0.0 if ok else None, time_to_train_s=epoch_s if ok else None,
-    )  # fmt: skip
+        epoch_time_s=epoch_s if ok else None,
+        epoch_time_extrapolated=ok and samples >= 1_000_000,
+        fixed_overhead_s=0.0 if ok else None,
+        time_to_train_s=epoch_s if ok else None,
+    )
     fields.update(kw)
     return Point(**fields)
 
@@ -68,10 +84,14 @@ def estimate_points() -> list[Point]:
 
 
 def micro_results() -> list[MicroResult]:
-    out = [MicroResult("cpu", "matmul", "fp32", n, v, "GFLOP/s", v / PEAK_GFLOPS) for n, v in
-           ((256, 50.0), (512, 120.0), (1024, 180.0))]  # fmt: skip
-    out += [MicroResult("cuda:0", "matmul", "fp32", n, v, "GFLOP/s") for n, v in
-            ((256, 500.0), (512, 3000.0), (1024, 8000.0))]  # fmt: skip
+    out = [
+        MicroResult("cpu", "matmul", "fp32", n, v, "GFLOP/s", v / PEAK_GFLOPS)
+        for n, v in ((256, 50.0), (512, 120.0), (1024, 180.0))
+    ]
+    out += [
+        MicroResult("cuda:0", "matmul", "fp32", n, v, "GFLOP/s")
+        for n, v in ((256, 500.0), (512, 3000.0), (1024, 8000.0))
+    ]
     out.append(MicroResult("cpu", "triad", "fp32", 1 << 26, 12.0, "GB/s"))
     out.append(MicroResult("cuda:0", "h2d_pinned", "fp32", 1 << 26, 11.0, "GB/s"))
     return out
@@ -79,11 +99,19 @@ def micro_results() -> list[MicroResult]:
 
 def synthetic_report(points: list[Point] | None = None) -> Report:
     return Report(
-        machine={"cpu": {"model": "Test CPU", "peak_fp32_gflops": PEAK_GFLOPS,
-                         "peak_formula": "2 cores × 2.4 GHz × 64 FLOP/cycle"}, "gpus": []},
-        points=measured_points() if points is None else points, micro=micro_results(),
-        created="2026-01-01T00:00:00+00:00", gpuwise_version="test",
-    )  # fmt: skip
+        machine={
+            "cpu": {
+                "model": "Test CPU",
+                "peak_fp32_gflops": PEAK_GFLOPS,
+                "peak_formula": "2 cores × 2.4 GHz × 64 FLOP/cycle",
+            },
+            "gpus": [],
+        },
+        points=measured_points() if points is None else points,
+        micro=micro_results(),
+        created="2026-01-01T00:00:00+00:00",
+        gpuwise_version="test",
+    )
 
 
 GRID_PARAMS = (10_000, 100_000, 1_000_000)
@@ -96,8 +124,9 @@ def grid_points() -> tuple[list[Point], list[Point]]:
     """
     measured: list[Point] = []
     estimated: list[Point] = []
-    kw: dict[str, Any] = dict(estimated=True, step_time_s=None, epoch_time_extrapolated=False,
-                              estimate_basis="roofline")  # fmt: skip
+    kw: dict[str, Any] = dict(
+        estimated=True, step_time_s=None, epoch_time_extrapolated=False, estimate_basis="roofline"
+    )
     for params in GRID_PARAMS:
         for s in SAMPLES[:3]:
             for device, per_sample, extra in (("cpu", 1e-10, {}), ("cuda:0", 1e-11, {}), ("A10G", 5e-12, kw)):

@@ -86,10 +86,17 @@ def host_sample(i: int = 0) -> HostSample:
     """Synthetic host readings that move, so plots have something to draw."""
     load = 50 + 40 * math.sin(i / 20)
     return HostSample(
-        cpu_pct=load, per_core_pct=(load, 100 - load), cpu_freq_mhz=2000.0 + i % 100, cpu_freq_max_mhz=3500.0,
-        ram_used_bytes=(4 << 30) + (i % 50) * (1 << 20), ram_total_bytes=16 << 30, swap_used_bytes=0,
-        swap_total_bytes=2 << 30, temperatures=(), cpu_temp_c=None,
-    )  # fmt: skip
+        cpu_pct=load,
+        per_core_pct=(load, 100 - load),
+        cpu_freq_mhz=2000.0 + i % 100,
+        cpu_freq_max_mhz=3500.0,
+        ram_used_bytes=(4 << 30) + (i % 50) * (1 << 20),
+        ram_total_bytes=16 << 30,
+        swap_used_bytes=0,
+        swap_total_bytes=2 << 30,
+        temperatures=(),
+        cpu_temp_c=None,
+    )
 
 
 class FakeSampler:
@@ -108,23 +115,39 @@ def make_point(params: int = 1000, samples: int = 200, device: str = "cpu", stat
     ok = status == "ok"
     spec = build_spec("mlp", params)  # a point's params are its spec's exact count, as gpuwise writes them
     defaults: dict[str, Any] = dict(
-        device=device, family="mlp", params=spec["params"], architecture=spec, samples=samples,
-        batch_size=32, epochs=1, precision="fp32", threads=2, optimizer="adam", status=status,
-        message="" if ok else "out of memory", device_name="Test CPU",
+        device=device,
+        family="mlp",
+        params=spec["params"],
+        architecture=spec,
+        samples=samples,
+        batch_size=32,
+        epochs=1,
+        precision="fp32",
+        threads=2,
+        optimizer="adam",
+        status=status,
+        message="" if ok else "out of memory",
+        device_name="Test CPU",
         samples_per_s=5000.0 if ok else None,
         step_time_s=StepStats(0.01, 0.001, (0.009, 0.011), 20) if ok else None,
-        epoch_time_s=samples / 5000.0 if ok else None, time_to_train_s=samples / 5000.0 + 0.5 if ok else None,
+        epoch_time_s=samples / 5000.0 if ok else None,
+        time_to_train_s=samples / 5000.0 + 0.5 if ok else None,
         fixed_overhead_s=0.5 if ok else None,
-    )  # fmt: skip
+    )
     defaults.update(kw)
     return Point(**defaults)
 
 
 def make_report(points: list[Point], cpu_model: str = "Test CPU", cancelled: bool = False) -> Report:
     return Report(
-        machine={"cpu": {"model": cpu_model, "physical_cores": 4}, "gpus": []}, points=points, micro=[],
-        created="2026-01-01T00:00:00+00:00", settings={}, cancelled=cancelled, gpuwise_version="test",
-    )  # fmt: skip
+        machine={"cpu": {"model": cpu_model, "physical_cores": 4}, "gpus": []},
+        points=points,
+        micro=[],
+        created="2026-01-01T00:00:00+00:00",
+        settings={},
+        cancelled=cancelled,
+        gpuwise_version="test",
+    )
 
 
 def fake_sweep(

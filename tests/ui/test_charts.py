@@ -165,9 +165,10 @@ def test_speedup_of_a_compared_report_pairs_each_gpu_with_its_own_cpu() -> None:
     # The laptop's CPU is 10× slower: its GPU speedup is 10× higher than ours.
     there = [
         dataclasses.replace(p, epoch_time_s=p.epoch_time_s * 10, time_to_train_s=p.epoch_time_s * 10)
-        if p.device.startswith("cpu") and p.epoch_time_s else p
+        if p.device.startswith("cpu") and p.epoch_time_s
+        else p
         for p in there
-    ]  # fmt: skip
+    ]
     model = speedup_model(ChartInputs(points=here + there, estimates=[], micro=[], machine={}))
     by_name = {s.name: [m.y for m in s.marks] for s in model.series}
     assert set(by_name) == {"cuda:0", "cuda:0 · laptop"}

@@ -191,9 +191,12 @@ def test_save_action_writes_the_format_its_extension_names(qtbot: Any, charts: C
     dialogs = _Dialogs(str(tmp_path / "speed.svg"))
     window = _window(qtbot, charts)
     actions = install_export_actions(
-        charts, window, choose_path=dialogs.choose_path, choose_size=dialogs.choose_size,
+        charts,
+        window,
+        choose_path=dialogs.choose_path,
+        choose_size=dialogs.choose_size,
         show_error=dialogs.show_error,
-    )  # fmt: skip
+    )
     helper = window.findChild(ExportActions)
     assert helper is not None
     helper.size = SMALL
@@ -220,8 +223,9 @@ def test_export_actions_have_shortcuts_and_sit_in_each_chart_menu(qtbot: Any, ch
 
 def test_png_export_asks_the_size_and_cancel_writes_nothing(qtbot: Any, charts: ChartsWidget, tmp_path: Path) -> None:
     dialogs = _Dialogs(str(tmp_path / "chart"), size=(300, 200))
-    helper = ExportActions(charts, None, choose_path=dialogs.choose_path, choose_size=dialogs.choose_size,
-                           show_error=dialogs.show_error)  # fmt: skip
+    helper = ExportActions(
+        charts, None, choose_path=dialogs.choose_path, choose_size=dialogs.choose_size, show_error=dialogs.show_error
+    )
     written = helper.export_as("png")
     assert written == tmp_path / "chart.png"  # the extension is added
     image = QtGui.QImage(str(written))

@@ -96,8 +96,9 @@ def test_a_complete_run_gets_its_verdict_in_the_list(qtbot: Any, make_window: Wi
 
 
 @pytest.mark.parametrize("sweep", ["one point", "micro-benchmarks"])
-def test_a_cancel_never_replaces_the_last_complete_run(qtbot: Any, make_window: WindowFactory, data_dir: Path,
-                                                       sweep: str) -> None:  # fmt: skip
+def test_a_cancel_never_replaces_the_last_complete_run(
+    qtbot: Any, make_window: WindowFactory, data_dir: Path, sweep: str
+) -> None:
     w = make_window(run_sweep=fake_sweep(points=3))
     run_to_end(qtbot, w)
     first = w.current_report()
@@ -107,8 +108,7 @@ def test_a_cancel_never_replaces_the_last_complete_run(qtbot: Any, make_window: 
     verdict_before = w.verdict.verdict_text()
     autosaved = w.autosave_path().read_bytes()
 
-    w.runner.set_run_sweep(fake_sweep(points=1, block_until_cancel=True) if sweep == "one point"
-                           else micro_only_sweep)  # fmt: skip
+    w.runner.set_run_sweep(fake_sweep(points=1, block_until_cancel=True) if sweep == "one point" else micro_only_sweep)
     w.start_run()
     if sweep == "one point":
         qtbot.waitUntil(lambda: len(w.charts.inputs().points) == 1, timeout=15_000)
@@ -156,8 +156,9 @@ def test_the_app_opens_on_the_last_complete_run(make_window: WindowFactory, data
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
-def test_sigterm_and_sighup_close_the_app_with_the_points_kept(qtbot: Any, make_window: WindowFactory,
-                                                               data_dir: Path, sig: str) -> None:  # fmt: skip
+def test_sigterm_and_sighup_close_the_app_with_the_points_kept(
+    qtbot: Any, make_window: WindowFactory, data_dir: Path, sig: str
+) -> None:
     w = make_window(run_sweep=fake_sweep(points=2, block_until_cancel=True))
     w.start_run()
     qtbot.waitUntil(lambda: len(w.charts.inputs().points) == 2, timeout=15_000)
@@ -240,8 +241,9 @@ def test_ctrl_h_brings_the_history_forward(qtbot: Any, make_window: WindowFactor
     assert w.history_dock.isVisible()
 
 
-def test_runs_added_elsewhere_appear_when_the_history_comes_forward(qtbot: Any, make_window: WindowFactory,
-                                                                   data_dir: Path) -> None:  # fmt: skip
+def test_runs_added_elsewhere_appear_when_the_history_comes_forward(
+    qtbot: Any, make_window: WindowFactory, data_dir: Path
+) -> None:
     w = make_window()
     w.monitor_dock.raise_()
     qtbot.waitUntil(lambda: w.history_view.visibleRegion().isEmpty(), timeout=15_000)
@@ -253,8 +255,9 @@ def test_runs_added_elsewhere_appear_when_the_history_comes_forward(qtbot: Any, 
 
 def test_open_and_overlay_from_the_view(qtbot: Any, make_window: WindowFactory, data_dir: Path) -> None:
     with history(data_dir) as h:
-        laptop = h.import_report(make_report([make_point(params=100_000), make_point(params=1_000_000)],
-                                             cpu_model="AMD Ryzen 7 7840U"))  # fmt: skip
+        laptop = h.import_report(
+            make_report([make_point(params=100_000), make_point(params=1_000_000)], cpu_model="AMD Ryzen 7 7840U")
+        )
         cloud = h.import_report(load_report(H200))
     w = make_window()
     view = w.history_view

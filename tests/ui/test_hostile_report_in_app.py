@@ -31,8 +31,9 @@ from tests.ui.open_helpers import open_and_wait
 
 @pytest.fixture
 def window(qtbot: Any, settings: Settings, tmp_path: Path) -> MainWindow:
-    w = MainWindow(settings, sampler=FakeSampler(), monitor_threaded=False, discover=fake_inventory,
-                   data_dir=tmp_path / "data")  # fmt: skip
+    w = MainWindow(
+        settings, sampler=FakeSampler(), monitor_threaded=False, discover=fake_inventory, data_dir=tmp_path / "data"
+    )
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.is_ready() and w.inventory() is not None and not w.is_busy(), timeout=5000)
@@ -93,8 +94,9 @@ def test_the_walk_finds_rich_text_when_there_is_some(qtbot: Any) -> None:
 def test_a_hostile_report_is_shown_as_plain_text_everywhere(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
     assert open_and_wait(qtbot, window, _write(tmp_path, "html-strings.json"))
     assert window.verdict is not None
-    qtbot.waitUntil(lambda: MARKER in window.verdict.sentence_label.text() or window.verdict.table.rowCount() > 0,
-                    timeout=10_000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: MARKER in window.verdict.sentence_label.text() or window.verdict.table.rowCount() > 0, timeout=10_000
+    )
     # compared curves are named after their file: a hostile name reaches the chart legends
     other = tmp_path / "<h1>BIG ERROR<img src=x>.json"
     other.write_bytes(cases()["ansi-escapes.json"][0])
@@ -110,15 +112,29 @@ def test_a_hostile_report_is_shown_as_plain_text_everywhere(qtbot: Any, window: 
         qtbot.waitUntil(lambda: window.charts.plot_widget(window.charts.current_chart_name()).isVisible())
         QApplication.processEvents()
     assert rich_text_renderings(window) == []
-    texts = [i.toPlainText() for v in window.findChildren(QGraphicsView) if v.scene() is not None
-             for i in v.scene().items() if isinstance(i, QGraphicsTextItem)]  # fmt: skip
+    texts = [
+        i.toPlainText()
+        for v in window.findChildren(QGraphicsView)
+        if v.scene() is not None
+        for i in v.scene().items()
+        if isinstance(i, QGraphicsTextItem)
+    ]
     assert any(MARKER in t for t in texts), "the walk saw no chart text with the report's strings"
 
 
-@pytest.mark.parametrize("name", ["deep-array-100000.json", "int-400-digits.json", "arch-family-only.json",
-                                  "duplicate-schema.json", "ram-total-1e30.json"])  # fmt: skip
-def test_a_refused_report_is_a_dialog_and_the_app_goes_on(qtbot: Any, window: MainWindow, tmp_path: Path,
-                                                          name: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "deep-array-100000.json",
+        "int-400-digits.json",
+        "arch-family-only.json",
+        "duplicate-schema.json",
+        "ram-total-1e30.json",
+    ],
+)
+def test_a_refused_report_is_a_dialog_and_the_app_goes_on(
+    qtbot: Any, window: MainWindow, tmp_path: Path, name: str
+) -> None:
     assert not open_and_wait(qtbot, window, _write(tmp_path, name))
     box = window.last_message_box
     assert box is not None and box.isVisible() and box.textFormat() == Qt.TextFormat.PlainText
@@ -131,8 +147,9 @@ def test_a_refused_report_is_a_dialog_and_the_app_goes_on(qtbot: Any, window: Ma
 @pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev exist on POSIX only")
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
-def test_a_fifo_or_a_device_never_hangs_the_window(qtbot: Any, window: MainWindow, tmp_path: Path,
-                                                   special: str) -> None:  # fmt: skip
+def test_a_fifo_or_a_device_never_hangs_the_window(
+    qtbot: Any, window: MainWindow, tmp_path: Path, special: str
+) -> None:
     path = Path(special)
     if special == "fifo":
         path = tmp_path / "report.json"
@@ -164,8 +181,9 @@ def test_a_fifo_as_the_settings_file_does_not_hang_the_start(qtbot: Any, tmp_pat
     assert "named pipe" in settings.problem
     settings.set("files/last_dir", "/x")
     assert settings.get_str("files/last_dir", "") == "/x"  # works, in a scratch file
-    w = MainWindow(settings, sampler=FakeSampler(), monitor_threaded=False, discover=fake_inventory,
-                   data_dir=tmp_path / "data")  # fmt: skip
+    w = MainWindow(
+        settings, sampler=FakeSampler(), monitor_threaded=False, discover=fake_inventory, data_dir=tmp_path / "data"
+    )
     qtbot.addWidget(w)
     assert "Settings not loaded" in w.status_label.text() and "named pipe" in w.status_label.text()
     assert stat.S_ISFIFO(fifo.stat().st_mode)  # left alone

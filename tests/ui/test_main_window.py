@@ -71,8 +71,14 @@ def test_the_window_opens_with_its_panels(make_window: WindowFactory) -> None:
 def test_deferred_start_paints_the_shell_first_then_the_charts(qtbot: Any, settings: Settings, tmp_path: Path) -> None:
     report_path = tmp_path / "r.json"
     save_report(make_report([make_point()]), report_path)
-    w = MainWindow(settings, sampler=FakeSampler(), monitor_threaded=False, discover=fake_inventory,
-                   data_dir=tmp_path, deferred=True)  # fmt: skip
+    w = MainWindow(
+        settings,
+        sampler=FakeSampler(),
+        monitor_threaded=False,
+        discover=fake_inventory,
+        data_dir=tmp_path,
+        deferred=True,
+    )
     qtbot.addWidget(w)
     assert not w.is_ready() and not w.run_action.isEnabled()
     assert w.open_report(report_path)  # queued until the charts exist
@@ -130,8 +136,17 @@ def test_geometry_docks_and_settings_are_remembered(qtbot: Any, make_window: Win
 
 def test_a_tiny_real_run_completes_and_draws_points(qtbot: Any, make_window: WindowFactory) -> None:
     w = make_window(run_sweep=None)
-    plan = SweepPlan(family="mlp", params=[1_000, 10_000], samples=[200], batch_size=32, epochs=1,
-                     devices=["cpu"], budget_s=2.0, micro=False, threads=1)  # fmt: skip
+    plan = SweepPlan(
+        family="mlp",
+        params=[1_000, 10_000],
+        samples=[200],
+        batch_size=32,
+        epochs=1,
+        devices=["cpu"],
+        budget_s=2.0,
+        micro=False,
+        threads=1,
+    )
     measured: list[Any] = []
     w.runner.pointMeasured.connect(measured.append)
     with qtbot.waitSignal(w.runner.finished, timeout=60_000) as blocker:
@@ -151,8 +166,16 @@ def test_a_tiny_real_run_completes_and_draws_points(qtbot: Any, make_window: Win
 
 def test_a_real_run_cancels_long_before_its_budget(qtbot: Any, make_window: WindowFactory) -> None:
     w = make_window(run_sweep=None)
-    plan = SweepPlan(family="mlp", params=[1_000, 2_000], samples=[200], batch_size=32, devices=["cpu"],
-                     budget_s=60.0, micro=False, threads=1)  # fmt: skip
+    plan = SweepPlan(
+        family="mlp",
+        params=[1_000, 2_000],
+        samples=[200],
+        batch_size=32,
+        devices=["cpu"],
+        budget_s=60.0,
+        micro=False,
+        threads=1,
+    )
     measuring: list[Any] = []
     w.runner.progressed.connect(lambda p: measuring.append(p) if p.phase == "measuring" else None)
     w.start_run(plan)
@@ -225,8 +248,7 @@ def test_failed_points_reach_the_charts(qtbot: Any, make_window: WindowFactory) 
 # -- report files -----------------------------------------------------------------------------------------------
 
 
-def test_opening_a_report_from_another_machine_shows_it(qtbot: Any, make_window: WindowFactory,
-                                                        tmp_path: Path) -> None:  # fmt: skip
+def test_opening_a_report_from_another_machine_shows_it(qtbot: Any, make_window: WindowFactory, tmp_path: Path) -> None:
     path = tmp_path / "laptop.json"
     save_report(make_report([make_point(), make_point(params=2000)], cpu_model="Apple M3 Max"), path)
     w = make_window()
@@ -236,8 +258,7 @@ def test_opening_a_report_from_another_machine_shows_it(qtbot: Any, make_window:
     assert "Apple M3 Max" in w.machine_label.text()
 
 
-def test_a_bad_report_is_explained_and_nothing_is_lost(qtbot: Any, make_window: WindowFactory,
-                                                       tmp_path: Path) -> None:  # fmt: skip
+def test_a_bad_report_is_explained_and_nothing_is_lost(qtbot: Any, make_window: WindowFactory, tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     save_report(make_report([make_point()]), good)
     w = make_window()
@@ -253,8 +274,9 @@ def test_a_bad_report_is_explained_and_nothing_is_lost(qtbot: Any, make_window: 
     assert len(w.charts.inputs().points) == 1 and "good.json" in w.windowTitle()
 
 
-def test_save_report_writes_atomically_and_explains_failures(qtbot: Any, make_window: WindowFactory,
-                                                             tmp_path: Path) -> None:  # fmt: skip
+def test_save_report_writes_atomically_and_explains_failures(
+    qtbot: Any, make_window: WindowFactory, tmp_path: Path
+) -> None:
     w = make_window()
     assert not w.save_report_as(tmp_path / "x.json")
     assert "Nothing to save" in w.last_message_box.windowTitle()  # type: ignore[union-attr]

@@ -55,8 +55,9 @@ def test_a_known_model_shows_its_fixed_size(panel: WorkloadPanel) -> None:
     assert panel.params() == before  # the family's own size comes back
 
 
-def test_your_model_loads_the_chosen_file(panel: WorkloadPanel, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_your_model_loads_the_chosen_file(
+    panel: WorkloadPanel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "net.py"
     path.write_text(GOOD)
     _pick_file(monkeypatch, str(path))
@@ -70,16 +71,16 @@ def test_your_model_loads_the_chosen_file(panel: WorkloadPanel, tmp_path: Path,
     assert panel.is_valid()
 
 
-def test_cancelling_the_dialog_keeps_the_previous_model(panel: WorkloadPanel,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_cancelling_the_dialog_keeps_the_previous_model(panel: WorkloadPanel, monkeypatch: pytest.MonkeyPatch) -> None:
     panel.family_combo.setCurrentIndex(panel.family_combo.findData("cnn"))
     _pick_file(monkeypatch, "")
     panel.family_combo.setCurrentIndex(panel.family_combo.findData("custom"))
     assert panel.family() == "cnn"
 
 
-def test_an_error_in_your_code_is_a_plain_text_dialog(qtbot: Any, panel: WorkloadPanel, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_an_error_in_your_code_is_a_plain_text_dialog(
+    qtbot: Any, panel: WorkloadPanel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "bad.py"
     path.write_text("def build():\n    raise ValueError('<b>not bold</b> broken')\n")
     _pick_file(monkeypatch, str(path))

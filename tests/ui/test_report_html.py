@@ -44,9 +44,15 @@ def _parse(doc: str) -> _Tags:
 def _hostile(report: Report) -> Report:
     """The example report with markup in the host name, the CPU model and a failed point's message."""
     machine = {**report.machine, "hostname": EVIL, "cpu": {**report.machine["cpu"], "model": f"Xeon {EVIL}"}}
-    failed = dataclasses.replace(report.points[-1], status="failed", message=f"crashed: {EVIL}\x1b[31m",
-                                 samples_per_s=None, step_time_s=None, epoch_time_s=None,
-                                 time_to_train_s=None)  # fmt: skip
+    failed = dataclasses.replace(
+        report.points[-1],
+        status="failed",
+        message=f"crashed: {EVIL}\x1b[31m",
+        samples_per_s=None,
+        step_time_s=None,
+        epoch_time_s=None,
+        time_to_train_s=None,
+    )
     # a device name that reaches the charts' legends (inline SVG) and the tables
     renamed = [dataclasses.replace(p, device=f"cuda:0{EVIL}") if p.device == "cuda:0" else p for p in report.points]
     return dataclasses.replace(report, machine=machine, points=[*renamed, failed])
@@ -127,8 +133,9 @@ def window(qtbot: Any, settings: Any, tmp_path: Any) -> Any:
     from gpuwise.ui.main_window import MainWindow
     from tests.ui.conftest import FakeSampler, fake_inventory
 
-    w = MainWindow(settings, sampler=FakeSampler(), monitor_threaded=False, discover=fake_inventory,
-                   data_dir=tmp_path / "data")  # fmt: skip
+    w = MainWindow(
+        settings, sampler=FakeSampler(), monitor_threaded=False, discover=fake_inventory, data_dir=tmp_path / "data"
+    )
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.is_ready() and w.inventory() is not None and not w.is_busy(), timeout=5000)

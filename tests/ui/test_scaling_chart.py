@@ -21,10 +21,22 @@ def ddp_points(effs: tuple[float, ...] = (1.0, 0.8, 0.6)) -> list[Point]:
     out = []
     for w, eff in zip((1, 2, 4), effs, strict=True):
         total = w * BASE * eff
-        out.append(point("cpu", 10_000, 10_000 / total, world_size=w, backend="gloo", samples_per_s=total,
-                         rank_samples_per_s=[total / w] * w, scaling_efficiency=eff, threads=max(1, 4 // w),
-                         scaling_baseline_samples_per_s=BASE, comm_time_s=None if w == 1 else 0.002 * w,
-                         allreduce_time_s=None if w == 1 else 0.001 * w))  # fmt: skip
+        out.append(
+            point(
+                "cpu",
+                10_000,
+                10_000 / total,
+                world_size=w,
+                backend="gloo",
+                samples_per_s=total,
+                rank_samples_per_s=[total / w] * w,
+                scaling_efficiency=eff,
+                threads=max(1, 4 // w),
+                scaling_baseline_samples_per_s=BASE,
+                comm_time_s=None if w == 1 else 0.002 * w,
+                allreduce_time_s=None if w == 1 else 0.001 * w,
+            )
+        )
     return out
 
 

@@ -47,17 +47,33 @@ def _child() -> None:
     for i in range(SAMPLES):
         load = 50 + 45 * math.sin(i / 40)
         host = HostSample(
-            cpu_pct=load, per_core_pct=(load, 100 - load), cpu_freq_mhz=2000.0 + i % 300, cpu_freq_max_mhz=3500.0,
-            ram_used_bytes=(6 << 30) + (i % 600) * (1 << 20), ram_total_bytes=16 << 30, swap_used_bytes=i % 7,
-            swap_total_bytes=2 << 30, temperatures=(), cpu_temp_c=None,
-        )  # fmt: skip
+            cpu_pct=load,
+            per_core_pct=(load, 100 - load),
+            cpu_freq_mhz=2000.0 + i % 300,
+            cpu_freq_max_mhz=3500.0,
+            ram_used_bytes=(6 << 30) + (i % 600) * (1 << 20),
+            ram_total_bytes=16 << 30,
+            swap_used_bytes=i % 7,
+            swap_total_bytes=2 << 30,
+            temperatures=(),
+            cpu_temp_c=None,
+        )
         gpu = GpuSample(
-            index=0, name="Synthetic GPU", uuid="GPU-0", utilization_pct=load, memory_utilization_pct=load / 2,
-            memory_used_bytes=(10 << 30) + i, memory_total_bytes=24 << 30, temperature_c=60 + load / 5,
-            power_w=100 + load * 2, power_limit_w=300.0, sm_clock_mhz=1700.0, sm_clock_max_mhz=1900.0,
+            index=0,
+            name="Synthetic GPU",
+            uuid="GPU-0",
+            utilization_pct=load,
+            memory_utilization_pct=load / 2,
+            memory_used_bytes=(10 << 30) + i,
+            memory_total_bytes=24 << 30,
+            temperature_c=60 + load / 5,
+            power_w=100 + load * 2,
+            power_limit_w=300.0,
+            sm_clock_mhz=1700.0,
+            sm_clock_max_mhz=1900.0,
             clock_events=("software power cap",) if i % 500 == 0 else (),
             processes=(GpuProcess(1234 + i % 3, "python", 1 << 30),),
-        )  # fmt: skip
+        )
         if i % 50 == 0:
             panel.begin_phase("warmup" if i % 100 == 0 else "measuring", at=start + i * 0.5)
         panel.add_sample(Sample(timestamp=start + i * 0.5, host=host, gpus=[gpu], gpu_state=state))
@@ -68,10 +84,18 @@ def _child() -> None:
     elapsed = time.perf_counter() - t0
     panel.end_phases(at=start + SAMPLES * 0.5)
     app.processEvents()
-    print(json.dumps({
-        "elapsed_s": elapsed, "rss": rss, "samples": panel.samples_seen(), "history": len(panel.history),
-        "regions": max(p.region_count() for p in panel.plots()), "redraws": panel.redraws,
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "elapsed_s": elapsed,
+                "rss": rss,
+                "samples": panel.samples_seen(),
+                "history": len(panel.history),
+                "regions": max(p.region_count() for p in panel.plots()),
+                "redraws": panel.redraws,
+            }
+        )
+    )
 
 
 @pytest.mark.slow

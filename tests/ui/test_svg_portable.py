@@ -39,16 +39,22 @@ def _ink_per_region(image: QtGui.QImage, n: int = 4) -> np.ndarray:
     rows = np.frombuffer(grey.constBits(), np.uint8, grey.bytesPerLine() * grey.height())
     ink = rows.reshape(grey.height(), grey.bytesPerLine())[:, : grey.width()] < 160
     h, w = ink.shape
-    return np.array([[ink[i * h // n : (i + 1) * h // n, j * w // n : (j + 1) * w // n].mean() for j in range(n)]
-                     for i in range(n)])  # fmt: skip
+    return np.array(
+        [[ink[i * h // n : (i + 1) * h // n, j * w // n : (j + 1) * w // n].mean() for j in range(n)] for i in range(n)]
+    )
 
 
 @pytest.mark.parametrize("name", CHARTS)
 def test_librsvg_draws_the_svg_like_the_png(charts: ChartsWidget, name: str) -> None:
     rsvg = require("rsvg-convert")
     svg = svg_bytes(charts, name, SMALL)
-    done = subprocess.run([rsvg, "-w", str(SMALL[0]), "-h", str(SMALL[1]), "-b", "white"], input=svg,
-                          capture_output=True, timeout=60, check=True)  # fmt: skip
+    done = subprocess.run(
+        [rsvg, "-w", str(SMALL[0]), "-h", str(SMALL[1]), "-b", "white"],
+        input=svg,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
     drawn = QtGui.QImage()
     assert drawn.loadFromData(done.stdout), done.stderr
     assert (drawn.width(), drawn.height()) == SMALL
@@ -83,15 +89,19 @@ def test_open_curves_say_fill_none_on_the_shape_itself(charts: ChartsWidget) -> 
 
 
 def _svg(body: str) -> bytes:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-            f'width="100" height="100" viewBox="0 0 100 100">{body}</svg>').encode()  # fmt: skip
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="100" height="100" viewBox="0 0 100 100">{body}</svg>'
+    ).encode()
 
 
 def test_a_scaled_non_scaling_stroke_is_baked_into_the_coordinates() -> None:
-    body = ('<g fill="none" stroke="#2ca02c" stroke-width="2" transform="matrix(10,0,0,-5,3,50)" '
-            'font-family="Sans Serif"><path vector-effect="non-scaling-stroke" d="M1,2 L3,4 C1,1 2,2 3,3 Z"/>'
-            '<polyline vector-effect="non-scaling-stroke" points="0,0 1,1"/>'
-            '<text x="1" y="1">label</text></g>')  # fmt: skip
+    body = (
+        '<g fill="none" stroke="#2ca02c" stroke-width="2" transform="matrix(10,0,0,-5,3,50)" '
+        'font-family="Sans Serif"><path vector-effect="non-scaling-stroke" d="M1,2 L3,4 C1,1 2,2 3,3 Z"/>'
+        '<polyline vector-effect="non-scaling-stroke" points="0,0 1,1"/>'
+        '<text x="1" y="1">label</text></g>'
+    )
     out = ET.fromstring(make_portable(_svg(body), lambda f: "DejaVu Sans"))
     path = out.find(f".//{NS}path")
     poly = out.find(f".//{NS}polyline")
@@ -108,8 +118,10 @@ def test_a_scaled_non_scaling_stroke_is_baked_into_the_coordinates() -> None:
 
 
 def test_unknown_path_commands_are_left_alone() -> None:
-    body = ('<g fill="none" transform="matrix(2,0,0,2,0,0)"><path vector-effect="non-scaling-stroke" '
-            'd="M0,0 A5,5 0 0 1 10,10"/></g>')  # fmt: skip
+    body = (
+        '<g fill="none" transform="matrix(2,0,0,2,0,0)"><path vector-effect="non-scaling-stroke" '
+        'd="M0,0 A5,5 0 0 1 10,10"/></g>'
+    )
     out = make_portable(_svg(body))
     assert b'd="M0,0 A5,5 0 0 1 10,10"' in out
     assert non_scaling_shapes(out) == ["path"]  # still needs the property: it was not baked
@@ -126,14 +138,16 @@ _coord = st.floats(-1e4, 1e4, allow_nan=False).map(lambda v: round(v, 3))
 _scale = st.floats(-200, 200, allow_nan=False).filter(lambda v: abs(v) > 1e-3).map(lambda v: round(v, 3))
 
 
-@given(points=st.lists(st.tuples(_coord, _coord), min_size=2, max_size=12),
-       m=st.tuples(_scale, _scale, _coord, _coord))  # fmt: skip
-def test_baking_equals_applying_the_transform(points: list[tuple[float, float]],
-                                              m: tuple[float, float, float, float]) -> None:  # fmt: skip
+@given(points=st.lists(st.tuples(_coord, _coord), min_size=2, max_size=12), m=st.tuples(_scale, _scale, _coord, _coord))
+def test_baking_equals_applying_the_transform(
+    points: list[tuple[float, float]], m: tuple[float, float, float, float]
+) -> None:
     a, d, e, f = m
     d_attr = "M" + " L".join(f"{x},{y}" for x, y in points)
-    body = (f'<g fill="none" transform="matrix({a},0,0,{d},{e},{f})">'
-            f'<path vector-effect="non-scaling-stroke" d="{d_attr}"/></g>')  # fmt: skip
+    body = (
+        f'<g fill="none" transform="matrix({a},0,0,{d},{e},{f})">'
+        f'<path vector-effect="non-scaling-stroke" d="{d_attr}"/></g>'
+    )
     path = ET.fromstring(make_portable(_svg(body))).find(f".//{NS}path")
     assert path is not None
     numbers = [float(v) for v in re.findall(r"[-+]?[\d.]+(?:e[-+]?\d+)?", path.get("d", ""))]

@@ -55,9 +55,11 @@ def test_without_a_report_there_is_nothing_to_copy(card: VerdictCard) -> None:
 
 
 def test_cpu_only_report_compares_with_the_default_gpus_as_estimates(qtbot: QtBot, card: VerdictCard) -> None:
-    with qtbot.waitSignal(card.comparisonChanged, timeout=WAIT_MS) as names, \
-            qtbot.waitSignal(card.estimatesChanged, timeout=WAIT_MS) as estimates, \
-            qtbot.waitSignal(card.pricesChanged, timeout=WAIT_MS) as prices:  # fmt: skip
+    with (
+        qtbot.waitSignal(card.comparisonChanged, timeout=WAIT_MS) as names,
+        qtbot.waitSignal(card.estimatesChanged, timeout=WAIT_MS) as estimates,
+        qtbot.waitSignal(card.pricesChanged, timeout=WAIT_MS) as prices,
+    ):
         card.set_report(cpu_report())
     # the first verdict announces the prices it stands on (the window connected after construction)
     assert prices.args == pytest.approx([card.cpu_spin.value(), card.gpu_spin.value()], abs=1e-4)
@@ -97,8 +99,10 @@ def test_prices_are_editable_signalled_and_remembered(qtbot: QtBot, card: Verdic
     saved = load_user_prices()
     assert saved is not None and (saved.cpu_per_hour, saved.gpu_per_hour) == (0.25, 1.5)
     assert json.loads((private_config / "prices.json").read_text())["gpu_per_hour"] == 1.5
-    qtbot.waitUntil(lambda: card.verdict() is not None and card.verdict().prices.gpu_per_hour == 1.5,  # type: ignore[union-attr]
-                    timeout=WAIT_MS)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: card.verdict() is not None and card.verdict().prices.gpu_per_hour == 1.5,  # type: ignore[union-attr]
+        timeout=WAIT_MS,
+    )
     # a new card (the next start of the app) comes up with them
     again = VerdictCard()
     qtbot.addWidget(again)
@@ -179,8 +183,7 @@ def test_damaged_saved_prices_fall_back_to_list_prices(qtbot: QtBot, private_con
 
 
 def test_saved_preset_prices_come_back_with_their_preset(qtbot: QtBot) -> None:
-    save_user_prices(PriceSettings(0.357, 1.006, gpu_preset="aws-g5.xlarge", cpu_preset="aws-c7i.2xlarge",
-                                   gpu="A10G"))  # fmt: skip
+    save_user_prices(PriceSettings(0.357, 1.006, gpu_preset="aws-g5.xlarge", cpu_preset="aws-c7i.2xlarge", gpu="A10G"))
     c = VerdictCard()
     qtbot.addWidget(c)
     assert c.gpu_preset.currentData() == "aws-g5.xlarge" and c.cpu_preset.currentData() == "aws-c7i.2xlarge"
@@ -199,8 +202,9 @@ def test_the_card_never_imports_torch(tmp_path: Path) -> None:
         "print('torch' in sys.modules)\n"
     )
     env = {**os.environ, "GPUWISE_CONFIG_DIR": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
-    res = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
-                         timeout=120, check=False)  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().splitlines()[-1] == "False"
 
@@ -277,8 +281,7 @@ def test_a_report_from_a_16_core_machine_prices_its_cpu_as_16_vcpus(card: Verdic
     assert typed_before != preset or find_preset(typed_before).vcpus == 16
 
 
-def test_the_gpu_price_box_shows_the_price_the_verdict_uses_and_for_which_gpu(card: VerdictCard,
-                                                                               qtbot: QtBot) -> None:  # fmt: skip
+def test_the_gpu_price_box_shows_the_price_the_verdict_uses_and_for_which_gpu(card: VerdictCard, qtbot: QtBot) -> None:
     from gpuwise.core.report import load_report
     from gpuwise.core.resources import resource_path
 

@@ -26,8 +26,14 @@ LONG_PATH = "Saved 16 points to /home/someone/.local/share/gpuwise/reports/2026-
 @pytest.fixture
 def window(qtbot: Any, settings: Settings, tmp_path: Path) -> Callable[..., MainWindow]:
     def make(**kw: Any) -> MainWindow:
-        w = MainWindow(settings, sampler=FakeSampler(), monitor_threaded=False, discover=fake_inventory,
-                       data_dir=tmp_path / "data", **kw)  # fmt: skip
+        w = MainWindow(
+            settings,
+            sampler=FakeSampler(),
+            monitor_threaded=False,
+            discover=fake_inventory,
+            data_dir=tmp_path / "data",
+            **kw,
+        )
         qtbot.addWidget(w)
         w.resize(1280, 800)
         w.show()
@@ -55,9 +61,11 @@ def test_a_focused_slider_draws_a_ring_in_the_highlight_colour(qtbot: Any) -> No
     def magenta_pixels() -> int:
         image: QImage = slider.grab().toImage()
         return sum(
-            1 for x in range(image.width()) for y in (1, 2, image.height() - 2)
+            1
+            for x in range(image.width())
+            for y in (1, 2, image.height() - 2)
             if image.pixelColor(x, y).red() > 200 and image.pixelColor(x, y).green() < 60
-        )  # fmt: skip
+        )
 
     assert magenta_pixels() == 0
     slider.hasFocus = lambda: True  # type: ignore[method-assign]  # focus needs an active window offscreen

@@ -17,8 +17,16 @@ from tests.ui.conftest import fake_sweep, make_point, make_report
 
 def _record(runner: SweepRunner) -> list[str]:
     log: list[str] = []
-    for name in ("started", "progressed", "pointMeasured", "microMeasured", "finished", "failed", "cancelled",
-                 "stopped"):  # fmt: skip
+    for name in (
+        "started",
+        "progressed",
+        "pointMeasured",
+        "microMeasured",
+        "finished",
+        "failed",
+        "cancelled",
+        "stopped",
+    ):
         getattr(runner, name).connect(lambda *_a, n=name: log.append(n))
     return log
 

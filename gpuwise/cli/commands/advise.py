@@ -29,12 +29,14 @@ PROJECT_FROM_PARAMS = 1_000_000_000
 
 def add_parser(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
-        "advise", help="is a GPU worth its price for this job? (verdict from a report)", epilog=EPILOG,
+        "advise",
+        help="is a GPU worth its price for this job? (verdict from a report)",
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Turn a measured report into a verdict: time to train and job cost on the CPU and on GPUs "
         "(measured, or estimated from the GPU catalog — labeled), the speedup with its 95 % CI against the "
         "price ratio, break-even dataset and model sizes, and whether the model fits in memory.",
-    )  # fmt: skip
+    )
     add_report_argument(p, "a report JSON written by 'gpuwise bench --out' or the app, or a run id", optional=True)
     add_price_arguments(p)
     p.add_argument("--family", help="model family of the job (default: the report's)")
@@ -44,11 +46,19 @@ def add_parser(subparsers: Subparsers) -> None:
     p.add_argument("--batch", help="batch size (default: the report's)")
     p.add_argument("--precision", help="fp32, tf32, bf16 or fp16 (default: the report's)")
     p.add_argument("--project", action="store_true", help="add the 6·N·D large-model projection")
-    p.add_argument("--flops", choices=("counted", "analytic"), default="counted",
-                   help="FLOPs of models not measured: counted by torch's FlopCounterMode (default) or "
-                   "from the layer shapes (faster, no torch import, within a few %%)")  # fmt: skip
-    p.add_argument("--ddp", metavar="N", help="also compare N GPUs (data-parallel) with 1 GPU and the CPU "
-                   "(default: shown when the report has 'bench --ddp' points, for their largest N)")  # fmt: skip
+    p.add_argument(
+        "--flops",
+        choices=("counted", "analytic"),
+        default="counted",
+        help="FLOPs of models not measured: counted by torch's FlopCounterMode (default) or "
+        "from the layer shapes (faster, no torch import, within a few %%)",
+    )
+    p.add_argument(
+        "--ddp",
+        metavar="N",
+        help="also compare N GPUs (data-parallel) with 1 GPU and the CPU "
+        "(default: shown when the report has 'bench --ddp' points, for their largest N)",
+    )
     add_json_flag(p, "print the verdict as JSON")
     p.add_argument("--list-presets", action="store_true", help="list the price presets and exit")
     p.set_defaults(func=run)
@@ -152,8 +162,12 @@ def run(args: argparse.Namespace) -> int:
     full_report, report = report, single_process_report(report)  # data-parallel points feed only the scaling
     workload = default_workload(report)  # also refuses a report without CPU points
     changes: dict[str, Any] = {}
-    for key, what in (("params", "model size"), ("samples", "dataset size"), ("epochs", "epochs"),
-                      ("batch", "batch size")):  # fmt: skip
+    for key, what in (
+        ("params", "model size"),
+        ("samples", "dataset size"),
+        ("epochs", "epochs"),
+        ("batch", "batch size"),
+    ):
         v = count(getattr(args, key), what)
         if v is not None:
             changes["batch_size" if key == "batch" else key] = v

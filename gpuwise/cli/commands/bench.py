@@ -28,13 +28,16 @@ Ctrl-C stops early: completed points are kept and the report is still written.""
 
 def add_parser(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
-        "bench", help="measure CPU vs GPU training speed", epilog=EPILOG,
+        "bench",
+        help="measure CPU vs GPU training speed",
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train real PyTorch models on synthetic data on each device and report step times, "
         "throughput, epoch times and the fixed overhead. Numbers: 2000, 670k, 25M, 1.5e6, 10B.",
-    )  # fmt: skip
-    p.add_argument("--family", default="mlp",
-                   help=f"model family, sized by --params: {resizable_names()} (default mlp)")
+    )
+    p.add_argument(
+        "--family", default="mlp", help=f"model family, sized by --params: {resizable_names()} (default mlp)"
+    )
     add_model_arguments(p)
     p.add_argument("--params", default="100k,1M,10M", help="model sizes in parameters (default 100k,1M,10M)")
     p.add_argument("--samples", default="10k,100k", help="dataset sizes in samples (default 10k,100k)")
@@ -52,12 +55,20 @@ def add_parser(subparsers: Subparsers) -> None:
     p.add_argument("--breakdown", action="store_true", help="also time data/copy/forward/backward/optimizer")
     p.add_argument("--seed", default="0", help="dataset and model seed (default 0)")
     d = p.add_argument_group("data-parallel scaling (DistributedDataParallel: gloo on the CPU, NCCL on GPUs)")
-    d.add_argument("--ddp", default=None, metavar="N",
-                   help="train across 1, 2, 4, ... N processes on this machine and report the scaling")
+    d.add_argument(
+        "--ddp",
+        default=None,
+        metavar="N",
+        help="train across 1, 2, 4, ... N processes on this machine and report the scaling",
+    )
     d.add_argument("--nnodes", default="1", metavar="M", help="machines taking part (default 1)")
     d.add_argument("--node-rank", default="0", metavar="R", help="this machine's number, 0 to M-1 (default 0)")
-    d.add_argument("--master", default="", metavar="HOST:PORT",
-                   help="where machine 0 hosts the rendezvous (needed with --nnodes > 1)")  # fmt: skip
+    d.add_argument(
+        "--master",
+        default="",
+        metavar="HOST:PORT",
+        help="where machine 0 hosts the rendezvous (needed with --nnodes > 1)",
+    )
     p.set_defaults(func=run)
 
 
@@ -171,12 +182,17 @@ def _run_plan(plan: Any, args: argparse.Namespace) -> int:
         from gpuwise.core.bench.ddp import world_sizes
 
         sizes = ", ".join(str(w) for w in world_sizes(plan.ddp * plan.nnodes))
-        print(f"gpuwise bench: data-parallel scaling over {sizes} processes on {', '.join(plan.devices)} within "
-              f"~{plan.budget_s:g} s plus start-up (Ctrl-C keeps what is done)", file=sys.stderr)  # fmt: skip
+        print(
+            f"gpuwise bench: data-parallel scaling over {sizes} processes on {', '.join(plan.devices)} within "
+            f"~{plan.budget_s:g} s plus start-up (Ctrl-C keeps what is done)",
+            file=sys.stderr,
+        )
     else:
-        print(f"gpuwise bench: {len(plan.params) * len(plan.samples) * len(plan.devices) * len(plan.precisions)} "
-              f"points on {', '.join(plan.devices)} within ~{plan.budget_s:g} s (Ctrl-C keeps what is done)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"gpuwise bench: {len(plan.params) * len(plan.samples) * len(plan.devices) * len(plan.precisions)} "
+            f"points on {', '.join(plan.devices)} within ~{plan.budget_s:g} s (Ctrl-C keeps what is done)",
+            file=sys.stderr,
+        )
     from gpuwise.core.bench.ddp import DdpFailed
 
     failure = ""
@@ -287,8 +303,7 @@ class _RunStore:
         try:
             call()
         except (sqlite3.Error, OSError) as e:  # a full disk must not stop the measuring: say so once
-            print(f"gpuwise: warning: cannot {what} in the history ({e}); the report still gets it",
-                  file=sys.stderr)  # fmt: skip
+            print(f"gpuwise: warning: cannot {what} in the history ({e}); the report still gets it", file=sys.stderr)
             self.history.close()
             self.history = None
 
@@ -308,11 +323,21 @@ class _RunStore:
             status = "cancelled" if report.cancelled else "complete"
             # a partial run gets no verdict in the list (the app does the same): a point or two is no basis
             headline = verdict_headline(report) if self.history is not None and status == "complete" else ""
-            self._safely("end the run", lambda: self.history.finish_run(
-                self.run_id, status, headline=headline, machine=report.machine, settings=report.settings))
+            self._safely(
+                "end the run",
+                lambda: self.history.finish_run(
+                    self.run_id, status, headline=headline, machine=report.machine, settings=report.settings
+                ),
+            )
         if self.history is not None:
-            print(terminal_safe(f"run {self.run_id} is in the history ({self.history.path}); the verdict on it: "
-                                f"gpuwise advise {self.run_id}", one_line=True), file=sys.stderr)  # fmt: skip
+            print(
+                terminal_safe(
+                    f"run {self.run_id} is in the history ({self.history.path}); the verdict on it: "
+                    f"gpuwise advise {self.run_id}",
+                    one_line=True,
+                ),
+                file=sys.stderr,
+            )
             self.history.close()
 
     def where(self) -> str:
@@ -320,8 +345,10 @@ class _RunStore:
             return ""
         from gpuwise.core.history import default_path
 
-        return f"the run is kept in the history as run {self.run_id} ({default_path()}): " \
-               f"'gpuwise export {self.run_id} --out FILE' writes it elsewhere"
+        return (
+            f"the run is kept in the history as run {self.run_id} ({default_path()}): "
+            f"'gpuwise export {self.run_id} --out FILE' writes it elsewhere"
+        )
 
 
 def _write_outputs(report: Any, args: argparse.Namespace, store: _RunStore) -> bool:
@@ -336,7 +363,9 @@ def _write_outputs(report: Any, args: argparse.Namespace, store: _RunStore) -> b
 
     ok = True
     writers: tuple[tuple[str | None, str, Callable[[str], None]], ...] = (
-        (args.out, "report", write_report), (args.csv, "points", write_csv))
+        (args.out, "report", write_report),
+        (args.csv, "points", write_csv),
+    )
     for path, what, write in writers:
         if not path:
             continue
@@ -345,8 +374,9 @@ def _write_outputs(report: Any, args: argparse.Namespace, store: _RunStore) -> b
         except (OSError, UserInputError) as e:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             kept = store.where() or "the points are printed above"
-            print(terminal_safe(f"gpuwise: error: cannot write {path}: {reason}; {kept}", one_line=True),
-                  file=sys.stderr)  # fmt: skip
+            print(
+                terminal_safe(f"gpuwise: error: cannot write {path}: {reason}; {kept}", one_line=True), file=sys.stderr
+            )
             ok = False
         else:
             print(terminal_safe(f"{what} written to {path}", one_line=True), file=sys.stderr)
@@ -357,39 +387,52 @@ def print_table(report: Any, out: TextIO) -> None:
     """A readable table of the points and, when a GPU was measured, the speedups."""
     out = SafeWriter(out)  # type: ignore[assignment]  # names and messages come from devices and reports
     cpu = report.machine.get("cpu", {})
-    out.write(f"machine: {cpu.get('model', '?')}, {cpu.get('physical_cores', '?')} cores; "
-              f"torch {report.machine.get('torch', '?')}\n")  # fmt: skip
+    out.write(
+        f"machine: {cpu.get('model', '?')}, {cpu.get('physical_cores', '?')} cores; "
+        f"torch {report.machine.get('torch', '?')}\n"
+    )
     mm = [m for m in report.micro if m.kind == "matmul" and m.device == "cpu" and m.precision == "fp32"]
     if mm:
         from gpuwise.core.devices import describe_cpu_peak
 
         best = max(mm, key=lambda m: m.value)
         peak = describe_cpu_peak(cpu, best.value)
-        out.write(f"cpu matmul: {best.value:.0f} GFLOP/s measured (n={best.size})"
-                  + (f" vs {peak.formula_gflops:g} GFLOP/s {peak.formula_label}" if peak.formula_gflops else "")
-                  + "\n" + "".join(f"note: {n}\n" for n in peak.notes))  # fmt: skip
-    header = (f"{'device':<8} {'params':>7} {'samples':>8} {'prec':<5} {'step time':>17} {'samples/s':>10} "
-              f"{'epoch':>10} {'overhead':>9} {'memory':>10}  note")  # fmt: skip
+        out.write(
+            f"cpu matmul: {best.value:.0f} GFLOP/s measured (n={best.size})"
+            + (f" vs {peak.formula_gflops:g} GFLOP/s {peak.formula_label}" if peak.formula_gflops else "")
+            + "\n"
+            + "".join(f"note: {n}\n" for n in peak.notes)
+        )
+    header = (
+        f"{'device':<8} {'params':>7} {'samples':>8} {'prec':<5} {'step time':>17} {'samples/s':>10} "
+        f"{'epoch':>10} {'overhead':>9} {'memory':>10}  note"
+    )
     out.write(header + "\n" + "-" * len(header) + "\n")
     for p in report.points:
         dev = p.device if p.world_size <= 1 else f"{p.device}×{p.world_size}"
         if p.status != "ok" or p.step_time_s is None:
-            out.write(f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
-                      f"{p.status.upper():>17}  {p.message}\n")  # fmt: skip
+            out.write(
+                f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
+                f"{p.status.upper():>17}  {p.message}\n"
+            )
             continue
         st = p.step_time_s
         step = f"{format_duration(st.median)} ±{st.iqr / st.median * 100 if st.median else 0:.0f}%"
         epoch = ("~" if p.epoch_time_extrapolated else "") + format_duration(p.epoch_time_s or 0)
         mem = format_bytes(p.peak_memory_bytes) if p.peak_memory_bytes is not None else "n/a"
         note = ", ".join(n for n in ("unstable" if p.unstable else "", _busy_share(p)) if n)
-        out.write(f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
-                  f"{step:>17} {format_count(p.samples_per_s or 0):>10} {epoch:>10} "
-                  f"{format_duration(p.fixed_overhead_s or 0):>9} {mem:>10}  {note}\n")  # fmt: skip
+        out.write(
+            f"{dev:<8} {format_count(p.params):>7} {format_count(p.samples):>8} {p.precision:<5} "
+            f"{step:>17} {format_count(p.samples_per_s or 0):>10} {epoch:>10} "
+            f"{format_duration(p.fixed_overhead_s or 0):>9} {mem:>10}  {note}\n"
+        )
     out.write("~ = extrapolated from the measured steps; ± = IQR of step time over measurement windows\n")
     busy = [p.background_cpu_load for p in report.points if p.busy]
     if busy:
-        out.write(f"{busy_machine_text(busy)} while measuring {len(busy)} of these points: their times are "
-                  "pessimistic (threads compete for cores); measure again on a quieter machine\n")  # fmt: skip
+        out.write(
+            f"{busy_machine_text(busy)} while measuring {len(busy)} of these points: their times are "
+            "pessimistic (threads compete for cores); measure again on a quieter machine\n"
+        )
     _print_scaling(report, out)
     _print_speedups(report, out)
 
@@ -404,8 +447,10 @@ def _print_scaling(report: Any, out: TextIO) -> None:
 
     for c in scaling_curves(report.points):
         out.write(f"data-parallel scaling, {c.label()} ({baseline_text(c)}):\n")
-        out.write(f"  {'procs':>5} {'threads/rank':>12} {'samples/s':>10} {'per rank':>17} {'efficiency':>10} "
-                  f"{'comm/step':>10} {'all-reduce':>10}\n")  # fmt: skip
+        out.write(
+            f"  {'procs':>5} {'threads/rank':>12} {'samples/s':>10} {'per rank':>17} {'efficiency':>10} "
+            f"{'comm/step':>10} {'all-reduce':>10}\n"
+        )
         for p in c.points:
             if p.status != "ok":
                 out.write(f"  {p.world_size:>5} {p.status.upper():>12}  {p.message}\n")
@@ -414,10 +459,14 @@ def _print_scaling(report: Any, out: TextIO) -> None:
             eff = f"{p.scaling_efficiency:.0%}" if p.scaling_efficiency is not None else "n/a"
             comm = format_duration(p.comm_time_s) if p.comm_time_s is not None else "-"
             ar = format_duration(p.allreduce_time_s) if p.allreduce_time_s is not None else "-"
-            out.write(f"  {p.world_size:>5} {p.threads:>12} {format_count(p.samples_per_s or 0):>10} "
-                      f"{ranks[:17]:>17} {eff:>10} {comm:>10} {ar:>10}\n")  # fmt: skip
-        out.write("  efficiency = total samples/s ÷ (processes × the baseline); comm/step = exposed communication "
-                  "(a synced step minus a no_sync step)\n")  # fmt: skip
+            out.write(
+                f"  {p.world_size:>5} {p.threads:>12} {format_count(p.samples_per_s or 0):>10} "
+                f"{ranks[:17]:>17} {eff:>10} {comm:>10} {ar:>10}\n"
+            )
+        out.write(
+            "  efficiency = total samples/s ÷ (processes × the baseline); comm/step = exposed communication "
+            "(a synced step minus a no_sync step)\n"
+        )
 
 
 def _print_speedups(report: Any, out: TextIO) -> None:
@@ -427,8 +476,10 @@ def _print_speedups(report: Any, out: TextIO) -> None:
     for p in ok:
         base = cpu.get((p.params, p.samples, p.precision))
         if p.device != "cpu" and base and p.epoch_time_s and base.epoch_time_s:
-            rows.append(f"  {p.device} vs cpu, {format_count(p.params)} params x {format_count(p.samples)} "
-                        f"samples: {base.epoch_time_s / p.epoch_time_s:.1f}x faster per epoch")  # fmt: skip
+            rows.append(
+                f"  {p.device} vs cpu, {format_count(p.params)} params x {format_count(p.samples)} "
+                f"samples: {base.epoch_time_s / p.epoch_time_s:.1f}x faster per epoch"
+            )
     if rows:
         out.write("speedup:\n" + "\n".join(rows) + "\n")
     elif all(p.device == "cpu" for p in report.points):

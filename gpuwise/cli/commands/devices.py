@@ -11,10 +11,13 @@ from gpuwise.core.units import format_bytes
 
 
 def add_parser(subparsers: Subparsers) -> None:
-    p = subparsers.add_parser("devices", help="list the CPU and GPUs gpuwise can measure",
-                       description="List every compute device: the CPU with its peak (the formula, called "
-                       "theoretical only when the maximum clock is known, beside a short measured matmul), CUDA/ROCm "
-                       "GPUs and Apple MPS, and why a GPU is not usable when it is not.")  # fmt: skip
+    p = subparsers.add_parser(
+        "devices",
+        help="list the CPU and GPUs gpuwise can measure",
+        description="List every compute device: the CPU with its peak (the formula, called "
+        "theoretical only when the maximum clock is known, beside a short measured matmul), CUDA/ROCm "
+        "GPUs and Apple MPS, and why a GPU is not usable when it is not.",
+    )
     add_json_flag(p)
     p.add_argument("--no-probe", action="store_true", help="skip the ~1 s CPU matmul measurement")
     p.set_defaults(func=run)
@@ -40,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
     formula = f"{c.peak_fp32_gflops:g} GFLOP/s fp32 {label}" if c.peak_fp32_gflops else "peak unknown"
     clock_from = devices.CLOCK_SOURCES.get(c.clock_source, "origin unknown")
     _print(f"cpu      {c.model}")
-    _print(f"         {c.physical_cores} physical / {c.logical_cores} logical cores, {c.arch}, SIMD {c.simd}, "
-          f"clock {c.clock_ghz or '?'} GHz ({clock_from})")  # fmt: skip
+    _print(
+        f"         {c.physical_cores} physical / {c.logical_cores} logical cores, {c.arch}, SIMD {c.simd}, "
+        f"clock {c.clock_ghz or '?'} GHz ({clock_from})"
+    )
     _print(f"         {formula} = {c.peak_formula}")
     if measured:
         _print(f"         {measured:.0f} GFLOP/s measured ({how})")

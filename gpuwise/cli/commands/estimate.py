@@ -21,12 +21,14 @@ with a CPU you measured)."""
 
 def add_parser(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
-        "estimate", help="estimate training speed on catalog GPUs (no GPU needed)", epilog=EPILOG,
+        "estimate",
+        help="estimate training speed on catalog GPUs (no GPU needed)",
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Estimate, per GPU, the step time, samples/s, achieved TFLOP/s, what limits the step, whether "
         "the model fits in memory and the uncertainty band, for a model you describe. Nothing is measured: the "
         "figures come from the GPU catalog's peaks and published efficiencies, and are labeled as estimates.",
-    )  # fmt: skip
+    )
     p.add_argument("--gpu", required=True, help="catalog GPUs, comma-separated (e.g. T4,A100-80GB,H100)")
     p.add_argument("--family", default="transformer", help="model family: mlp, cnn or transformer (default)")
     p.add_argument("--params", help="model size in parameters, e.g. 110M (a family's size; not with --model)")
@@ -36,9 +38,12 @@ def add_parser(subparsers: Subparsers) -> None:
     p.add_argument("--optimizer", default="adam", help="adam (default) or sgd")
     p.add_argument("--samples", help="dataset size in samples: adds the time to train")
     p.add_argument("--epochs", default="1", help="epochs (with --samples; default 1)")
-    p.add_argument("--flops", choices=("counted", "analytic"), default="analytic",
-                   help="FLOPs from the layer shapes (default, no torch import) or counted by torch's "
-                   "FlopCounterMode")  # fmt: skip
+    p.add_argument(
+        "--flops",
+        choices=("counted", "analytic"),
+        default="analytic",
+        help="FLOPs from the layer shapes (default, no torch import) or counted by torch's FlopCounterMode",
+    )
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -63,17 +68,41 @@ def run(args: argparse.Namespace) -> int:
     precision = args.precision.strip().lower()
     optimizer = check_optimizer(args.optimizer)
     spec = build_spec(family, params, options)
-    rows = estimate_gpus(args.gpu, spec, batch, precision=precision, optimizer=optimizer, samples=samples,
-                         epochs=epochs, flops_method="auto" if args.flops == "counted" else "analytic")  # fmt: skip
-    workload = {"family": family, "params": int(spec["params"]), "architecture": describe(spec), "batch": batch,
-                "precision": precision, "optimizer": optimizer, "samples": samples, "epochs": epochs}  # fmt: skip
+    rows = estimate_gpus(
+        args.gpu,
+        spec,
+        batch,
+        precision=precision,
+        optimizer=optimizer,
+        samples=samples,
+        epochs=epochs,
+        flops_method="auto" if args.flops == "counted" else "analytic",
+    )
+    workload = {
+        "family": family,
+        "params": int(spec["params"]),
+        "architecture": describe(spec),
+        "batch": batch,
+        "precision": precision,
+        "optimizer": optimizer,
+        "samples": samples,
+        "epochs": epochs,
+    }
     if args.json:
-        print(json.dumps({"estimated": True, "workload": workload, "gpus": [r.to_dict() for r in rows]},
-                         indent=2, ensure_ascii=False, allow_nan=False))  # fmt: skip
+        print(
+            json.dumps(
+                {"estimated": True, "workload": workload, "gpus": [r.to_dict() for r in rows]},
+                indent=2,
+                ensure_ascii=False,
+                allow_nan=False,
+            )
+        )
         return 0
-    print(f"Estimated training on GPUs (estimates from spec peaks and published measurements, not measured)\n"
-          f"model: {describe(spec)} ({format_count(spec['params'])} parameters), batch {batch}, {precision}, "
-          f"{optimizer}")  # fmt: skip
+    print(
+        f"Estimated training on GPUs (estimates from spec peaks and published measurements, not measured)\n"
+        f"model: {describe(spec)} ({format_count(spec['params'])} parameters), batch {batch}, {precision}, "
+        f"{optimizer}"
+    )
     header = ["GPU", "step (est.)", "band", "samples/s", "TFLOP/s", "limited by", "memory"]
     if samples is not None:
         header.append(f"time to train {format_count(samples)} x {epochs} (est.)")
@@ -85,8 +114,15 @@ def run(args: argparse.Namespace) -> int:
         else:
             verdict = "fits" if e.fits else "does NOT fit"
             mem = f"{verdict} ({format_bytes(e.memory_needed or 0)} of {format_bytes(e.memory_available or 0)})"
-        line = [r.gpu, format_duration(e.step_s), f"{format_duration(e.band[0])}–{format_duration(e.band[1])}",
-                f"{r.samples_per_s:,.0f}", f"{e.tflops:.3g}", r.limited_by, mem]  # fmt: skip
+        line = [
+            r.gpu,
+            format_duration(e.step_s),
+            f"{format_duration(e.band[0])}–{format_duration(e.band[1])}",
+            f"{r.samples_per_s:,.0f}",
+            f"{e.tflops:.3g}",
+            r.limited_by,
+            mem,
+        ]
         if samples is not None:
             lo, hi = r.time_band_s or (0.0, 0.0)
             line.append(f"{format_duration(r.time_to_train_s or 0.0)} ({format_duration(lo)}–{format_duration(hi)})")

@@ -24,30 +24,34 @@ HISTORY_EPILOG = """examples:
 
 def add_parser(subparsers: Subparsers) -> None:
     h = subparsers.add_parser(
-        "history", help="list the runs measured here or imported (newest first)", epilog=HISTORY_EPILOG,
+        "history",
+        help="list the runs measured here or imported (newest first)",
+        epilog=HISTORY_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="List every run in the history: each `gpuwise bench`, each run in the app (cancelled and "
         "interrupted runs too, marked so) and each imported report.",
-    )  # fmt: skip
+    )
     add_json_flag(h, 'print {"runs": [...]} as JSON')
     h.add_argument("--filter", default="", help="only runs whose row contains every word")
     h.add_argument("--limit", default=None, help="at most this many runs (newest first)")
     h.set_defaults(func=run_history)
 
     i = subparsers.add_parser(
-        "import", help="add a report JSON (e.g. from a cloud GPU box) to the history",
+        "import",
+        help="add a report JSON (e.g. from a cloud GPU box) to the history",
         description="Validate a report file fully and store it as a run; a file that is refused leaves the "
         "history unchanged.",
-    )  # fmt: skip
+    )
     add_report_argument(i, "a report JSON written by 'gpuwise bench --out' or the app")
     i.add_argument("--name", default="", help="a name for the run (default: none)")
     i.add_argument("--tag", default="", help="tags, comma-separated")
     i.set_defaults(func=run_import)
 
     e = subparsers.add_parser(
-        "export", help="write a run of the history as a report JSON",
+        "export",
+        help="write a run of the history as a report JSON",
         description="Write a run of the history as a report file (for another machine, or 'gpuwise gui').",
-    )  # fmt: skip
+    )
     e.add_argument("run", help="the run's id from 'gpuwise history' (or: last)")
     e.add_argument("--out", required=True, help="the report JSON to write")
     e.set_defaults(func=run_export)
@@ -71,8 +75,13 @@ def run_history(args: argparse.Namespace) -> int:
         return 0
     if not runs:
         what = "no run matches" if args.filter.strip() else "the history is empty"
-        print(terminal_safe(f"{what.capitalize()} ({path}). Measure with 'gpuwise bench' or add a report with "
-                            "'gpuwise import REPORT.json'.", one_line=True))  # fmt: skip
+        print(
+            terminal_safe(
+                f"{what.capitalize()} ({path}). Measure with 'gpuwise bench' or add a report with "
+                "'gpuwise import REPORT.json'.",
+                one_line=True,
+            )
+        )
         return 0
     sys.stdout.write(format_runs(runs))
     return 0
@@ -85,18 +94,24 @@ def _fit(text: str, width: int) -> str:
 def format_runs(runs: list[Any]) -> str:
     from gpuwise.core.terminal_text import terminal_safe
 
-    lines = [f"{'run':>5}  {'measured (UTC)':<16}  {'status':<11} {'points':>6}  {'machine':<28}  {'devices':<18}  "
-             f"{'workload':<36}  verdict / name"]  # fmt: skip
+    lines = [
+        f"{'run':>5}  {'measured (UTC)':<16}  {'status':<11} {'points':>6}  {'machine':<28}  {'devices':<18}  "
+        f"{'workload':<36}  verdict / name"
+    ]
     for r in runs:
         when = r.created[:16].replace("T", " ")
         label = " ".join(x for x in (f'"{r.name}"' if r.name else "", " ".join(f"[{t}]" for t in r.tags)) if x)
         tail = " ".join(x for x in (label, r.headline) if x) or ("—" if r.partial else "")
-        line = (f"{r.id:>5}  {_fit(when, 16):<16}  {r.status:<11} {r.points:>6}  {_fit(r.machine, 28):<28}  "
-                f"{_fit(r.devices, 18):<18}  {_fit(r.workload, 36):<36}  {_fit(tail, 100)}")  # fmt: skip
+        line = (
+            f"{r.id:>5}  {_fit(when, 16):<16}  {r.status:<11} {r.points:>6}  {_fit(r.machine, 28):<28}  "
+            f"{_fit(r.devices, 18):<18}  {_fit(r.workload, 36):<36}  {_fit(tail, 100)}"
+        )
         # strings from reports never reach the terminal raw; checked per line (10,000 runs list in well under 1 s)
         lines.append(line if line.isprintable() else terminal_safe(line, one_line=True))
-    lines.append(f"{len(runs)} run{'s' if len(runs) != 1 else ''}. 'gpuwise advise RUN' gives the verdict on a run; "
-                 "'gpuwise export RUN --out run.json' writes it as a report.")  # fmt: skip
+    lines.append(
+        f"{len(runs)} run{'s' if len(runs) != 1 else ''}. 'gpuwise advise RUN' gives the verdict on a run; "
+        "'gpuwise export RUN --out run.json' writes it as a report."
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -76,13 +76,16 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     how_many = p.add_mutually_exclusive_group()
     how_many.add_argument("--once", action="store_true", help="print one reading and exit")
-    how_many.add_argument("--count", default=None, metavar="N",
-                          help="print N readings and exit (default: until Ctrl-C)")
+    how_many.add_argument(
+        "--count", default=None, metavar="N", help="print N readings and exit (default: until Ctrl-C)"
+    )
     add_json_flag(p, "one JSON object per line (n/a readings are null)")
     p.add_argument(
-        "--interval", default=DEFAULT_INTERVAL_S, metavar="S",
+        "--interval",
+        default=DEFAULT_INTERVAL_S,
+        metavar="S",
         help=f"seconds between readings, {MIN_INTERVAL_S:g}–{MAX_INTERVAL_S:g} (default {DEFAULT_INTERVAL_S:g})",
-    )  # fmt: skip
+    )
     p.set_defaults(func=run)
 
 

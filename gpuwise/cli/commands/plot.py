@@ -31,21 +31,41 @@ def add_parser(subparsers: Subparsers) -> None:
         description="Render one chart of a gpuwise report to a PNG or SVG file. Works without a display.",
     )
     add_report_argument(p, "a report saved by `gpuwise bench` or the app, or a run id")
-    p.add_argument("--chart", default="epoch-time", metavar="NAME",
-                   help=f"which chart: {', '.join(CHART_NAMES)} (default: epoch-time)")  # fmt: skip
+    p.add_argument(
+        "--chart",
+        default="epoch-time",
+        metavar="NAME",
+        help=f"which chart: {', '.join(CHART_NAMES)} (default: epoch-time)",
+    )
     p.add_argument("--out", required=True, metavar="FILE", help="where to write: chart.png or chart.svg")
     p.add_argument("--size", default="1600x1000", metavar="WxH", help="image size in pixels (default: 1600x1000)")
     from gpuwise.cli.commands.advise import add_price_arguments
 
     add_price_arguments(p)  # the speedup chart prices each GPU as `gpuwise advise` does
-    p.add_argument("--price-ratio", default=None, metavar="K",
-                   help="instead: every GPU at K times the CPU's price per hour (one break-even line)")
-    p.add_argument("--model-size", default=None, metavar="N",
-                   help="epoch-time chart: which model size to draw, e.g. 10M (default: the largest measured)")
-    p.add_argument("--metric", default="epoch", choices=("epoch", "train"),
-                   help="epoch-time chart: time per epoch (default) or time to train all epochs")
-    p.add_argument("--samples", default=None, metavar="N",
-                   help="speedup chart: which dataset size to draw, e.g. 100k (default: the largest)")
+    p.add_argument(
+        "--price-ratio",
+        default=None,
+        metavar="K",
+        help="instead: every GPU at K times the CPU's price per hour (one break-even line)",
+    )
+    p.add_argument(
+        "--model-size",
+        default=None,
+        metavar="N",
+        help="epoch-time chart: which model size to draw, e.g. 10M (default: the largest measured)",
+    )
+    p.add_argument(
+        "--metric",
+        default="epoch",
+        choices=("epoch", "train"),
+        help="epoch-time chart: time per epoch (default) or time to train all epochs",
+    )
+    p.add_argument(
+        "--samples",
+        default=None,
+        metavar="N",
+        help="speedup chart: which dataset size to draw, e.g. 100k (default: the largest)",
+    )
     p.set_defaults(func=run)
 
 
@@ -84,13 +104,17 @@ def _price(charts: Any, args: argparse.Namespace, report: Any, ratio: float | No
     try:
         verdict = compute_verdict(report, prices=prices, compare=compare, flops_method="analytic")
     except (UserInputError, KeyError, TypeError, ValueError) as e:  # a hand-made report without architectures
-        print(f"gpuwise: note: the GPUs cannot be priced from this report ({e}); one break-even line at "
-              f"{charts.price_ratio():g}×", file=sys.stderr)  # fmt: skip
+        print(
+            f"gpuwise: note: the GPUs cannot be priced from this report ({e}); one break-even line at "
+            f"{charts.price_ratio():g}×",
+            file=sys.stderr,
+        )
         return
     charts.set_pricing(verdict.price_book())
     charts.set_job_epochs(verdict.workload.epochs)
-    charts.set_estimates(estimate_points_like(report, [g.device for g in verdict.gpus if g.estimated],
-                                              flops_method="analytic"))  # fmt: skip
+    charts.set_estimates(
+        estimate_points_like(report, [g.device for g in verdict.gpus if g.estimated], flops_method="analytic")
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
     from gpuwise.ui.chart_data import PLACEHOLDER
     from gpuwise.ui.charts import ChartsWidget
     from gpuwise.ui.export import export_chart
+
     charts = ChartsWidget()
     try:
         charts.set_report(report)

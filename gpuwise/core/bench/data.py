@@ -36,8 +36,9 @@ class SyntheticDataset:
     data-parallel ranks train on disjoint parts of one dataset with one teacher.
     """
 
-    def __init__(self, spec: dict[str, Any], resident: int, *, seed: int = 0,
-                 shard: tuple[int, int] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, spec: dict[str, Any], resident: int, *, seed: int = 0, shard: tuple[int, int] | None = None
+    ) -> None:
         import torch
 
         self.spec = spec

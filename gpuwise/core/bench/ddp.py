@@ -159,18 +159,29 @@ def merge_ranks(ranks: Sequence[Point], job: PointSpec, backend: str) -> Point:
 
     notes = [first.message] if first.message else []
     if world > 1:
-        notes.append(f"{world} processes ({backend}): batch {job.batch_size} per rank ({job.batch_size * world} "
-                     f"in all), {first.threads} thread(s) per rank; memory is per rank")  # fmt: skip
+        notes.append(
+            f"{world} processes ({backend}): batch {job.batch_size} per rank ({job.batch_size * world} "
+            f"in all), {first.threads} thread(s) per rank; memory is per rank"
+        )
     return replace(
-        first, **common, message="; ".join(notes), samples_per_s=sum(sps), rank_samples_per_s=sps,
-        step_time_s=slowest.step_time_s, unstable=any(p.unstable for p in ranks),
-        epoch_time_s=slowest.epoch_time_s, epoch_time_extrapolated=any(p.epoch_time_extrapolated for p in ranks),
-        fixed_overhead_s=most("fixed_overhead_s"), time_to_train_s=most("time_to_train_s"),
-        overhead_breakdown_s=slowest.overhead_breakdown_s, peak_memory_bytes=most("peak_memory_bytes"),
-        background_cpu_load=most("background_cpu_load"), comm_time_s=most("comm_time_s"),
+        first,
+        **common,
+        message="; ".join(notes),
+        samples_per_s=sum(sps),
+        rank_samples_per_s=sps,
+        step_time_s=slowest.step_time_s,
+        unstable=any(p.unstable for p in ranks),
+        epoch_time_s=slowest.epoch_time_s,
+        epoch_time_extrapolated=any(p.epoch_time_extrapolated for p in ranks),
+        fixed_overhead_s=most("fixed_overhead_s"),
+        time_to_train_s=most("time_to_train_s"),
+        overhead_breakdown_s=slowest.overhead_breakdown_s,
+        peak_memory_bytes=most("peak_memory_bytes"),
+        background_cpu_load=most("background_cpu_load"),
+        comm_time_s=most("comm_time_s"),
         allreduce_time_s=most("allreduce_time_s"),
         dataset_resident_samples=sum(p.dataset_resident_samples or 0 for p in ranks) or None,
-    )  # fmt: skip
+    )
 
 
 def with_efficiency(point: Point, baseline: Point | None) -> Point:
@@ -183,9 +194,15 @@ def with_efficiency(point: Point, baseline: Point | None) -> Point:
     if eff > SUPERLINEAR:
         # N ranks cannot do more than N times the work; a slowed baseline (a busy machine hits many threads
         # harder than one) or caches that fit a smaller shard can make it look so
-        message = "; ".join(m for m in (message, f"efficiency {eff:.0%} is above ideal: the single-process "
-                                        f"baseline was probably slowed (see its notes), so compare with care")
-                            if m)  # fmt: skip
+        message = "; ".join(
+            m
+            for m in (
+                message,
+                f"efficiency {eff:.0%} is above ideal: the single-process "
+                f"baseline was probably slowed (see its notes), so compare with care",
+            )
+            if m
+        )
     return replace(point, scaling_efficiency=eff, scaling_baseline_samples_per_s=base, message=message)
 
 
@@ -293,7 +310,8 @@ def rank_work(local_rank: int, plan: DdpPlan, conn: Any) -> None:
         torch.cuda.set_device(local_rank)
     timeout = timedelta(seconds=plan.timeout_s)
     store = dist.TCPStore(  # type: ignore[attr-defined]
-        plan.master_addr, plan.master_port, plan.world, is_master=False, timeout=timeout)
+        plan.master_addr, plan.master_port, plan.world, is_master=False, timeout=timeout
+    )
     bind: dict[str, Any] = {"device_id": torch.device(device)} if cuda else {}  # NCCL: one GPU per rank
     dist.init_process_group(plan.backend, store=store, rank=rank, world_size=plan.world, timeout=timeout, **bind)
     where: list[Any] = [None] * plan.world
@@ -306,10 +324,12 @@ def rank_work(local_rank: int, plan: DdpPlan, conn: Any) -> None:
             point: Point | None = None
             if rank < w:
                 here = active_local_ranks(w, plan.nproc, plan.node_rank)
-                siblings = tuple(pid for r, (_h, pid, node) in enumerate(where)
-                                 if r < w and r != rank and node == plan.node_rank)  # fmt: skip
-                ps = replace(job, device=device, samples=rank_samples(job.samples, w),
-                             threads=threads_per_rank(plan.cores, here))  # fmt: skip
+                siblings = tuple(
+                    pid for r, (_h, pid, node) in enumerate(where) if r < w and r != rank and node == plan.node_rank
+                )
+                ps = replace(
+                    job, device=device, samples=rank_samples(job.samples, w), threads=threads_per_rank(plan.cores, here)
+                )
                 coll = RankCollective(groups[w], rank, w, device, siblings)
                 point = _run_rank_point(ps, coll, conn if local_rank == 0 else None, j, w)
                 if point.status in ("failed", "oom"):
@@ -371,8 +391,9 @@ def _rank_entry(local_rank: int, plan: DdpPlan, conns: list[Any], parent_pid: in
 # ---------------------------------------------------------------- the supervisor
 
 
-def run_ddp(plan: DdpPlan, cancel: CancelToken | None = None, *,
-            work: RankWork = rank_work) -> Generator[DdpEvent, None, list[Point]]:  # fmt: skip
+def run_ddp(
+    plan: DdpPlan, cancel: CancelToken | None = None, *, work: RankWork = rank_work
+) -> Generator[DdpEvent, None, list[Point]]:
     """Start ``plan.nproc`` ranks here, relay their progress, return the merged points (efficiency filled in).
 
     Raises ``DdpFailed`` (all ranks stopped) or ``Cancelled`` (all ranks stopped, completed points kept by the
@@ -389,16 +410,22 @@ def run_ddp(plan: DdpPlan, cancel: CancelToken | None = None, *,
     if plan.node_rank == 0:
         # the rendezvous lives here, like torchrun's: no port race between choosing it and a rank binding it
         store = dist.TCPStore(  # type: ignore[attr-defined]
-            addr if plan.nnodes > 1 else "127.0.0.1", port, plan.world, is_master=True,
-                              timeout=timedelta(seconds=plan.timeout_s), wait_for_workers=False)  # fmt: skip
+            addr if plan.nnodes > 1 else "127.0.0.1",
+            port,
+            plan.world,
+            is_master=True,
+            timeout=timedelta(seconds=plan.timeout_s),
+            wait_for_workers=False,
+        )
         port = store.port
     plan = replace(plan, master_port=port)
     ctx = tmp.get_context("spawn")
     pipes = [ctx.Pipe(duplex=False) for _ in range(plan.nproc)]
     readers = [r for r, _w in pipes]
     writers = [w for _r, w in pipes]
-    pctx = start_processes(_rank_entry, args=(plan, writers, os.getpid(), work), nprocs=plan.nproc,
-                               join=False, start_method="spawn")  # fmt: skip
+    pctx = start_processes(
+        _rank_entry, args=(plan, writers, os.getpid(), work), nprocs=plan.nproc, join=False, start_method="spawn"
+    )
     procs = list(pctx.processes)
     for w in writers:
         w.close()
@@ -436,10 +463,19 @@ def run_ddp(plan: DdpPlan, cancel: CancelToken | None = None, *,
                 elif kind == "failed":
                     _kind, rank, j, w, bad = msg
                     job = plan.jobs[j]
-                    points.append(replace(bad, device=job.device, samples=job.samples, world_size=w,
-                                          backend=plan.backend, message=f"rank {rank} of {w}: {bad.message}"))
-                    raise DdpFailed(f"rank {rank} of {w} failed ({bad.status}): {bad.message}; all ranks were "
-                                    f"stopped", points)  # fmt: skip
+                    points.append(
+                        replace(
+                            bad,
+                            device=job.device,
+                            samples=job.samples,
+                            world_size=w,
+                            backend=plan.backend,
+                            message=f"rank {rank} of {w}: {bad.message}",
+                        )
+                    )
+                    raise DdpFailed(
+                        f"rank {rank} of {w} failed ({bad.status}): {bad.message}; all ranks were stopped", points
+                    )
                 elif kind == "error":
                     raise DdpFailed(f"rank {msg[1]} failed: {msg[2]}; all ranks were stopped", points)
             for i, p in enumerate(procs):
@@ -457,8 +493,9 @@ def run_ddp(plan: DdpPlan, cancel: CancelToken | None = None, *,
                         if msg[0] == "done":
                             done.add(rank)
                     if rank not in done:
-                        raise DdpFailed(f"rank {rank} ended unexpectedly (exit code {p.exitcode}); all ranks were "
-                                        f"stopped", points)  # fmt: skip
+                        raise DdpFailed(
+                            f"rank {rank} ended unexpectedly (exit code {p.exitcode}); all ranks were stopped", points
+                        )
     finally:
         stop_processes(procs)
         for r in readers:
@@ -484,8 +521,7 @@ def stop_processes(procs: Sequence[Any], grace_s: float = TERMINATE_GRACE_S) -> 
 # ---------------------------------------------------------------- as a sweep (the CLI and the app)
 
 
-def check_ddp(processes: int, devices: Sequence[str], nnodes: int, node_rank: int, master: str,
-              gpu_count: int) -> None:  # fmt: skip
+def check_ddp(processes: int, devices: Sequence[str], nnodes: int, node_rank: int, master: str, gpu_count: int) -> None:
     """Refuse a data-parallel request that cannot run, before anything starts. Raises UserInputError."""
     if not 1 <= processes <= MAX_PROCESSES:
         raise UserInputError(f"--ddp {processes} is out of range (1 to {MAX_PROCESSES} processes)")
@@ -499,8 +535,10 @@ def check_ddp(processes: int, devices: Sequence[str], nnodes: int, node_rank: in
         parse_master(master)
     for d in devices:
         if backend_for(d) == "nccl" and processes > gpu_count:
-            raise UserInputError(f"--ddp {processes} needs {processes} GPUs on this machine, it has {gpu_count} "
-                                 f"(NCCL gives every rank its own GPU)")  # fmt: skip
+            raise UserInputError(
+                f"--ddp {processes} needs {processes} GPUs on this machine, it has {gpu_count} "
+                f"(NCCL gives every rank its own GPU)"
+            )
 
 
 def scaling_jobs(plan: Any, threads: int, budget_per_point: float) -> list[PointSpec]:
@@ -511,15 +549,31 @@ def scaling_jobs(plan: Any, threads: int, budget_per_point: float) -> list[Point
         if kind not in kinds:
             kinds.append(kind)
     return [
-        PointSpec(device=dev, family=plan.family, params=params, samples=samples, batch_size=plan.batch_size,
-                  epochs=plan.epochs, precision=prec, threads=threads, optimizer=plan.optimizer,
-                  budget_s=budget_per_point, preload=plan.preload, breakdown=plan.breakdown, seed=plan.seed)
-        for dev in kinds for params in plan.params for samples in plan.samples for prec in plan.precisions
-    ]  # fmt: skip
+        PointSpec(
+            device=dev,
+            family=plan.family,
+            params=params,
+            samples=samples,
+            batch_size=plan.batch_size,
+            epochs=plan.epochs,
+            precision=prec,
+            threads=threads,
+            optimizer=plan.optimizer,
+            budget_s=budget_per_point,
+            preload=plan.preload,
+            breakdown=plan.breakdown,
+            seed=plan.seed,
+        )
+        for dev in kinds
+        for params in plan.params
+        for samples in plan.samples
+        for prec in plan.precisions
+    ]
 
 
-def run_scaling_sweep(plan: Any, cancel: CancelToken | None, machine: dict[str, Any],
-                      threads: int) -> Generator[Any, None, None]:  # fmt: skip
+def run_scaling_sweep(
+    plan: Any, cancel: CancelToken | None, machine: dict[str, Any], threads: int
+) -> Generator[Any, None, None]:
     """``gpuwise bench --ddp N`` as a sweep: Progress and PointMeasured events, then SweepFinished.
 
     One spawn per device kind (gloo for the CPU, NCCL for the GPUs); each serves every job and world size.
@@ -541,8 +595,9 @@ def run_scaling_sweep(plan: Any, cancel: CancelToken | None, machine: dict[str, 
     def progress(phase: Phase, label: str, step: int, steps: int) -> Progress:
         elapsed = time.perf_counter() - start
         total = max(expected, elapsed + 0.1)
-        return Progress(phase, index, n_points, label, step, steps, min(0.99, elapsed / total),
-                        max(0.0, total - elapsed))  # fmt: skip
+        return Progress(
+            phase, index, n_points, label, step, steps, min(0.99, elapsed / total), max(0.0, total - elapsed)
+        )
 
     host, port = parse_master(plan.master) if plan.master else ("127.0.0.1", 0)
     cancelled = False
@@ -551,9 +606,18 @@ def run_scaling_sweep(plan: Any, cancel: CancelToken | None, machine: dict[str, 
         for kind in kinds:
             before = len(points)
             kind_jobs = [replace(j, budget_s=per_point) for j in jobs if j.device == kind]
-            dplan = DdpPlan(jobs=kind_jobs, world_sizes=sizes, nproc=plan.ddp, backend=backend_for(kind),
-                            cores=threads, nnodes=plan.nnodes, node_rank=plan.node_rank, master_addr=host,
-                            master_port=port, timeout_s=300.0 + 4 * per_point * len(sizes))  # fmt: skip
+            dplan = DdpPlan(
+                jobs=kind_jobs,
+                world_sizes=sizes,
+                nproc=plan.ddp,
+                backend=backend_for(kind),
+                cores=threads,
+                nnodes=plan.nnodes,
+                node_rank=plan.node_rank,
+                master_addr=host,
+                master_port=port,
+                timeout_s=300.0 + 4 * per_point * len(sizes),
+            )
             yield progress("preparing", f"starting {plan.ddp} {dplan.backend} processes", 0, 0)
             gen = run_ddp(dplan, cancel)
             while True:

@@ -19,8 +19,9 @@ MAX_MATMUL_CALL_S = 1.0
 _DTYPES = {"fp32": "float32", "tf32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
 
-def time_op(fn: Callable[[], Any], device: str, *, min_block_s: float = 0.05, blocks: int = 5,
-            max_total_s: float = 1.5) -> float:  # fmt: skip
+def time_op(
+    fn: Callable[[], Any], device: str, *, min_block_s: float = 0.05, blocks: int = 5, max_total_s: float = 1.5
+) -> float:
     """Median seconds per call of ``fn`` on ``device`` (warm-up excluded)."""
     timer = WindowTimer(device)
     timer.start()
@@ -92,8 +93,9 @@ def _peak_gflops(device: str, precision: str) -> float | None:
     return None
 
 
-def micro_plan(devices: list[str], precisions: list[str], sizes: tuple[int, ...] = MATMUL_SIZES
-               ) -> list[tuple[str, str, str, int]]:  # fmt: skip
+def micro_plan(
+    devices: list[str], precisions: list[str], sizes: tuple[int, ...] = MATMUL_SIZES
+) -> list[tuple[str, str, str, int]]:
     """(device, kind, precision, size) in the order they run."""
     plan: list[tuple[str, str, str, int]] = []
     for d in devices:
@@ -135,8 +137,7 @@ def run_micro(
                 value = matmul_gflops(device, precision, size)
                 last_op_s[(device, precision)] = (size, 2.0 * size**3 / (value * 1e9))
                 peak = _peak_gflops(device, precision)
-                result = MicroResult(device, kind, precision, size, value, "GFLOP/s",
-                                     value / peak if peak else None)  # fmt: skip
+                result = MicroResult(device, kind, precision, size, value, "GFLOP/s", value / peak if peak else None)
             elif kind == "triad":
                 result = MicroResult(device, kind, precision, size, triad_gbs(device), "GB/s")
             else:

@@ -122,10 +122,23 @@ def validate_plan(plan: SweepPlan, inventory: DeviceInventory | None = None) -> 
     if plan.ddp:
         from gpuwise.core.bench.ddp import check_ddp
 
-        check_ddp(plan.ddp, devices, plan.nnodes, plan.node_rank, plan.master,
-                  sum(1 for g in inventory.gpus if g.id.startswith("cuda")))
-    return replace(plan, family=family, precisions=precisions, devices=devices, optimizer=optimizer,
-                   params=sorted(set(plan.params)), samples=sorted(set(plan.samples)))  # fmt: skip
+        check_ddp(
+            plan.ddp,
+            devices,
+            plan.nnodes,
+            plan.node_rank,
+            plan.master,
+            sum(1 for g in inventory.gpus if g.id.startswith("cuda")),
+        )
+    return replace(
+        plan,
+        family=family,
+        precisions=precisions,
+        devices=devices,
+        optimizer=optimizer,
+        params=sorted(set(plan.params)),
+        samples=sorted(set(plan.samples)),
+    )
 
 
 def expand(plan: SweepPlan) -> list[tuple[int, int, str, str]]:
@@ -161,17 +174,23 @@ def machine_info(devices: list[str]) -> dict[str, Any]:
     }
 
 
-def make_report(plan: SweepPlan, machine: dict[str, Any], points: list[Point], micro: list[MicroResult],
-                cancelled: bool) -> Report:  # fmt: skip
+def make_report(
+    plan: SweepPlan, machine: dict[str, Any], points: list[Point], micro: list[MicroResult], cancelled: bool
+) -> Report:
     return Report(
-        machine=machine, points=list(points), micro=list(micro),
+        machine=machine,
+        points=list(points),
+        micro=list(micro),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        settings=plan.to_dict(), cancelled=cancelled, gpuwise_version=gpuwise.__version__,
-    )  # fmt: skip
+        settings=plan.to_dict(),
+        cancelled=cancelled,
+        gpuwise_version=gpuwise.__version__,
+    )
 
 
-def run_sweep(plan: SweepPlan, cancel: CancelToken | None = None, *,
-              inventory: DeviceInventory | None = None) -> Iterator[SweepEvent]:  # fmt: skip
+def run_sweep(
+    plan: SweepPlan, cancel: CancelToken | None = None, *, inventory: DeviceInventory | None = None
+) -> Iterator[SweepEvent]:
     """Measure ``plan``. Yields Progress/MicroMeasured/PointMeasured, then SweepFinished (also on cancel)."""
     from gpuwise.core.bench.micro import run_micro
     from gpuwise.core.bench.train import PointSpec, run_point
@@ -213,11 +232,21 @@ def run_sweep(plan: SweepPlan, cancel: CancelToken | None = None, *,
             remaining = plan.budget_s - (time.perf_counter() - start)
             budget = max(MIN_POINT_BUDGET_S, remaining / (n - i) - _SETUP_S_PER_POINT)
             ps = PointSpec(
-                device=device, family=plan.family, params=params, samples=samples, batch_size=plan.batch_size,
-                epochs=plan.epochs, precision=precision, threads=threads, optimizer=plan.optimizer,
-                budget_s=budget, preload=plan.preload, breakdown=plan.breakdown, seed=plan.seed,
+                device=device,
+                family=plan.family,
+                params=params,
+                samples=samples,
+                batch_size=plan.batch_size,
+                epochs=plan.epochs,
+                precision=precision,
+                threads=threads,
+                optimizer=plan.optimizer,
+                budget_s=budget,
+                preload=plan.preload,
+                breakdown=plan.breakdown,
+                seed=plan.seed,
                 architecture=build_spec(plan.family, params, plan.model_options),
-            )  # fmt: skip
+            )
             label = ps.label()
             yield progress("preparing", i, label, 0, 0)
             gen = run_point(ps, cancel)

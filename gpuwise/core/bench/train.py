@@ -59,8 +59,10 @@ class PointSpec:
     architecture: dict[str, Any] = field(default_factory=dict)  # filled from family/params when empty
 
     def label(self) -> str:
-        return (f"{self.family} {format_count(self.params)} params, {format_count(self.samples)} samples on "
-                f"{self.device} {self.precision}")  # fmt: skip
+        return (
+            f"{self.family} {format_count(self.params)} params, {format_count(self.samples)} samples on "
+            f"{self.device} {self.precision}"
+        )
 
 
 class Collective(Protocol):
@@ -82,8 +84,12 @@ class Collective(Protocol):
 
     def agree_min(self, value: float) -> float: ...
 
-    def communication(self, model: torch.nn.Module, step: Callable[[], None], timer: WindowTimer,
-                      ) -> dict[str, float]: ...  # fmt: skip
+    def communication(
+        self,
+        model: torch.nn.Module,
+        step: Callable[[], None],
+        timer: WindowTimer,
+    ) -> dict[str, float]: ...
 
 
 @dataclass(frozen=True)
@@ -212,10 +218,20 @@ def precision_problem(device: str, precision: str) -> str | None:
 
 def _base_point(ps: PointSpec, spec: dict[str, Any], status: Status, message: str, **kw: Any) -> Point:
     return Point(
-        device=ps.device, family=ps.family, params=int(spec["params"]), architecture=spec, samples=ps.samples,
-        batch_size=ps.batch_size, epochs=ps.epochs, precision=ps.precision, threads=ps.threads,
-        optimizer=ps.optimizer, status=status, message=message, **kw,
-    )  # fmt: skip
+        device=ps.device,
+        family=ps.family,
+        params=int(spec["params"]),
+        architecture=spec,
+        samples=ps.samples,
+        batch_size=ps.batch_size,
+        epochs=ps.epochs,
+        precision=ps.precision,
+        threads=ps.threads,
+        optimizer=ps.optimizer,
+        status=status,
+        message=message,
+        **kw,
+    )
 
 
 def _collect_garbage() -> None:
@@ -255,10 +271,14 @@ def run_point(
     est = estimate_training_memory(spec, ps.batch_size, optimizer=ps.optimizer, precision=ps.precision)
     avail = available_memory(ps.device)
     if avail is not None and est.total > avail * USABLE_FRACTION:
-        return _base_point(ps, spec, "skipped",
-                           f"needs about {format_bytes(est.total)} (weights, gradients, optimizer state, "
-                           f"activations) but only {format_bytes(avail)} is free on {ps.device}",
-                           estimated_memory_bytes=est.total)  # fmt: skip
+        return _base_point(
+            ps,
+            spec,
+            "skipped",
+            f"needs about {format_bytes(est.total)} (weights, gradients, optimizer state, "
+            f"activations) but only {format_bytes(avail)} is free on {ps.device}",
+            estimated_memory_bytes=est.total,
+        )
     problem = precision_problem(ps.device, ps.precision)
     if problem:
         return _base_point(ps, spec, "skipped", problem, estimated_memory_bytes=est.total)
@@ -424,8 +444,9 @@ def _measure(
     if epoch_fits:
         epoch_time = sorted(epoch_times)[len(epoch_times) // 2]
         # the last batch of an epoch is partial; count real samples, not batch slots
-        samples_per_s = ps.samples * len(epoch_times) / sum(epoch_times) if resident == ps.samples else (
-            samples_done / time_done)  # fmt: skip
+        samples_per_s = (
+            ps.samples * len(epoch_times) / sum(epoch_times) if resident == ps.samples else (samples_done / time_done)
+        )
     else:
         epoch_time = spe * stats.median
         samples_per_s = samples_done / time_done
@@ -448,26 +469,39 @@ def _measure(
         method = "rss_delta"
     notes = []
     if resident < ps.samples:
-        notes.append(f"dataset held as a subset of {format_count(resident)} samples (RAM); epoch time "
-                     f"extrapolated")  # fmt: skip
+        notes.append(f"dataset held as a subset of {format_count(resident)} samples (RAM); epoch time extrapolated")
     elif not epoch_fits:
         notes.append(f"epoch of {spe:,} steps extrapolated from {total_steps:,} measured steps")
     if is_unstable(stats):
         notes.append("unstable: step times vary by more than 10 % (IQR/median); another program may be busy")
     if background is not None and background > BUSY_LOAD:
-        notes.append(f"{busy_machine_text([background])} during the measurement, so these times are pessimistic "
-                     "(threads compete for cores)")  # fmt: skip
+        notes.append(
+            f"{busy_machine_text([background])} during the measurement, so these times are pessimistic "
+            "(threads compete for cores)"
+        )
     return _base_point(
-        ps, spec, "ok", "; ".join(notes),
-        device_name=device_name(ps.device), samples_per_s=samples_per_s, step_time_s=stats,
-        unstable=is_unstable(stats), epoch_time_s=epoch_time, epoch_time_extrapolated=extrapolated,
+        ps,
+        spec,
+        "ok",
+        "; ".join(notes),
+        device_name=device_name(ps.device),
+        samples_per_s=samples_per_s,
+        step_time_s=stats,
+        unstable=is_unstable(stats),
+        epoch_time_s=epoch_time,
+        epoch_time_extrapolated=extrapolated,
         fixed_overhead_s=fixed,
         overhead_breakdown_s={"init": init_s, "transfer": transfer_s, "warmup": warmup_excess},
         time_to_train_s=ps.epochs * epoch_time + fixed,
-        peak_memory_bytes=peak_mem, peak_memory_method=method, estimated_memory_bytes=est_bytes,
-        flops_per_step=count_flops_per_step(spec, ps.batch_size), dataset_resident_samples=resident,
-        step_breakdown_s=breakdown, background_cpu_load=background, **comm,
-    )  # fmt: skip
+        peak_memory_bytes=peak_mem,
+        peak_memory_method=method,
+        estimated_memory_bytes=est_bytes,
+        flops_per_step=count_flops_per_step(spec, ps.batch_size),
+        dataset_resident_samples=resident,
+        step_breakdown_s=breakdown,
+        background_cpu_load=background,
+        **comm,
+    )
 
 
 def _breakdown(

@@ -27,11 +27,28 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "BYTES_FP32", "BYTES_TOKEN", "IMAGE_SHAPE", "MAX_PARAMS", "MIN_PARAMS", "NUM_CLASSES", "SEQ_LEN",
-    "activation_floats_per_sample", "analytic_flops_per_step", "build_model", "build_spec", "check_family",
-    "check_params", "check_spec", "count_flops_per_step", "count_params", "describe", "family_label",
-    "input_bytes_per_sample", "is_resizable", "tokens_per_sample",
-]  # fmt: skip
+    "BYTES_FP32",
+    "BYTES_TOKEN",
+    "IMAGE_SHAPE",
+    "MAX_PARAMS",
+    "MIN_PARAMS",
+    "NUM_CLASSES",
+    "SEQ_LEN",
+    "activation_floats_per_sample",
+    "analytic_flops_per_step",
+    "build_model",
+    "build_spec",
+    "check_family",
+    "check_params",
+    "check_spec",
+    "count_flops_per_step",
+    "count_params",
+    "describe",
+    "family_label",
+    "input_bytes_per_sample",
+    "is_resizable",
+    "tokens_per_sample",
+]
 
 
 def check_family(family: str) -> str:

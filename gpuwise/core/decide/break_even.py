@@ -47,8 +47,9 @@ def _intervals_from_nodes(states: Sequence[bool], boundary: Callable[[int], floa
     return tuple(out)
 
 
-def break_even_samples(cpu_t: Timing, gpu_t: Timing, g: DeviceVerdict, w: Workload, cpu_per_hour: float,
-                       billing: Billing) -> BreakEven | None:  # fmt: skip
+def break_even_samples(
+    cpu_t: Timing, gpu_t: Timing, g: DeviceVerdict, w: Workload, cpu_per_hour: float, billing: Billing
+) -> BreakEven | None:
     """Dataset sizes (1 to 10^12 samples) at which the GPU pays for ``w.epochs`` epochs at this batch."""
     if g.usd_per_hour is None or g.outcome == "does_not_fit":
         return None
@@ -81,13 +82,18 @@ def break_even_samples(cpu_t: Timing, gpu_t: Timing, g: DeviceVerdict, w: Worklo
     intervals = _intervals_from_nodes(states, boundary)
     estimated = g.estimated or cpu_t.estimated
     epochs = f"{w.epochs} epoch{'s' if w.epochs != 1 else ''}"
-    basis = (f"{epochs} at batch {w.batch_size}, fixed overheads included, {billing.replace('_', ' ')} "
-             f"billing")  # fmt: skip
+    basis = f"{epochs} at batch {w.batch_size}, fixed overheads included, {billing.replace('_', ' ')} billing"
     return _summarise("samples", intervals, basis, estimated, g.device, (1.0, float(MAX_SAMPLES)))
 
 
-def _summarise(dimension: Literal["samples", "params"], intervals: tuple[Interval, ...], basis: str,
-               estimated: bool, device: str, scanned: tuple[float, float]) -> BreakEven:  # fmt: skip
+def _summarise(
+    dimension: Literal["samples", "params"],
+    intervals: tuple[Interval, ...],
+    basis: str,
+    estimated: bool,
+    device: str,
+    scanned: tuple[float, float],
+) -> BreakEven:
     from gpuwise.core.decide.text import describe_intervals
 
     if len(intervals) == 1:
@@ -100,9 +106,16 @@ def _summarise(dimension: Literal["samples", "params"], intervals: tuple[Interva
     return BreakEven(dimension, None, "", f"{reason} ({basis})", estimated, intervals, device)
 
 
-def break_even_params(points: Sequence[Point], cpu_model: est.DeviceModel, gpu_model: est.DeviceModel | None,
-                      cpu: DeviceVerdict, g: DeviceVerdict, w: Workload, cpu_available: int | None,
-                      billing: Billing) -> BreakEven | None:  # fmt: skip
+def break_even_params(
+    points: Sequence[Point],
+    cpu_model: est.DeviceModel,
+    gpu_model: est.DeviceModel | None,
+    cpu: DeviceVerdict,
+    g: DeviceVerdict,
+    w: Workload,
+    cpu_available: int | None,
+    billing: Billing,
+) -> BreakEven | None:
     """Model sizes (1k to 10B) at which the GPU pays for this dataset, epochs and batch."""
     from gpuwise.core.bench.workloads import MAX_PARAMS, MIN_PARAMS, is_resizable
 
@@ -153,6 +166,8 @@ def break_even_params(points: Sequence[Point], cpu_model: est.DeviceModel, gpu_m
     intervals = _intervals_from_nodes(states, boundary)
     # the scan ends where it ends (memory, the 10B cap): a range open at the top ends at the largest size scanned
     epochs = f"{w.epochs} epoch{'s' if w.epochs != 1 else ''}"
-    basis = (f"{format_count(w.samples)} samples × {epochs}, batch {w.batch_size}; sizes {format_count(xs[0])}–"
-             f"{format_count(xs[-1])} scanned")  # fmt: skip
+    basis = (
+        f"{format_count(w.samples)} samples × {epochs}, batch {w.batch_size}; sizes {format_count(xs[0])}–"
+        f"{format_count(xs[-1])} scanned"
+    )
     return _summarise("params", intervals, basis, estimated, g.device, (xs[0], xs[-1]))

@@ -48,8 +48,7 @@ def grid_spec(family: str, target: int) -> dict[str, Any]:
 def _memory_uncached(spec: dict[str, Any], w: Workload, available: int | None) -> MemoryFit:
     from gpuwise.core.bench import memory
 
-    needed = memory.estimate_training_memory(spec, w.batch_size, optimizer=w.optimizer,
-                                             precision=w.precision).total  # fmt: skip
+    needed = memory.estimate_training_memory(spec, w.batch_size, optimizer=w.optimizer, precision=w.precision).total
     if available is None:
         return needed, None, None
     largest = memory.largest_batch_that_fits(spec, available, optimizer=w.optimizer, precision=w.precision)

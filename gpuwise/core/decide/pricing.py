@@ -41,8 +41,11 @@ def _sibling(gpu: GpuSpec) -> Preset | None:
 
     Only a rented class prices its kin: a GeForce card one buys is not priced like a data-centre rental.
     """
-    priced = [(g, list_price(g.name)) for g in load_catalog()
-              if g.architecture == gpu.architecture and g.segment == gpu.segment and g != gpu]  # fmt: skip
+    priced = [
+        (g, list_price(g.name))
+        for g in load_catalog()
+        if g.architecture == gpu.architecture and g.segment == gpu.segment and g != gpu
+    ]
     found = [(g, pr) for g, pr in priced if pr is not None]
     if not found:
         return None
@@ -96,12 +99,17 @@ def price_measured_gpu(name: str, settings: PriceSettings) -> tuple[PriceSetting
         return settings, ""
     found = catalog_price(match) if match is not None else None
     if found is None or found.usd_per_hour is None:
-        return settings, (f"No list price is known for the measured {name}: it is priced like the "
-                          f"{preset_gpu or 'preset'} (${settings.gpu_per_hour:g}/h). Set its real price "
-                          f"(--gpu-price, or the GPU price in the app).")  # fmt: skip
-    note = (f"The measured {name} is priced at its {found.note}." if not found.like else
-            f"No list price is known for the measured {name}: it is {found.like}. Set its real price (--gpu-price, "
-            f"or the GPU price in the app).")  # fmt: skip
+        return settings, (
+            f"No list price is known for the measured {name}: it is priced like the "
+            f"{preset_gpu or 'preset'} (${settings.gpu_per_hour:g}/h). Set its real price "
+            f"(--gpu-price, or the GPU price in the app)."
+        )
+    note = (
+        f"The measured {name} is priced at its {found.note}."
+        if not found.like
+        else f"No list price is known for the measured {name}: it is {found.like}. Set its real price (--gpu-price, "
+        f"or the GPU price in the app)."
+    )
     return replace(settings, gpu_per_hour=found.usd_per_hour, gpu_preset=found.preset, gpu=found.gpu), note
 
 
@@ -117,16 +125,18 @@ class Pricing:
     def gpu_price(self, device: str) -> GpuPrice:
         if device == self.primary:
             s = self.settings
-            return GpuPrice(s.gpu_per_hour, f"preset {s.gpu_preset}" if s.gpu_preset else "your price",
-                            s.gpu_preset, s.gpu)  # fmt: skip
+            return GpuPrice(
+                s.gpu_per_hour, f"preset {s.gpu_preset}" if s.gpu_preset else "your price", s.gpu_preset, s.gpu
+            )
         if is_catalog(device):
             return catalog_price(find_gpu(device))
         match = match_device_name(device)
         return catalog_price(match) if match else GpuPrice(None, "no rental price known")
 
 
-def resolve_prices(report: Report, settings: PriceSettings, measured_gpus: Sequence[str],
-                   catalog: Sequence[GpuSpec]) -> Pricing:  # fmt: skip
+def resolve_prices(
+    report: Report, settings: PriceSettings, measured_gpus: Sequence[str], catalog: Sequence[GpuSpec]
+) -> Pricing:
     """The prices of this verdict: the CPU for the report's machine, the primary GPU, the note on each change."""
     settings = cpu_prices_for(settings, report_cores(report))
     if measured_gpus:

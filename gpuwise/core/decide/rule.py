@@ -49,8 +49,9 @@ def job_cost(seconds: float, usd_per_hour: float) -> tuple[float, float]:
     return billed_cost(seconds, usd_per_hour, "per_second"), billed_cost(seconds, usd_per_hour, "per_hour")
 
 
-def cost_range(time_s: float, time_ci: tuple[float, float] | None, usd_per_hour: float,
-               billing: Billing) -> tuple[float, tuple[float, float]]:  # fmt: skip
+def cost_range(
+    time_s: float, time_ci: tuple[float, float] | None, usd_per_hour: float, billing: Billing
+) -> tuple[float, tuple[float, float]]:
     """The job's cost and its range from the time's CI (the central time always inside the range)."""
     lo_t, hi_t = time_ci if time_ci is not None else (time_s, time_s)
     lo_t, hi_t = min(lo_t, time_s), max(hi_t, time_s)
@@ -71,16 +72,18 @@ def decide_costs(cpu: tuple[float, float], gpu: tuple[float, float]) -> Outcome:
     return "cant_tell"
 
 
-def pays_at(cpu_time: float, gpu_time: float, cpu_per_hour: float, gpu_per_hour: float,
-            billing: Billing = "per_second") -> bool:  # fmt: skip
+def pays_at(
+    cpu_time: float, gpu_time: float, cpu_per_hour: float, gpu_per_hour: float, billing: Billing = "per_second"
+) -> bool:
     """The decision on central times alone (curves, break-even sizes, chart crossovers)."""
     c = billed_cost(cpu_time, cpu_per_hour, billing)
     g = billed_cost(gpu_time, gpu_per_hour, billing)
     return decide_costs((c, c), (g, g)) == "pays"
 
 
-def speedup_range(cpu_time: float, cpu_ci: tuple[float, float] | None, gpu_time: float,
-                  gpu_ci: tuple[float, float] | None) -> tuple[float, tuple[float, float]]:  # fmt: skip
+def speedup_range(
+    cpu_time: float, cpu_ci: tuple[float, float] | None, gpu_time: float, gpu_ci: tuple[float, float] | None
+) -> tuple[float, tuple[float, float]]:
     """T_cpu / T_gpu and the range the two time ranges allow (the same ranges the costs come from)."""
     c_lo, c_hi = cpu_ci if cpu_ci is not None else (cpu_time, cpu_time)
     g_lo, g_hi = gpu_ci if gpu_ci is not None else (gpu_time, gpu_time)
@@ -89,8 +92,9 @@ def speedup_range(cpu_time: float, cpu_ci: tuple[float, float] | None, gpu_time:
     return cpu_time / gpu_time, (c_lo / g_hi, c_hi / g_lo)
 
 
-def cost_crossovers(xs: list[float], cpu_costs: list[float],
-                    gpu_costs: list[float]) -> list[tuple[float, Literal["up", "down"]]]:  # fmt: skip
+def cost_crossovers(
+    xs: list[float], cpu_costs: list[float], gpu_costs: list[float]
+) -> list[tuple[float, Literal["up", "down"]]]:
     """Where along ``xs`` (ascending) the decision on these job costs flips, interpolated in log space.
 
     "up": the GPU starts to pay above that x; "down": it stops paying. A point whose decision is "does not pay"

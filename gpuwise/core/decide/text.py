@@ -13,8 +13,14 @@ if TYPE_CHECKING:
 
 # the columns of ``table_rows``, for every surface that prints the table (text, HTML)
 TABLE_HEADER = ("Device", "Time to train", "Speedup", "$/h", "Job cost", "Per started hour", "Pays?")
-PAYS_WORDS = {"pays": "yes", "does_not_pay": "no", "cant_tell": "can't tell", "does_not_fit": "doesn't fit",
-              "no_price": "no price", None: "—"}  # fmt: skip
+PAYS_WORDS = {
+    "pays": "yes",
+    "does_not_pay": "no",
+    "cant_tell": "can't tell",
+    "does_not_fit": "doesn't fit",
+    "no_price": "no price",
+    None: "—",
+}
 
 
 def format_usd(x: float | None) -> str:
@@ -84,17 +90,24 @@ def sentence(cpu: DeviceVerdict, g: DeviceVerdict, w: Workload) -> tuple[Overall
     if g.outcome == "does_not_fit":
         need = f"needs ~{format_bytes(g.memory_needed or 0)} for weights, gradients, optimizer state and activations"
         if cpu.fits is False:
-            return "nothing_fits", (f"Neither this CPU nor the {name} can train this model at batch {w.batch_size}: "
-                                    f"it {need} — see the memory lines and the large-model projection.")  # fmt: skip
+            return "nothing_fits", (
+                f"Neither this CPU nor the {name} can train this model at batch {w.batch_size}: "
+                f"it {need} — see the memory lines and the large-model projection."
+            )
         lb = f"; the largest batch that fits is {g.largest_batch:,}" if g.largest_batch else ""
-        return "stay_on_cpu", (f"Stay on the CPU: this model does not fit in the {name}'s memory at batch "
-                               f"{w.batch_size} ({need}){lb}.")  # fmt: skip
+        return "stay_on_cpu", (
+            f"Stay on the CPU: this model does not fit in the {name}'s memory at batch {w.batch_size} ({need}){lb}."
+        )
     if g.outcome == "no_price" and g.speedup is not None:
-        return "cant_tell", (f"Can't tell: no rental price is known for the {name} ({format_ratio(g.speedup)} "
-                             f"faster{tag}); type its price per hour.")  # fmt: skip
+        return "cant_tell", (
+            f"Can't tell: no rental price is known for the {name} ({format_ratio(g.speedup)} "
+            f"faster{tag}); type its price per hour."
+        )
     if g.speedup is None or g.speedup_ci95 is None or g.price_ratio is None or g.cost_ci95 is None:
-        return "cant_tell", (f"Can't tell yet: the {name} was not measured for this workload and is not in the "
-                             f"GPU catalog to estimate from.")  # fmt: skip
+        return "cant_tell", (
+            f"Can't tell yet: the {name} was not measured for this workload and is not in the "
+            f"GPU catalog to estimate from."
+        )
     assert cpu.cost_ci95 is not None
     s, (lo, hi), k = g.speedup, g.speedup_ci95, g.price_ratio
     faster = f"{format_ratio(s)} faster" if s >= 1 else f"slower ({format_ratio(s)} the CPU's speed)"
@@ -102,20 +115,28 @@ def sentence(cpu: DeviceVerdict, g: DeviceVerdict, w: Workload) -> tuple[Overall
     g_cost, c_cost = format_usd(g.cost_usd), format_usd(cpu.cost_usd)  # central; the table shows the ranges
     billing_reason = _billing_reason(g)
     if g.outcome == "pays":
-        return "gpu_pays", (f"A GPU pays{tag}: the {name} is {faster} {band} at {format_ratio(k)} the price — the "
-                            f"job costs {g_cost} instead of {c_cost}{billing_reason}.")  # fmt: skip
+        return "gpu_pays", (
+            f"A GPU pays{tag}: the {name} is {faster} {band} at {format_ratio(k)} the price — the "
+            f"job costs {g_cost} instead of {c_cost}{billing_reason}."
+        )
     if g.outcome == "does_not_pay":
         if billing_reason:
-            return "stay_on_cpu", (f"Stay on the CPU{tag}: the {name} is {faster} {band} at {format_ratio(k)} the "
-                                   f"price, but {billing_reason.removeprefix(': ')} — {g_cost} on the GPU vs "
-                                   f"{c_cost} on the CPU.")  # fmt: skip
+            return "stay_on_cpu", (
+                f"Stay on the CPU{tag}: the {name} is {faster} {band} at {format_ratio(k)} the "
+                f"price, but {billing_reason.removeprefix(': ')} — {g_cost} on the GPU vs "
+                f"{c_cost} on the CPU."
+            )
         how = f"only {faster}" if s >= 1 else faster
-        return "stay_on_cpu", (f"Stay on the CPU{tag}: the {name} is {how} {band} at {format_ratio(k)} the price — "
-                               f"the job costs {c_cost} on the CPU instead of {g_cost}.")  # fmt: skip
+        return "stay_on_cpu", (
+            f"Stay on the CPU{tag}: the {name} is {how} {band} at {format_ratio(k)} the price — "
+            f"the job costs {c_cost} on the CPU instead of {g_cost}."
+        )
     g_cost, c_cost = format_usd_range(*g.cost_ci95), format_usd_range(*cpu.cost_ci95)
-    return "cant_tell", (f"Can't tell yet{tag}: the {name} job would cost {g_cost} vs {c_cost} on the CPU — the "
-                         f"ranges overlap (speedup {format_band(lo, hi)} against a price ratio of {format_ratio(k)}); "
-                         f"measure longer or a bigger workload.")  # fmt: skip
+    return "cant_tell", (
+        f"Can't tell yet{tag}: the {name} job would cost {g_cost} vs {c_cost} on the CPU — the "
+        f"ranges overlap (speedup {format_band(lo, hi)} against a price ratio of {format_ratio(k)}); "
+        f"measure longer or a bigger workload."
+    )
 
 
 def _billing_reason(g: DeviceVerdict) -> str:
@@ -137,8 +158,17 @@ def table_rows(v: Verdict) -> list[list[str]]:
             time += f" (±{_half_width(d.time_s, d.time_ci95):.0%})"
         price = "n/a" if d.usd_per_hour is None else f"{d.usd_per_hour:.3g}"
         cost = format_usd(d.cost_usd) if d.cost_ci95 is None else format_usd_range(*d.cost_ci95)
-        rows.append([f"{d.label} [{d.source}]", time, d.speedup_text(), price, cost, format_usd(d.cost_hourly_usd),
-                     PAYS_WORDS[d.outcome]])  # fmt: skip
+        rows.append(
+            [
+                f"{d.label} [{d.source}]",
+                time,
+                d.speedup_text(),
+                price,
+                cost,
+                format_usd(d.cost_hourly_usd),
+                PAYS_WORDS[d.outcome],
+            ]
+        )
     return rows
 
 
@@ -151,9 +181,11 @@ def verdict_text(v: Verdict) -> str:
     lines = [v.sentence, "", f"Workload: {v.workload.describe()}"]
     if v.architecture:
         lines.append(f"Model: {v.architecture}")
-    lines.append(f"Prices: CPU ${v.prices.cpu_per_hour:.4g}/h, GPU ${v.prices.gpu_per_hour:.4g}/h for the "
-                 f"{v.primary_gpu.label if v.primary_gpu else v.primary} (the price ratio k = {format_ratio(k)}); "
-                 f"billed {BILLING_LABELS[v.billing]}")  # fmt: skip
+    lines.append(
+        f"Prices: CPU ${v.prices.cpu_per_hour:.4g}/h, GPU ${v.prices.gpu_per_hour:.4g}/h for the "
+        f"{v.primary_gpu.label if v.primary_gpu else v.primary} (the price ratio k = {format_ratio(k)}); "
+        f"billed {BILLING_LABELS[v.billing]}"
+    )
     lines.append("")
     header = list(TABLE_HEADER)
     rows = [header, *table_rows(v)]

@@ -48,9 +48,18 @@ class Timing:
 
 def candidates(points: Sequence[Point], device: str, w: Workload) -> list[Point]:
     """Measured points of ``device`` that can stand for this workload (same family, batch, precision, optimizer)."""
-    return [p for p in points if p.device == device and p.measured
-            and p.step_time_s is not None and p.step_time_s.median > 0 and p.family == w.family
-            and p.batch_size == w.batch_size and p.precision == w.precision and p.optimizer == w.optimizer]  # fmt: skip
+    return [
+        p
+        for p in points
+        if p.device == device
+        and p.measured
+        and p.step_time_s is not None
+        and p.step_time_s.median > 0
+        and p.family == w.family
+        and p.batch_size == w.batch_size
+        and p.precision == w.precision
+        and p.optimizer == w.optimizer
+    ]
 
 
 def _interp(xs: list[float], ys: list[float], x: float) -> float:
@@ -75,8 +84,7 @@ def _measured_timing(cands: list[Point], spec: dict[str, Any], w: Workload) -> T
         assert st is not None
         fixed = p.fixed_overhead_s or 0.0
         if same and p.epoch_time_s is not None:
-            basis = "measured" + (" (epoch time extrapolated from measured steps)" if p.epoch_time_extrapolated
-                                  else "")  # fmt: skip
+            basis = "measured" + (" (epoch time extrapolated from measured steps)" if p.epoch_time_extrapolated else "")
             return Timing("measured", basis, st.median, st.ci95[0], st.ci95[1], fixed, p.epoch_time_s, p.samples)
         basis = (
             f"measured step time ({format_duration(st.median)} at {format_count(p.samples)} samples) × "
@@ -97,47 +105,82 @@ def _measured_timing(cands: list[Point], spec: dict[str, Any], w: Workload) -> T
     fx = [float(x) for x in xs]
     step = _interp(fx, med, target)
     i = next(j for j in range(len(xs) - 1) if xs[j] <= target <= xs[j + 1])
-    basis = (f"interpolated (log-log) between measured {format_count(xs[i])} and {format_count(xs[i + 1])} "
-             f"parameter points")  # fmt: skip
-    return Timing("interpolated", basis, step, step * min(_interp(fx, lo, target), 1.0),
-                  step * max(_interp(fx, hi, target), 1.0), _interp(fx, fixeds, target))  # fmt: skip
+    basis = (
+        f"interpolated (log-log) between measured {format_count(xs[i])} and {format_count(xs[i + 1])} parameter points"
+    )
+    return Timing(
+        "interpolated",
+        basis,
+        step,
+        step * min(_interp(fx, lo, target), 1.0),
+        step * max(_interp(fx, hi, target), 1.0),
+        _interp(fx, fixeds, target),
+    )
 
 
 def known_flops(points: Sequence[Point], spec: dict[str, Any], batch_size: int) -> float | None:
     """A measured point's FlopCounterMode count for this very model and batch (saves counting again)."""
-    return next((p.flops_per_step for p in points if p.flops_per_step and p.batch_size == batch_size
-                 and p.architecture == spec), None)  # fmt: skip
+    return next(
+        (
+            p.flops_per_step
+            for p in points
+            if p.flops_per_step and p.batch_size == batch_size and p.architecture == spec
+        ),
+        None,
+    )
 
 
-def _estimated_timing(model: est.DeviceModel, spec: dict[str, Any], w: Workload, cands: list[Point],
-                      flops_method: str, flops: float | None) -> Timing:  # fmt: skip
-    e = est.estimate_step(model, spec, w.batch_size, precision=w.precision, optimizer=w.optimizer, flops=flops,
-                          flops_method=flops_method)  # fmt: skip
+def _estimated_timing(
+    model: est.DeviceModel,
+    spec: dict[str, Any],
+    w: Workload,
+    cands: list[Point],
+    flops_method: str,
+    flops: float | None,
+) -> Timing:
+    e = est.estimate_step(
+        model, spec, w.batch_size, precision=w.precision, optimizer=w.optimizer, flops=flops, flops_method=flops_method
+    )
     step = e.step_s
-    fixed = model.fixed_overhead_s + (4 * int(spec["params"]) / (model.host_link_gbs * 1e9)
-                                      if model.host_link_gbs else 0.0)  # fmt: skip
+    fixed = model.fixed_overhead_s + (
+        4 * int(spec["params"]) / (model.host_link_gbs * 1e9) if model.host_link_gbs else 0.0
+    )
     basis = f"{e.basis}; limited by {e.bound}"
     source: Source = "estimate"
     if cands:
         # anchor: scale the estimate by how far it was off at the nearest measured model size
         near = min(cands, key=lambda p: abs(math.log(p.params / int(spec["params"]))))
-        ne = est.estimate_step(model, near.architecture, near.batch_size, precision=near.precision,
-                               optimizer=near.optimizer, flops=near.flops_per_step,
-                               flops_method=flops_method)  # fmt: skip  # "analytic" must never import torch
+        ne = est.estimate_step(
+            model,
+            near.architecture,
+            near.batch_size,
+            precision=near.precision,
+            optimizer=near.optimizer,
+            flops=near.flops_per_step,
+            flops_method=flops_method,
+        )  # "analytic" must never import torch
         assert near.step_time_s is not None
         factor = near.step_time_s.median / ne.step_s
         step *= factor
         fixed = near.fixed_overhead_s if near.fixed_overhead_s is not None else fixed
         source = "extrapolated"
-        basis = (f"extrapolated: {basis}; scaled ×{factor:.2f} to match the measured "
-                 f"{format_count(near.params)}-parameter point")  # fmt: skip
+        basis = (
+            f"extrapolated: {basis}; scaled ×{factor:.2f} to match the measured "
+            f"{format_count(near.params)}-parameter point"
+        )
     lo, hi = e.band if e.band[1] > 0 else (e.step_s / model.spread, e.step_s * model.spread)
     scale = step / e.step_s if e.step_s > 0 else 1.0  # the anchor's factor moves the band with the step
     return Timing(source, basis, step, min(lo * scale, step), max(hi * scale, step), fixed)
 
 
-def timing(model: est.DeviceModel | None, points: Sequence[Point], device: str, spec: dict[str, Any],
-           w: Workload, flops_method: str) -> Timing | None:  # fmt: skip
+def timing(
+    model: est.DeviceModel | None,
+    points: Sequence[Point],
+    device: str,
+    spec: dict[str, Any],
+    w: Workload,
+    flops_method: str,
+) -> Timing | None:
     """How long ``w`` takes on ``device``: measured if possible, else estimated from ``model`` (None: unknown)."""
     cands = candidates(points, device, w)
     t = _measured_timing(cands, spec, w)

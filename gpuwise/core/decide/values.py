@@ -17,14 +17,20 @@ Source = Literal["measured", "scaled", "interpolated", "extrapolated", "estimate
 Overall = Literal["gpu_pays", "stay_on_cpu", "cant_tell", "nothing_fits"]
 
 DEFAULT_COMPARISON = ("T4", "H100 SXM")  # the cheapest common cloud GPU and a high-end one
-TIE_RULE = ("A GPU that costs k× the CPU pays only when the job costs less on it: for jobs past the billing "
-            "minimum, when it is more than k× faster; a tie (within 0.01 %) does not pay.")  # fmt: skip
-BILLING_RULE = (f"Job cost: per-second billing with a {MIN_BILLED_S:.0f}-second minimum (AWS, GCP, Azure "
-                "on-demand), or per started hour where chosen; 'per started hour' is what an hourly-billed rental "
-                "charges.")  # fmt: skip
-CI_RULE = ("Each device's 95 % time CI becomes a cost range: the GPU pays when its whole range is below the CPU's, "
-           "does not pay when it is at or above it, and can't tell when they overlap. For estimates the range is "
-           "the estimate's uncertainty band (not a statistical CI).")  # fmt: skip
+TIE_RULE = (
+    "A GPU that costs k× the CPU pays only when the job costs less on it: for jobs past the billing "
+    "minimum, when it is more than k× faster; a tie (within 0.01 %) does not pay."
+)
+BILLING_RULE = (
+    f"Job cost: per-second billing with a {MIN_BILLED_S:.0f}-second minimum (AWS, GCP, Azure "
+    "on-demand), or per started hour where chosen; 'per started hour' is what an hourly-billed rental "
+    "charges."
+)
+CI_RULE = (
+    "Each device's 95 % time CI becomes a cost range: the GPU pays when its whole range is below the CPU's, "
+    "does not pay when it is at or above it, and can't tell when they overlap. For estimates the range is "
+    "the estimate's uncertainty band (not a statistical CI)."
+)
 ESTIMATED_SOURCES = ("estimate", "extrapolated")
 
 
@@ -44,8 +50,11 @@ class Workload:
         check_family(self.family)
         if self.params < 1 or (is_resizable(self.family) and not MIN_PARAMS <= self.params <= MAX_PARAMS):
             raise UserInputError(f"model size {self.params:,} is out of range (1k to 10B parameters)")
-        for v, what, hi in ((self.samples, "dataset size", 1e12), (self.epochs, "epochs", 1e6),
-                            (self.batch_size, "batch size", 65536)):  # fmt: skip
+        for v, what, hi in (
+            (self.samples, "dataset size", 1e12),
+            (self.epochs, "epochs", 1e6),
+            (self.batch_size, "batch size", 65536),
+        ):
             if not 1 <= v <= hi:
                 raise UserInputError(f"{what} {v:,} is out of range (1 to {hi:,.0f})")
         check_precision(self.precision)
@@ -55,9 +64,11 @@ class Workload:
     def describe(self) -> str:
         from gpuwise.core.bench.workloads import family_label
 
-        return (f"{family_label(self.family)} {format_count(self.params)} params, {format_count(self.samples)} "
-                f"samples × {self.epochs} epoch{'s' if self.epochs != 1 else ''}, batch {self.batch_size}, "
-                f"{self.precision}, {'Adam' if self.optimizer == 'adam' else 'SGD'}")  # fmt: skip
+        return (
+            f"{family_label(self.family)} {format_count(self.params)} params, {format_count(self.samples)} "
+            f"samples × {self.epochs} epoch{'s' if self.epochs != 1 else ''}, batch {self.batch_size}, "
+            f"{self.precision}, {'Adam' if self.optimizer == 'adam' else 'SGD'}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -206,15 +217,24 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "workload": self.workload.to_dict(), "architecture": self.architecture,
-            "prices": self.prices.to_dict(), "price_ratio": self.prices.ratio, "billing": self.billing,
-            "outcome": self.outcome, "sentence": self.sentence, "estimated": self.estimated,
-            "primary": self.primary, "cpu": self.cpu.to_dict(), "gpus": [g.to_dict() for g in self.gpus],
+            "workload": self.workload.to_dict(),
+            "architecture": self.architecture,
+            "prices": self.prices.to_dict(),
+            "price_ratio": self.prices.ratio,
+            "billing": self.billing,
+            "outcome": self.outcome,
+            "sentence": self.sentence,
+            "estimated": self.estimated,
+            "primary": self.primary,
+            "cpu": self.cpu.to_dict(),
+            "gpus": [g.to_dict() for g in self.gpus],
             "break_even_samples": self.break_even_samples.to_dict() if self.break_even_samples else None,
             "break_even_params": self.break_even_params.to_dict() if self.break_even_params else None,
-            "memory": list(self.memory_lines), "idle_hour": self.idle_hour, "rules": list(self.rules),
+            "memory": list(self.memory_lines),
+            "idle_hour": self.idle_hour,
+            "rules": list(self.rules),
             "notes": list(self.notes),
-        }  # fmt: skip
+        }
 
     def table_rows(self) -> list[list[str]]:
         from gpuwise.core.decide.text import table_rows

@@ -19,7 +19,13 @@ _T = TypeVar("_T")
 # Sensor chips that measure the CPU, best first. acpitz is a motherboard zone that often tracks the CPU on
 # laptops, so it is the last resort.
 _CPU_SENSOR_CHIPS: Final = (
-    "coretemp", "k10temp", "zenpower", "cpu_thermal", "cpu-thermal", "soc_thermal", "acpitz",
+    "coretemp",
+    "k10temp",
+    "zenpower",
+    "cpu_thermal",
+    "cpu-thermal",
+    "soc_thermal",
+    "acpitz",
 )
 
 

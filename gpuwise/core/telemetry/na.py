@@ -69,7 +69,7 @@ def format_size(value: Reading) -> str:
 
 
 def format_pair(used: Reading, total: Reading, fmt: Callable[[float], str], unit: str = "") -> str:
-    """"used / total unit"; just "used unit" when the total is missing; "n/a" when ``used`` is."""
+    """ "used / total unit"; just "used unit" when the total is missing; "n/a" when ``used`` is."""
     a, b = format_reading(used, fmt), format_reading(total, fmt)
     if a == NOT_AVAILABLE_TEXT:
         return NOT_AVAILABLE_TEXT

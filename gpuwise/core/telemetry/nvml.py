@@ -136,12 +136,8 @@ _NVML_TEMPERATURE_GPU: Final = 0
 _NVML_CLOCK_SM: Final = 1
 
 _MESSAGES: Final[dict[NvmlStatus, str]] = {
-    NvmlStatus.LIBRARY_NOT_FOUND: (
-        "No NVIDIA driver library (NVML) was found, so this machine shows no NVIDIA GPU."
-    ),
-    NvmlStatus.DRIVER_NOT_LOADED: (
-        "The NVIDIA driver is installed but not loaded; load it or reboot to use the GPU."
-    ),
+    NvmlStatus.LIBRARY_NOT_FOUND: ("No NVIDIA driver library (NVML) was found, so this machine shows no NVIDIA GPU."),
+    NvmlStatus.DRIVER_NOT_LOADED: ("The NVIDIA driver is installed but not loaded; load it or reboot to use the GPU."),
     NvmlStatus.VERSION_MISMATCH: (
         "The NVIDIA kernel driver and its NVML library have different versions "
         "(usually after a driver update); reboot to fix it."
@@ -167,9 +163,7 @@ def state_for_error(err: BaseException) -> NvmlState:
         _ERR_GPU_IS_LOST: NvmlStatus.GPU_LOST,
     }.get(code if code is not None else -1, NvmlStatus.ERROR)
     if status is NvmlStatus.GPU_LOST:
-        return NvmlState(
-            status, "An NVIDIA GPU stopped responding (it fell off the bus); it needs a reset or reboot."
-        )
+        return NvmlState(status, "An NVIDIA GPU stopped responding (it fell off the bus); it needs a reset or reboot.")
     if status is NvmlStatus.ERROR:
         detail = str(err).rstrip(".") or type(err).__name__
         return NvmlState(status, f"Reading NVIDIA GPU information failed: {detail}.")
@@ -263,9 +257,7 @@ class NvmlProbe:
             handle=handle,
             name=_text(_optional(nv, lambda: nv.nvmlDeviceGetName(handle))),
             uuid=_text(_optional(nv, lambda: nv.nvmlDeviceGetUUID(handle))),
-            sm_clock_max_mhz=_number(
-                _optional(nv, lambda: nv.nvmlDeviceGetMaxClockInfo(handle, _NVML_CLOCK_SM))
-            ),
+            sm_clock_max_mhz=_number(_optional(nv, lambda: nv.nvmlDeviceGetMaxClockInfo(handle, _NVML_CLOCK_SM))),
         )
 
     def shutdown(self) -> None:

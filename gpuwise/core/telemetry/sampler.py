@@ -125,18 +125,20 @@ def sample_metrics(sample: Sample) -> dict[str, float]:
     for gpu in sample.gpus:
         p = f"gpu{gpu.index}."
         throttled = gpu.throttled
-        out.update({
-            p + "util": _num(gpu.utilization_pct),
-            p + "mem_util": _num(gpu.memory_utilization_pct),
-            p + "mem_used": _num(gpu.memory_used_bytes),
-            p + "mem_total": _num(gpu.memory_total_bytes),
-            p + "temp": _num(gpu.temperature_c),
-            p + "power": _num(gpu.power_w),
-            p + "power_limit": _num(gpu.power_limit_w),
-            p + "sm_clock": _num(gpu.sm_clock_mhz),
-            p + "sm_clock_max": _num(gpu.sm_clock_max_mhz),
-            p + "throttled": math.nan if throttled is NA else float(throttled),
-        })
+        out.update(
+            {
+                p + "util": _num(gpu.utilization_pct),
+                p + "mem_util": _num(gpu.memory_utilization_pct),
+                p + "mem_used": _num(gpu.memory_used_bytes),
+                p + "mem_total": _num(gpu.memory_total_bytes),
+                p + "temp": _num(gpu.temperature_c),
+                p + "power": _num(gpu.power_w),
+                p + "power_limit": _num(gpu.power_limit_w),
+                p + "sm_clock": _num(gpu.sm_clock_mhz),
+                p + "sm_clock_max": _num(gpu.sm_clock_max_mhz),
+                p + "throttled": math.nan if throttled is NA else float(throttled),
+            }
+        )
     return out
 
 
@@ -253,4 +255,3 @@ def history_capacity(window_s: float, rate_hz: float) -> int:
     if not (window_s > 0 and rate_hz > 0 and math.isfinite(window_s * rate_hz)):
         raise ValueError(f"window {window_s!r} s at {rate_hz!r} Hz does not make a history")
     return max(1, math.ceil(window_s * rate_hz))
-

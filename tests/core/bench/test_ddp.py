@@ -44,11 +44,24 @@ TINY = PointSpec(device="cpu", family="mlp", params=5_000, samples=512, batch_si
 
 def _point(sps: float, epoch: float = 1.0, **kw: Any) -> Point:
     base: dict[str, Any] = dict(
-        device="cpu", family="mlp", params=5000, architecture={}, samples=256, batch_size=32, epochs=1,
-        precision="fp32", threads=1, optimizer="adam", status="ok", samples_per_s=sps,
-        step_time_s=StepStats(epoch / 8, 0.0, (epoch / 8, epoch / 8), 8), epoch_time_s=epoch,
-        time_to_train_s=epoch + 0.1, fixed_overhead_s=0.1, peak_memory_bytes=1000,
-    )  # fmt: skip
+        device="cpu",
+        family="mlp",
+        params=5000,
+        architecture={},
+        samples=256,
+        batch_size=32,
+        epochs=1,
+        precision="fp32",
+        threads=1,
+        optimizer="adam",
+        status="ok",
+        samples_per_s=sps,
+        step_time_s=StepStats(epoch / 8, 0.0, (epoch / 8, epoch / 8), 8),
+        epoch_time_s=epoch,
+        time_to_train_s=epoch + 0.1,
+        fixed_overhead_s=0.1,
+        peak_memory_bytes=1000,
+    )
     base.update(kw)
     return Point(**base)
 
@@ -259,8 +272,13 @@ def hang(local_rank: int, plan: DdpPlan, conn: Any) -> None:
 
 
 @pytest.mark.timeout(180)  # far below the process group's 600 s timeout: the failure must not wait for it
-@pytest.mark.parametrize(("work", "words"), [(fail_rank_1, "rank 1 failed: RuntimeError: boom in rank 1"),
-                                             (crash_rank_1, "rank 1 ended unexpectedly (exit code 7)")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("work", "words"),
+    [
+        (fail_rank_1, "rank 1 failed: RuntimeError: boom in rank 1"),
+        (crash_rank_1, "rank 1 ended unexpectedly (exit code 7)"),
+    ],
+)
 def test_a_failing_rank_ends_every_rank_with_a_clear_message(work: Any, words: str) -> None:
     children = _Children()
     with pytest.raises(DdpFailed) as exc:
@@ -287,7 +305,6 @@ def test_cancel_stops_every_rank() -> None:
     assert _Children.alive(pids) == []
 
 
-
 @pytest.mark.gpu
 @pytest.mark.timeout(300)
 def test_nccl_ranks_one_gpu_each() -> None:
@@ -299,8 +316,9 @@ def test_nccl_ranks_one_gpu_each() -> None:
     n = min(2, torch.cuda.device_count())
     children = _Children()
     job = replace(TINY, device="cuda:0", params=100_000, samples=4096, batch_size=128, budget_s=1.0)
-    _events, points = _drive(run_ddp(_plan(jobs=[job], world_sizes=world_sizes(n), nproc=n, backend="nccl",
-                                           cores=os.cpu_count() or 1)))  # fmt: skip
+    _events, points = _drive(
+        run_ddp(_plan(jobs=[job], world_sizes=world_sizes(n), nproc=n, backend="nccl", cores=os.cpu_count() or 1))
+    )
     pids = children.close()
     assert [p.world_size for p in points] == world_sizes(n)
     assert all(p.status == "ok" and p.backend == "nccl" for p in points), [p.message for p in points]

@@ -97,11 +97,8 @@ def test_micro_timing_syncs_around_every_cuda_block(fake_cuda: list[Any]) -> Non
     assert len(fake_cuda) == blocks + 1  # a sync before each window starts
 
 
-@pytest.mark.parametrize(
-    ("capability", "problem"), [((7, 5), "Ampere"), ((8, 0), None), ((9, 0), None)]
-)  # fmt: skip
-def test_tf32_needs_ampere(monkeypatch: pytest.MonkeyPatch, capability: tuple[int, int], problem: str | None
-                           ) -> None:  # fmt: skip
+@pytest.mark.parametrize(("capability", "problem"), [((7, 5), "Ampere"), ((8, 0), None), ((9, 0), None)])
+def test_tf32_needs_ampere(monkeypatch: pytest.MonkeyPatch, capability: tuple[int, int], problem: str | None) -> None:
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
     monkeypatch.setattr(torch.version, "hip", None)
     got = precision_problem("cuda:0", "tf32")
@@ -124,8 +121,9 @@ def test_tf32_on_a_volta_point_is_skipped(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(train, "available_memory", lambda device: 16 * 2**30)
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 0))
     monkeypatch.setattr(torch.version, "hip", None)
-    ticks, p = drive(run_point(PointSpec(device="cuda:0", family="mlp", params=10_000, samples=1_000,
-                                         precision="tf32")))  # fmt: skip
+    ticks, p = drive(
+        run_point(PointSpec(device="cuda:0", family="mlp", params=10_000, samples=1_000, precision="tf32"))
+    )
     assert ticks == [] and p.status == "skipped" and "Ampere" in p.message
 
 
@@ -145,8 +143,10 @@ def test_micro_plan_includes_host_to_device_copies_for_cuda() -> None:
     cpu = [k for d, k, _p, _s in plan if d == "cpu"]
     assert not any(k.startswith("h2d") for k in cpu)
     assert plan.index(("cpu", "triad", "fp32", 3 * 4 * (1 << 24))) < plan.index(("cuda:0", "matmul", "fp32", 256))
-    assert micro_plan(["mps"], ["fp32"], sizes=(256,)) == [("mps", "matmul", "fp32", 256),
-                                                          ("mps", "triad", "fp32", 3 * 4 * (1 << 24))]  # fmt: skip
+    assert micro_plan(["mps"], ["fp32"], sizes=(256,)) == [
+        ("mps", "matmul", "fp32", 256),
+        ("mps", "triad", "fp32", 3 * 4 * (1 << 24)),
+    ]
 
 
 # ---------------------------------------------------------------- real GPU (skipped without one)
@@ -189,8 +189,9 @@ def test_real_tiny_cuda_point_preloaded_with_breakdown_and_bf16() -> None:
 @needs_cuda
 def test_real_cuda_micro_benchmarks(monkeypatch: pytest.MonkeyPatch) -> None:
     real_h2d = micro.h2d_gbs
-    monkeypatch.setattr(micro, "h2d_gbs", lambda device, *, pinned, nbytes=1 << 24: real_h2d(
-        device, pinned=pinned, nbytes=1 << 24))  # fmt: skip
+    monkeypatch.setattr(
+        micro, "h2d_gbs", lambda device, *, pinned, nbytes=1 << 24: real_h2d(device, pinned=pinned, nbytes=1 << 24)
+    )
     out = [r for _i, _n, r in micro.run_micro(["cuda:0"], ["fp32"], threads=1, sizes=(256, 512))]
     kinds = {r.kind: r for r in out if r is not None}
     assert {"matmul", "triad", "h2d_pageable", "h2d_pinned"} <= kinds.keys()

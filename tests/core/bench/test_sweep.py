@@ -28,8 +28,16 @@ WITH_GPU = DeviceInventory(
 
 
 def tiny_plan(**kw: Any) -> SweepPlan:
-    base: dict[str, Any] = dict(family="mlp", params=[1_000, 2_000], samples=[200], batch_size=32,
-                                devices=["cpu"], threads=1, budget_s=1.5, micro=False)  # fmt: skip
+    base: dict[str, Any] = dict(
+        family="mlp",
+        params=[1_000, 2_000],
+        samples=[200],
+        batch_size=32,
+        devices=["cpu"],
+        threads=1,
+        budget_s=1.5,
+        micro=False,
+    )
     base.update(kw)
     return SweepPlan(**base)
 
@@ -45,10 +53,16 @@ def test_default_plan_is_valid() -> None:
 
 def test_validate_normalises_the_plan() -> None:
     plan = validate_plan(
-        tiny_plan(family=" MLP", params=[2_000, 1_000, 2_000], samples=[500, 200], precisions=["FP32", "fp32"],
-                  devices=["all"], optimizer="SGD"),
+        tiny_plan(
+            family=" MLP",
+            params=[2_000, 1_000, 2_000],
+            samples=[500, 200],
+            precisions=["FP32", "fp32"],
+            devices=["all"],
+            optimizer="SGD",
+        ),
         WITH_GPU,
-    )  # fmt: skip
+    )
     assert plan.family == "mlp"
     assert plan.params == [1_000, 2_000]
     assert plan.samples == [200, 500]
@@ -103,10 +117,17 @@ def test_estimate_needs_no_torch() -> None:
     import sys
     from pathlib import Path
 
-    code = ("import sys; from gpuwise.core.bench.sweep import SweepPlan, estimate_plan_seconds; "
-            "estimate_plan_seconds(SweepPlan()); print('torch' in sys.modules)")  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[3])  # fmt: skip
+    code = (
+        "import sys; from gpuwise.core.bench.sweep import SweepPlan, estimate_plan_seconds; "
+        "estimate_plan_seconds(SweepPlan()); print('torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -164,8 +185,9 @@ def test_cancel_during_the_second_point_keeps_the_first() -> None:
     assert len(finished.report.points) == 1
     assert finished.report.points[0].status == "ok"
     # nothing after the cancel but the finish
-    cancel_at = next(i for i, e in enumerate(events) if isinstance(e, Progress) and e.point_index == 1
-                     and e.phase == "warmup")  # fmt: skip
+    cancel_at = next(
+        i for i, e in enumerate(events) if isinstance(e, Progress) and e.point_index == 1 and e.phase == "warmup"
+    )
     assert all(isinstance(e, SweepFinished) for e in events[cancel_at + 1 :])
     validate_report_dict(json.loads(finished.report.to_json()))
 

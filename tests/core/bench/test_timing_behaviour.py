@@ -57,8 +57,11 @@ def test_a_quantile_lies_between_the_neighbouring_order_statistics(xs: list[floa
     assert quantile(s, 0.0) == s[0] and quantile(s, 1.0) == s[-1]
 
 
-@given(st.lists(finite, min_size=2, max_size=30), st.floats(min_value=0.0, max_value=1.0),
-       st.floats(min_value=0.0, max_value=1.0))  # fmt: skip
+@given(
+    st.lists(finite, min_size=2, max_size=30),
+    st.floats(min_value=0.0, max_value=1.0),
+    st.floats(min_value=0.0, max_value=1.0),
+)
 def test_quantiles_grow_with_q(xs: list[float], q1: float, q2: float) -> None:
     s = sorted(xs)
     a, b = sorted((q1, q2))

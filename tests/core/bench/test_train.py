@@ -36,8 +36,9 @@ def _one_thread() -> Generator[None, None, None]:
 
 
 def tiny(family: str = "mlp", **kw: Any) -> PointSpec:
-    base: dict[str, Any] = dict(device="cpu", family=family, params=2_000, samples=300, batch_size=32, threads=1,
-                                budget_s=0.5)  # fmt: skip
+    base: dict[str, Any] = dict(
+        device="cpu", family=family, params=2_000, samples=300, batch_size=32, threads=1, budget_s=0.5
+    )
     base.update(kw)
     return PointSpec(**base)
 
@@ -194,8 +195,7 @@ def test_tf32_on_cpu_is_skipped_with_the_reason() -> None:
 
 
 @pytest.mark.parametrize("message", ["CUDA out of memory. Tried to allocate 20.00 GiB", ""])
-def test_oom_inside_a_step_is_marked_oom_and_memory_released(monkeypatch: pytest.MonkeyPatch,
-                                                             message: str) -> None:  # fmt: skip
+def test_oom_inside_a_step_is_marked_oom_and_memory_released(monkeypatch: pytest.MonkeyPatch, message: str) -> None:
     models: list[weakref.ref[nn.Module]] = []
     alive_at_release: list[bool] = []
     real_release = train._release
@@ -237,8 +237,9 @@ def test_oom_point_does_not_stop_the_sweep(monkeypatch: pytest.MonkeyPatch) -> N
         return REAL_BUILD_MODEL(spec, device)
 
     monkeypatch.setattr(train, "build_model", build)
-    plan = SweepPlan(family="mlp", params=[1_000, 3_000], samples=[200], batch_size=32, threads=1, budget_s=1.0,
-                     micro=False)  # fmt: skip
+    plan = SweepPlan(
+        family="mlp", params=[1_000, 3_000], samples=[200], batch_size=32, threads=1, budget_s=1.0, micro=False
+    )
     events = list(run_sweep(plan, inventory=DeviceInventory(cpu=cpu_info())))
     measured = [e.point for e in events if isinstance(e, PointMeasured)]
     assert [p.status for p in measured] == ["oom", "ok"]

@@ -93,8 +93,14 @@ def measure(samples: int, batch_size: int = 32, **kw: Any) -> Point:
 
 
 def measure_with_ticks(samples: int, batch_size: int = 32, **kw: Any) -> tuple[list[Tick], Point]:
-    ps = PointSpec(device="cpu", family="mlp", params=2_000, samples=samples, batch_size=batch_size,
-                   **{"budget_s": 0.5, "threads": 1, **kw})  # fmt: skip
+    ps = PointSpec(
+        device="cpu",
+        family="mlp",
+        params=2_000,
+        samples=samples,
+        batch_size=batch_size,
+        **{"budget_s": 0.5, "threads": 1, **kw},
+    )
     ticks: list[Tick] = []
     gen = run_point(ps)
     while True:
@@ -151,8 +157,7 @@ def test_samples_per_s_counts_every_epoch_when_several_tiny_epochs_are_measured(
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(samples=st.integers(min_value=1, max_value=400), batch_size=st.sampled_from([8, 32, 64]),
-       huge=st.booleans())  # fmt: skip
+@given(samples=st.integers(min_value=1, max_value=400), batch_size=st.sampled_from([8, 32, 64]), huge=st.booleans())
 def test_samples_per_s_is_samples_over_epoch_time_in_every_branch(
     monkeypatch: pytest.MonkeyPatch, samples: int, batch_size: int, huge: bool
 ) -> None:

@@ -110,8 +110,13 @@ def _plain_cnn(spec: dict[str, Any]) -> nn.Sequential:
     for c in spec["channels"]:
         layers += [nn.Conv2d(c_in, c, 3, padding=1), getattr(nn, spec["activation"])(), nn.MaxPool2d(2)]
         c_in = c
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, spec["head_hidden"]),
-               getattr(nn, spec["activation"])(), nn.Linear(spec["head_hidden"], spec["num_classes"])]  # fmt: skip
+    layers += [
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(c_in, spec["head_hidden"]),
+        getattr(nn, spec["activation"])(),
+        nn.Linear(spec["head_hidden"], spec["num_classes"]),
+    ]
     return nn.Sequential(*layers)
 
 

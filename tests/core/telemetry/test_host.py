@@ -126,7 +126,14 @@ def test_each_failing_reading_is_none_and_never_raises(monkeypatch: pytest.Monke
         monkeypatch.setattr(psutil, name, _raise(RuntimeError(name)), raising=False)
     sample = HostProbe().sample()
     assert sample == HostSample(
-        cpu_pct=None, per_core_pct=None, cpu_freq_mhz=None, cpu_freq_max_mhz=None,
-        ram_used_bytes=None, ram_total_bytes=None, swap_used_bytes=None, swap_total_bytes=None,
-        temperatures=(), cpu_temp_c=None,
+        cpu_pct=None,
+        per_core_pct=None,
+        cpu_freq_mhz=None,
+        cpu_freq_max_mhz=None,
+        ram_used_bytes=None,
+        ram_total_bytes=None,
+        swap_used_bytes=None,
+        swap_total_bytes=None,
+        temperatures=(),
+        cpu_temp_c=None,
     )

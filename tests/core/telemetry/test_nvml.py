@@ -217,9 +217,7 @@ def test_unsupported_metrics_are_na_and_the_rest_still_reads() -> None:
 
 
 def test_power_limit_falls_back_to_the_management_limit() -> None:
-    gpu = FakeGpu(
-        errors={"nvmlDeviceGetEnforcedPowerLimit": pynvml.NVML_ERROR_NOT_SUPPORTED}, limit_mw=300_000
-    )
+    gpu = FakeGpu(errors={"nvmlDeviceGetEnforcedPowerLimit": pynvml.NVML_ERROR_NOT_SUPPORTED}, limit_mw=300_000)
     [s], _ = NvmlProbe(FakeNvml(gpus=[gpu])).read()
     assert s.power_limit_w == pytest.approx(300.0)
 
@@ -268,8 +266,13 @@ def test_idle_and_application_clocks_are_not_throttling_heat_and_power_are() -> 
     assert decode_clock_events(0) == ()
     assert "idle" not in THROTTLING_EVENTS
     assert "application clocks setting" not in THROTTLING_EVENTS
-    for name in ("software power cap", "hardware slowdown", "software thermal slowdown",
-                 "hardware thermal slowdown", "hardware power brake slowdown"):
+    for name in (
+        "software power cap",
+        "hardware slowdown",
+        "software thermal slowdown",
+        "hardware thermal slowdown",
+        "hardware power brake slowdown",
+    ):
         assert name in THROTTLING_EVENTS
     assert decode_clock_events(0x001 | 0x002) == ("idle", "application clocks setting")
     assert decode_clock_events(0x008 | 0x080) == ("hardware slowdown", "hardware power brake slowdown")
@@ -408,4 +411,3 @@ def test_state_does_not_wait_behind_a_slow_read() -> None:
 
 def test_get_nvml_probe_is_a_process_wide_singleton() -> None:
     assert get_nvml_probe() is get_nvml_probe()
-

@@ -26,9 +26,16 @@ from gpuwise.core.telemetry.sampler import (
 from tests.core.telemetry.fake_pynvml import SW_THERMAL, FakeAtexit, FakeGpu, FakeNvml
 
 HOST = HostSample(
-    cpu_pct=25.0, per_core_pct=(10.0, 40.0), cpu_freq_mhz=2000.0, cpu_freq_max_mhz=None,
-    ram_used_bytes=3 * 2**30, ram_total_bytes=8 * 2**30, swap_used_bytes=0, swap_total_bytes=2**30,
-    temperatures=(), cpu_temp_c=None,
+    cpu_pct=25.0,
+    per_core_pct=(10.0, 40.0),
+    cpu_freq_mhz=2000.0,
+    cpu_freq_max_mhz=None,
+    ram_used_bytes=3 * 2**30,
+    ram_total_bytes=8 * 2**30,
+    swap_used_bytes=0,
+    swap_total_bytes=2**30,
+    temperatures=(),
+    cpu_temp_c=None,
 )
 NO_GPU = NvmlState(NvmlStatus.LIBRARY_NOT_FOUND, "No NVIDIA driver library (NVML) was found.")
 

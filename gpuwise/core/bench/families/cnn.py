@@ -59,13 +59,17 @@ class Cnn(Family):
     def activation_floats_per_sample(self, spec: dict[str, Any]) -> int:
         c1, c2, c3 = spec["channels"]
         # conv out + relu out + pool out at 32x32, 16x16, 8x8
-        return int(3 * 1024 + 2 * (c1 * 1024 + c2 * 256 + c3 * 64) + c1 * 256 + c2 * 64 + c3 * 16
-                   + 2 * spec["head_hidden"])  # fmt: skip
+        return int(
+            3 * 1024 + 2 * (c1 * 1024 + c2 * 256 + c3 * 64) + c1 * 256 + c2 * 64 + c3 * 16 + 2 * spec["head_hidden"]
+        )
 
     def analytic_flops_per_step(self, spec: dict[str, Any], batch_size: int) -> float:
         c1, c2, c3 = spec["channels"]
-        macs = (9 * (3 * c1 * 1024 + c1 * c2 * 256 + c2 * c3 * 64) + 4 * c1 * spec["head_hidden"]
-                + spec["head_hidden"] * spec["num_classes"])  # fmt: skip
+        macs = (
+            9 * (3 * c1 * 1024 + c1 * c2 * 256 + c2 * c3 * 64)
+            + 4 * c1 * spec["head_hidden"]
+            + spec["head_hidden"] * spec["num_classes"]
+        )
         return float(3.0 * 2.0 * macs * batch_size)
 
     def build_module(self, spec: dict[str, Any], device: str | torch.device | None = None) -> torch.nn.Module:
@@ -97,7 +101,6 @@ class Cnn(Family):
         x = torch.randn(n, *spec["image_shape"], generator=gen)
         y = (x.mean(dim=(2, 3)) @ torch.randn(x.shape[1], spec["num_classes"], generator=gen)).argmax(dim=1)
         return x, y
-
 
 
 FAMILIES: tuple[Family, ...] = (Cnn(),)

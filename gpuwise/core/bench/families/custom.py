@@ -31,8 +31,10 @@ from gpuwise.core.errors import UserInputError
 if TYPE_CHECKING:
     import torch
 
-PROTOCOL = ("build() must return (module, example_input): a torch.nn.Module and one example input tensor whose "
-            "first dimension is the batch")  # fmt: skip
+PROTOCOL = (
+    "build() must return (module, example_input): a torch.nn.Module and one example input tensor whose "
+    "first dimension is the batch"
+)
 
 
 class UserCodeError(UserInputError):
@@ -56,8 +58,7 @@ def _resolve(ref: str) -> tuple[str, str, str | None]:
     """(module or file, function name, absolute file path or None) of ``ref``."""
     target, sep, func = ref.rpartition(":")
     if not sep or not target or not func.isidentifier():
-        raise UserInputError(f"--model {ref!r}: give a known model name, path/to/file.py:build or "
-                             "package.module:build")  # fmt: skip
+        raise UserInputError(f"--model {ref!r}: give a known model name, path/to/file.py:build or package.module:build")
     if target.endswith(".py") or os.sep in target or "/" in target:
         path = os.path.abspath(os.path.expanduser(target))
         if not os.path.isfile(path):
@@ -156,12 +157,15 @@ class Custom(FixedFamily):
             try:
                 out = module(example[:1].repeat(2, *([1] * (example.dim() - 1))))
             except Exception as e:
-                raise UserCodeError(f"error running {loaded.ref}()'s model on its example input:\n"
-                                    f"{_user_traceback(e, loaded.path)}") from None  # fmt: skip
+                raise UserCodeError(
+                    f"error running {loaded.ref}()'s model on its example input:\n{_user_traceback(e, loaded.path)}"
+                ) from None
         if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 2 or out.shape[1] < 2:
             got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-            raise UserInputError(f"{loaded.ref}: the model must return class logits of shape (batch, classes); "
-                                 f"for a batch of 2 it returned {got}")  # fmt: skip
+            raise UserInputError(
+                f"{loaded.ref}: the model must return class logits of shape (batch, classes); "
+                f"for a batch of 2 it returned {got}"
+            )
         x_spec: dict[str, Any] = {"shape": list(sample.shape), "dtype": "int64" if integer else "float32"}
         if integer:
             x_spec["high"] = max(1, int(example.max()) + 1)
@@ -185,15 +189,17 @@ class Custom(FixedFamily):
 
         try:
             meta = copy.deepcopy(module).to("meta")
-            return trace_step(lambda: meta, lambda b: (self.example_batch(spec, b, "meta"),
-                                                       self.example_labels(spec, b, "meta")))  # fmt: skip
+            return trace_step(
+                lambda: meta, lambda b: (self.example_batch(spec, b, "meta"), self.example_labels(spec, b, "meta"))
+            )
         except Exception:  # code that needs real values (.item(), data-dependent shapes): trace on the CPU
             pass
         try:
             return trace_step(lambda: module, lambda b: self._cpu_batch(spec, b))
         except Exception as e:
-            raise UserCodeError(f"error in a training step of {loaded.ref}()'s model:\n"
-                                f"{_user_traceback(e, loaded.path)}") from None  # fmt: skip
+            raise UserCodeError(
+                f"error in a training step of {loaded.ref}()'s model:\n{_user_traceback(e, loaded.path)}"
+            ) from None
 
     def _cpu_batch(self, spec: dict[str, Any], b: int) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
@@ -210,8 +216,10 @@ class Custom(FixedFamily):
             return self.load(str(source))
         if self._current is not None:
             return dict(self._current)
-        raise UserInputError("no model of your own is loaded: give it as --model path/to/file.py:build "
-                             "(or choose \"Your model…\" in the app)")  # fmt: skip
+        raise UserInputError(
+            "no model of your own is loaded: give it as --model path/to/file.py:build "
+            '(or choose "Your model…" in the app)'
+        )
 
     def base_spec(self, options: Mapping[str, Any]) -> dict[str, Any]:
         raise UserInputError("a model of your own is built by load()")
@@ -219,8 +227,10 @@ class Custom(FixedFamily):
     def build_module(self, spec: dict[str, Any], device: str | torch.device | None = None) -> torch.nn.Module:
         loaded = _LOADED.get(str(spec.get("source")))
         if loaded is None:
-            raise UserInputError(f"{spec.get('name', 'your model')} was not loaded in this session; gpuwise runs "
-                                 "your code only when you load it (--model or \"Your model…\")")  # fmt: skip
+            raise UserInputError(
+                f"{spec.get('name', 'your model')} was not loaded in this session; gpuwise runs "
+                'your code only when you load it (--model or "Your model…")'
+            )
         if loaded.path and spec.get("sha256") and file_sha256(loaded.path) != spec["sha256"]:
             raise UserInputError(f"{loaded.path} changed since it was loaded: load it again")
         module, _example = _call_build(loaded)
@@ -230,8 +240,10 @@ class Custom(FixedFamily):
         from gpuwise.core.units import format_count
 
         shape = "×".join(str(d) for d in spec["input"]["shape"])
-        return (f"{spec.get('name', 'your model')} ({spec.get('model_class', 'Module')}), "
-                f"{format_count(spec['params'])} params, input {shape}, {spec['num_classes']} classes")  # fmt: skip
+        return (
+            f"{spec.get('name', 'your model')} ({spec.get('model_class', 'Module')}), "
+            f"{format_count(spec['params'])} params, input {shape}, {spec['num_classes']} classes"
+        )
 
 
 CUSTOM = Custom()

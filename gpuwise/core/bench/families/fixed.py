@@ -54,8 +54,11 @@ def check_traced_spec(spec: dict[str, Any]) -> str | None:
             return f"trace.{key} must be a non-negative number"
     ops = trace.get("ops")
     if not isinstance(ops, list) or not all(
-        isinstance(o, list) and len(o) == 8 and o[0] in ("gemm", "conv", "elementwise")
-        and all(_is_number(v) for v in o[1:]) for o in ops
+        isinstance(o, list)
+        and len(o) == 8
+        and o[0] in ("gemm", "conv", "elementwise")
+        and all(_is_number(v) for v in o[1:])
+        for o in ops
     ):
         return "trace.ops must be a list of [kind, 7 non-negative numbers]"
     return None
@@ -66,8 +69,12 @@ def _is_number(v: Any) -> bool:
 
 
 def _is_shape(v: Any, allow_empty: bool = False) -> bool:
-    return (isinstance(v, list) and (allow_empty or len(v) > 0) and len(v) <= 8
-            and all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 1 << 24 for d in v))  # fmt: skip
+    return (
+        isinstance(v, list)
+        and (allow_empty or len(v) > 0)
+        and len(v) <= 8
+        and all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 1 << 24 for d in v)
+    )
 
 
 KNOWN_TRACES = "known_model_traces.json"
@@ -114,8 +121,11 @@ def write_known_traces(path: str) -> None:
             spec["trace"] = fam._trace(spec)  # type: ignore[attr-defined]
             spec["params"] = spec["trace"]["params"]
             specs[name] = spec
-    doc = {"about": "meta-device traces of the known models at their native input sizes (see fixed.py)",
-           "torch": torch.__version__.split("+")[0], "specs": specs}  # fmt: skip
+    doc = {
+        "about": "meta-device traces of the known models at their native input sizes (see fixed.py)",
+        "torch": torch.__version__.split("+")[0],
+        "specs": specs,
+    }
     with open(path, "w", encoding="utf-8") as f:
         json.dump(doc, f, separators=(",", ":"))
         f.write("\n")
@@ -164,8 +174,9 @@ class FixedFamily(Family):
             with torch.device("meta"):
                 return self.module(spec)
 
-        return trace_step(make_model, lambda b: (self.example_batch(spec, b, "meta"),
-                                                 self.example_labels(spec, b, "meta")))  # fmt: skip
+        return trace_step(
+            make_model, lambda b: (self.example_batch(spec, b, "meta"), self.example_labels(spec, b, "meta"))
+        )
 
     def adopt(self, spec: dict[str, Any]) -> None:
         if isinstance(spec.get("trace"), dict) and isinstance(spec.get("params"), int):

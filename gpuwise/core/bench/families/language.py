@@ -38,8 +38,9 @@ def _bert(spec: dict[str, Any]) -> torch.nn.Module:
             self.token_types = nn.Embedding(2, _D)
             self.norm = nn.LayerNorm(_D, eps=1e-12)
             self.drop = nn.Dropout(_DROPOUT)
-            layer = nn.TransformerEncoderLayer(_D, _HEADS, _FF, _DROPOUT, activation="gelu", batch_first=True,
-                                               layer_norm_eps=1e-12)  # fmt: skip
+            layer = nn.TransformerEncoderLayer(
+                _D, _HEADS, _FF, _DROPOUT, activation="gelu", batch_first=True, layer_norm_eps=1e-12
+            )
             self.encoder = nn.TransformerEncoder(layer, _LAYERS, enable_nested_tensor=False)
             self.pooler = nn.Linear(_D, _D)
             self.classifier = nn.Linear(_D, spec["num_classes"])
@@ -65,8 +66,9 @@ def _gpt2(spec: dict[str, Any]) -> torch.nn.Module:
             self.positions = nn.Embedding(spec["max_positions"], _D)
             self.drop = nn.Dropout(_DROPOUT)
             self.layers = nn.ModuleList(
-                nn.TransformerEncoderLayer(_D, _HEADS, _FF, _DROPOUT, activation="gelu", batch_first=True,
-                                           norm_first=True, layer_norm_eps=1e-5)
+                nn.TransformerEncoderLayer(
+                    _D, _HEADS, _FF, _DROPOUT, activation="gelu", batch_first=True, norm_first=True, layer_norm_eps=1e-5
+                )
                 for _ in range(_LAYERS)
             )
             self.norm = nn.LayerNorm(_D)
@@ -87,8 +89,9 @@ def _gpt2(spec: dict[str, Any]) -> torch.nn.Module:
 class LanguageModel(FixedFamily):
     options = ("seq_len",)
 
-    def __init__(self, key: str, label: str, picker: str, vocab: int, positions: int, seq_len: int,
-                 classes: int | None) -> None:  # fmt: skip
+    def __init__(
+        self, key: str, label: str, picker: str, vocab: int, positions: int, seq_len: int, classes: int | None
+    ) -> None:
         super().__init__()
         self.key = key
         self.label = label
@@ -132,8 +135,16 @@ class LanguageModel(FixedFamily):
 
 
 FAMILIES: tuple[Family, ...] = (
-    LanguageModel("bert_base", "BERT-base", "BERT-base-like encoder (text classification, 128 tokens)",
-                  30522, 512, 128, 2),
-    LanguageModel("gpt2_small", "GPT-2 small", "GPT-2-small-like decoder (next-token prediction, 256 tokens)",
-                  50257, 1024, 256, None),
-)  # fmt: skip
+    LanguageModel(
+        "bert_base", "BERT-base", "BERT-base-like encoder (text classification, 128 tokens)", 30522, 512, 128, 2
+    ),
+    LanguageModel(
+        "gpt2_small",
+        "GPT-2 small",
+        "GPT-2-small-like decoder (next-token prediction, 256 tokens)",
+        50257,
+        1024,
+        256,
+        None,
+    ),
+)

@@ -99,5 +99,4 @@ class Mlp(Family):
         return x, (x @ teacher).argmax(dim=1)
 
 
-
 FAMILIES: tuple[Family, ...] = (Mlp(),)

@@ -23,8 +23,14 @@ if TYPE_CHECKING:
     from gpuwise.core.step_ops import Op
 
 _B1, _B2 = 2, 4  # the two traced batch sizes (BatchNorm needs more than one sample)
-_CONV = ("convolution", "convolution_backward", "_convolution", "cudnn_convolution", "_slow_conv2d_forward",
-         "convolution_overrideable")  # fmt: skip
+_CONV = (
+    "convolution",
+    "convolution_backward",
+    "_convolution",
+    "cudnn_convolution",
+    "_slow_conv2d_forward",
+    "convolution_overrideable",
+)
 
 
 def _dims(name: str, args: tuple[Any, ...]) -> list[int]:
@@ -123,8 +129,10 @@ def trace_step(
         acc[2] += n_ps
         acc[3] += n_fix
         acc[4] += 1
-    ops = [[kind, d_fix, d_ps, round(a[0]), round(a[1]), round(a[2]), round(a[3]), int(a[4])]
-           for (kind, d_fix, d_ps, _s), a in merged.items()]  # fmt: skip
+    ops = [
+        [kind, d_fix, d_ps, round(a[0]), round(a[1]), round(a[2]), round(a[3]), int(a[4])]
+        for (kind, d_fix, d_ps, _s), a in merged.items()
+    ]
     return {
         "params": int(sum(p.numel() for p in params)),
         "param_tensors": len(params),
@@ -150,6 +158,13 @@ def traced_ops(trace: dict[str, Any], batch_size: int, precision: str, input_byt
     out = [Op("elementwise", 0.0, 2.0 * input_bytes * b)]  # gather the batch from the dataset
     for kind, d_fix, d_ps, f_ps, f_fix, n_ps, n_fix, kernels in trace["ops"]:
         dims = [d for d in (d_fix, d_ps * b) if d > 0]
-        out.append(Op(kind, float(f_ps) * b + float(f_fix), float(n_ps) * b * act + float(n_fix),
-                      int(min(dims)) if dims else 0, int(kernels)))  # fmt: skip
+        out.append(
+            Op(
+                kind,
+                float(f_ps) * b + float(f_fix),
+                float(n_ps) * b * act + float(n_fix),
+                int(min(dims)) if dims else 0,
+                int(kernels),
+            )
+        )
     return out

@@ -34,8 +34,11 @@ class Transformer(Family):
 
     def build_spec(self, target_params: int, options: Mapping[str, Any]) -> dict[str, Any]:
         target = target_params
-        layers = next(n for limit, n in ((1e5, 1), (1e6, 2), (1e7, 4), (1e8, 6), (1e9, 12), (1e10, 24),
-                                         (math.inf, 32)) if target < limit)  # fmt: skip
+        layers = next(
+            n
+            for limit, n in ((1e5, 1), (1e6, 2), (1e7, 4), (1e8, 6), (1e9, 12), (1e10, 24), (math.inf, 32))
+            if target < limit
+        )
         share = 0.5 if target < 1e5 else 0.85
         d_real = math.sqrt(share * target / (12 * layers))
         # head dim 64 once the model is wide enough; below that one head, width a multiple of 4
@@ -62,8 +65,10 @@ class Transformer(Family):
         return int(transformer_params(spec["vocab_size"], spec["d_model"], spec["n_layers"], spec["ff_dim"]))
 
     def describe(self, spec: dict[str, Any]) -> str:
-        return (f"Transformer {spec['n_layers']} layers, d={spec['d_model']}, {spec['n_heads']} heads, "
-                f"seq {spec['seq_len']}, vocab {spec['vocab_size']:,}")  # fmt: skip
+        return (
+            f"Transformer {spec['n_layers']} layers, d={spec['d_model']}, {spec['n_heads']} heads, "
+            f"seq {spec['seq_len']}, vocab {spec['vocab_size']:,}"
+        )
 
     def tokens_per_sample(self, spec: dict[str, Any]) -> int:
         return int(spec["seq_len"])

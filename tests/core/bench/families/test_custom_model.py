@@ -46,8 +46,22 @@ def test_a_good_file_is_loaded_traced_and_hashed(tmp_path: Path) -> None:
 
 def test_cli_bench_and_advise_with_a_custom_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "r.json"
-    rc = cli.main(["bench", "--model", f"{_write(tmp_path, GOOD)}:build", "--samples", "200", "--devices", "cpu",
-                   "--budget", "1", "--no-micro", "--out", str(out)])  # fmt: skip
+    rc = cli.main(
+        [
+            "bench",
+            "--model",
+            f"{_write(tmp_path, GOOD)}:build",
+            "--samples",
+            "200",
+            "--devices",
+            "cpu",
+            "--budget",
+            "1",
+            "--no-micro",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     raw = json.loads(out.read_text())
     point = raw["points"][0]
@@ -115,8 +129,22 @@ def test_control_characters_in_their_message_are_escaped(tmp_path: Path, capsys:
 
 def test_a_report_with_a_broken_trace_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "r.json"
-    rc = cli.main(["bench", "--model", f"{_write(tmp_path, GOOD)}:build", "--samples", "200", "--devices", "cpu",
-                   "--budget", "1", "--no-micro", "--out", str(path)])  # fmt: skip
+    rc = cli.main(
+        [
+            "bench",
+            "--model",
+            f"{_write(tmp_path, GOOD)}:build",
+            "--samples",
+            "200",
+            "--devices",
+            "cpu",
+            "--budget",
+            "1",
+            "--no-micro",
+            "--out",
+            str(path),
+        ]
+    )
     assert rc == 0
     raw = json.loads(path.read_text())
     raw["points"][0]["architecture"]["trace"]["ops"] = [["gemm", "x"]]
@@ -125,12 +153,30 @@ def test_a_report_with_a_broken_trace_is_refused(tmp_path: Path) -> None:
         load_report(path)
 
 
-def test_advising_on_a_report_runs_none_of_the_code_it_names(tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_advising_on_a_report_runs_none_of_the_code_it_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _write(tmp_path, GOOD)
     out = tmp_path / "r.json"
-    assert cli.main(["bench", "--model", f"{path}:build", "--samples", "200", "--devices", "cpu", "--budget", "1",
-                     "--no-micro", "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        cli.main(
+            [
+                "bench",
+                "--model",
+                f"{path}:build",
+                "--samples",
+                "200",
+                "--devices",
+                "cpu",
+                "--budget",
+                "1",
+                "--no-micro",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     custom._LOADED.clear()  # a new session
     families.forget()
     marker = tmp_path / "ran"

@@ -12,10 +12,21 @@ from gpuwise.core.bench import families, memory, torch_models, workloads
 from gpuwise.core.bench.data import SyntheticDataset
 from gpuwise.core.errors import UserInputError
 
-TINY = {"resnet18": {"image_size": 32}, "resnet50": {"image_size": 32}, "mobilenet_v3_small": {"image_size": 32},
-        "vit_b_16": {"image_size": 32}, "bert_base": {"seq_len": 8}, "gpt2_small": {"seq_len": 8}}  # fmt: skip
-PUBLISHED_PARAMS = {"resnet18": 11_689_512, "resnet50": 25_557_032, "mobilenet_v3_small": 2_542_856,
-                    "bert_base": 109_483_778, "gpt2_small": 124_439_808}  # fmt: skip
+TINY = {
+    "resnet18": {"image_size": 32},
+    "resnet50": {"image_size": 32},
+    "mobilenet_v3_small": {"image_size": 32},
+    "vit_b_16": {"image_size": 32},
+    "bert_base": {"seq_len": 8},
+    "gpt2_small": {"seq_len": 8},
+}
+PUBLISHED_PARAMS = {
+    "resnet18": 11_689_512,
+    "resnet50": 25_557_032,
+    "mobilenet_v3_small": 2_542_856,
+    "bert_base": 109_483_778,
+    "gpt2_small": 124_439_808,
+}
 
 
 @pytest.fixture(autouse=True)

@@ -20,8 +20,9 @@ def test_resnet50_at_a_batch_that_cannot_fit_16gb_is_refused(monkeypatch: pytest
     monkeypatch.setattr(train, "available_memory", lambda device: 16 * 2**30)
     monkeypatch.setattr(train, "build_model", _must_not_run)
     monkeypatch.setattr(train, "SyntheticDataset", _must_not_run)
-    ps = PointSpec(device="cuda:0", family="resnet50", params=spec["params"], samples=10_000, batch_size=2048,
-                   architecture=spec)  # fmt: skip
+    ps = PointSpec(
+        device="cuda:0", family="resnet50", params=spec["params"], samples=10_000, batch_size=2048, architecture=spec
+    )
     gen = train.run_point(ps)
     with pytest.raises(StopIteration) as stop:
         next(gen)
@@ -47,7 +48,14 @@ def test_an_oom_inside_a_known_models_step_is_an_oom_point(monkeypatch: pytest.M
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
     monkeypatch.setattr(train, "build_model", lambda spec, device=None: Oom())
-    ps = PointSpec(device="cpu", family="resnet18", params=spec["params"], samples=256, batch_size=8,
-                   budget_s=0.5, architecture=spec)  # fmt: skip
+    ps = PointSpec(
+        device="cpu",
+        family="resnet18",
+        params=spec["params"],
+        samples=256,
+        batch_size=8,
+        budget_s=0.5,
+        architecture=spec,
+    )
     point = train.measure_point(ps)
     assert point.status == "oom"
