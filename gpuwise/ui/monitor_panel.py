@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -342,7 +343,7 @@ class MonitorPanel(QWidget):
             source = SamplerThread(self._sampler_obj, self._rate)
         else:
             source = TimerSampler(self._sampler_obj, self._rate)
-        source.sampled.connect(self.add_sample)
+        source.sampled.connect(self.add_samples)
         self._source = source
         source.start()
 
@@ -350,7 +351,7 @@ class MonitorPanel(QWidget):
         """Stop sampling and wait for the sampling thread to end. Safe to call twice."""
         source, self._source = self._source, None
         if source is not None:
-            source.sampled.disconnect(self.add_sample)
+            source.sampled.disconnect(self.add_samples)
             source.stop()
 
     def is_sampling(self) -> bool:
@@ -427,12 +428,20 @@ class MonitorPanel(QWidget):
 
     def add_sample(self, sample: Sample) -> None:
         """Record one sample and, unless paused, refresh readouts and plots."""
-        self._samples_seen += 1
-        self.history.append(sample)
-        self._last_sample = sample
-        self._update_gpu_state(sample)
+        self.add_samples((sample,))
+
+    def add_samples(self, samples: Sequence[Sample]) -> None:
+        """Record a batch of samples (oldest first) and, unless paused, show the newest: readouts and plots
+        are refreshed once per batch, however many samples it holds."""
+        if not samples:
+            return
+        for sample in samples:
+            self._samples_seen += 1
+            self.history.append(sample)
+            self._update_gpu_state(sample)
+        self._last_sample = samples[-1]
         if not self._paused:
-            self._update_readouts(sample)
+            self._update_readouts(samples[-1])
             self._redraw()
 
     # -- internals -----------------------------------------------------------------------------------------

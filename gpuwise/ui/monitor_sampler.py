@@ -3,6 +3,9 @@
 A host sample costs ~0.7 ms here (psutil), but NVML calls can stall for tens of milliseconds on a busy GPU, and
 NVML's first initialisation loads the driver library. Sampling on a small thread keeps that out of the event loop;
 only the finished :class:`~gpuwise.core.telemetry.sampler.Sample` crosses to the GUI thread (a queued signal).
+
+Samples cross in batches, at most one a second: every wake of the GUI thread costs (on a VM here, waking it twice
+a second cost more than the samples themselves), and readouts that change faster than once a second are not read.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 _log = logging.getLogger(__name__)
 
+DELIVERY_INTERVAL_S = 1.0  # the most often a batch of samples crosses to the GUI thread
+
 
 class SamplerLike(Protocol):
     def sample(self) -> Any: ...
 
 
 class SamplerThread(QThread):
-    """Calls ``sampler.sample()`` every ``1 / rate_hz`` seconds and emits ``sampled(sample)``.
+    """Calls ``sampler.sample()`` every ``1 / rate_hz`` seconds and emits ``sampled(samples)``, a tuple of the
+    samples taken since the last delivery (oldest first), at most once per :data:`DELIVERY_INTERVAL_S`.
 
     A plain loop on a :class:`threading.Event` (not a QTimer) so stopping is a flag plus ``wait()``: no timers
     owned by another thread, nothing to deliver to a finished event loop.
@@ -44,13 +50,18 @@ class SamplerThread(QThread):
 
     def run(self) -> None:
         deadline = time.monotonic()
+        pending: list[Any] = []
+        delivered_at = -DELIVERY_INTERVAL_S
         while not self._stop.is_set():
             try:
-                sample = self._sampler.sample()
+                pending.append(self._sampler.sample())
             except Exception:  # a probe bug must not end monitoring; the next tick may succeed
                 _log.warning("telemetry sample failed", exc_info=True)
-            else:
-                self.sampled.emit(sample)
+            # 0.05 s of slack: ticks jitter, and a 1 Hz rate must not deliver every other second
+            if pending and time.monotonic() - delivered_at >= DELIVERY_INTERVAL_S - 0.05:
+                self.sampled.emit(tuple(pending))
+                pending = []
+                delivered_at = time.monotonic()
             deadline += self._interval
             now = time.monotonic()
             if deadline < now:
@@ -67,7 +78,8 @@ class SamplerThread(QThread):
 
 
 class TimerSampler(QObject):
-    """The same interface on a GUI-thread QTimer: for tests and for measuring what the thread saves."""
+    """The same interface on a GUI-thread QTimer (each tick delivers its one sample): for tests and for
+    measuring what the thread saves."""
 
     sampled = Signal(object)
 
@@ -98,4 +110,4 @@ class TimerSampler(QObject):
         except Exception:
             _log.warning("telemetry sample failed", exc_info=True)
             return
-        self.sampled.emit(sample)
+        self.sampled.emit((sample,))

@@ -7,9 +7,11 @@ maximum CPU clock of 0.0), so each reading is independent and a missing one is `
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import psutil
 
@@ -27,6 +29,12 @@ _CPU_SENSOR_CHIPS: Final = (
     "soc_thermal",
     "acpitz",
 )
+
+
+# Clocks, swap and temperatures change slowly (or matter only over seconds) but cost most of a sample: on a VM
+# here, a sample with them took ~3.7 ms of CPU after a half-second sleep, ~0.7 ms without (cold syscalls each).
+# At 2 Hz they are read at most this often; the load and RAM, which a run moves, every sample.
+SLOW_READINGS_INTERVAL_S: Final = 5.0
 
 
 @dataclass(frozen=True)
@@ -68,11 +76,27 @@ def _positive(value: float | None) -> float | None:
     return float(value) if value is not None and value > 0 else None
 
 
+@dataclass(frozen=True)
+class _SlowReadings:
+    freq: Any
+    swap: Any
+    temperatures: tuple[TemperatureReading, ...]
+
+
 class HostProbe:
     """Reads the host through psutil. Constructing it primes psutil's CPU counters, so the first
-    :meth:`sample` reports the load since construction rather than a meaningless 0.0."""
+    :meth:`sample` reports the load since construction rather than a meaningless 0.0.
 
-    def __init__(self) -> None:
+    The CPU load and RAM are read on every sample; clocks, swap and temperatures at most every
+    ``slow_interval_s`` (the sample repeats the last reading in between)."""
+
+    def __init__(
+        self, slow_interval_s: float = SLOW_READINGS_INTERVAL_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._slow_interval_s = slow_interval_s
+        self._clock = clock
+        self._slow: _SlowReadings | None = None
+        self._slow_read_at = -math.inf
         self.prime()
 
     def prime(self) -> None:
@@ -83,10 +107,9 @@ class HostProbe:
     def sample(self) -> HostSample:
         total = _safe("cpu_percent", lambda: psutil.cpu_percent(interval=None))
         cores = _safe("cpu_percent(percpu)", lambda: psutil.cpu_percent(interval=None, percpu=True))
-        freq = _safe("cpu_freq", psutil.cpu_freq)  # None on platforms without it, besides raising
         vm = _safe("virtual_memory", psutil.virtual_memory)
-        swap = _safe("swap_memory", psutil.swap_memory)
-        temps = read_temperatures()
+        slow = self._slow_readings()
+        freq, swap, temps = slow.freq, slow.swap, slow.temperatures
         return HostSample(
             cpu_pct=float(total) if total is not None else None,
             per_core_pct=tuple(float(c) for c in cores) if cores else None,
@@ -99,6 +122,17 @@ class HostProbe:
             temperatures=temps,
             cpu_temp_c=cpu_temperature(temps),
         )
+
+    def _slow_readings(self) -> _SlowReadings:
+        now = self._clock()
+        if self._slow is None or now - self._slow_read_at >= self._slow_interval_s:
+            self._slow = _SlowReadings(
+                freq=_safe("cpu_freq", psutil.cpu_freq),  # None on platforms without it, besides raising
+                swap=_safe("swap_memory", psutil.swap_memory),
+                temperatures=read_temperatures(),
+            )
+            self._slow_read_at = now
+        return self._slow
 
 
 def read_temperatures() -> tuple[TemperatureReading, ...]:

@@ -137,3 +137,31 @@ def test_each_failing_reading_is_none_and_never_raises(monkeypatch: pytest.Monke
         temperatures=(),
         cpu_temp_c=None,
     )
+
+
+def test_clocks_swap_and_temperatures_are_read_at_most_once_per_slow_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads = {"cpu_freq": 0, "swap_memory": 0, "sensors_temperatures": 0, "virtual_memory": 0}
+
+    def counting(name: str, value: Any) -> Any:
+        def read() -> Any:
+            reads[name] += 1
+            return value
+
+        return read
+
+    monkeypatch.setattr(psutil, "cpu_freq", counting("cpu_freq", Freq(3000.0, 800.0, 4000.0)))
+    monkeypatch.setattr(psutil, "swap_memory", counting("swap_memory", SimpleNamespace(total=8, used=2)))
+    sensors = {"coretemp": [Temp("Package id 0", 60.0, None, None)]}
+    monkeypatch.setattr(psutil, "sensors_temperatures", counting("sensors_temperatures", sensors), raising=False)
+    monkeypatch.setattr(psutil, "virtual_memory", counting("virtual_memory", SimpleNamespace(total=16, available=6)))
+    now = [100.0]
+    probe = HostProbe(slow_interval_s=5.0, clock=lambda: now[0])
+    samples = []
+    for t in (100.0, 101.0, 104.9, 105.0, 106.0):
+        now[0] = t
+        samples.append(probe.sample())
+    # the load and RAM every sample; the slow readings at 100 s and again at 105 s, repeated in between
+    assert reads == {"cpu_freq": 2, "swap_memory": 2, "sensors_temperatures": 2, "virtual_memory": 5}
+    assert all(s.cpu_freq_mhz == 3000.0 and s.swap_used_bytes == 2 and s.cpu_temp_c == 60.0 for s in samples)
