@@ -5,19 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from gpuwise.charts.model import ChartInputs, ChartModel, Mark, Series
-from gpuwise.charts.rows import blank, blank_row, failure_rows, point_identity
+from gpuwise.charts.rows import blank, blank_row, point_identity
 from gpuwise.charts.selection import selected_model_size
 from gpuwise.charts.series import (
     chart_title,
-    device_variants,
-    group_points,
+    point_chart,
+    point_curves,
     point_kind,
     point_series,
     series_name,
-    single_mark_notes,
     varying_dims,
 )
-from gpuwise.charts.tips import epoch_ci, failure_marks, point_tip
+from gpuwise.charts.tips import epoch_ci, point_tip
 from gpuwise.core.report import Point
 
 EPOCH_COLUMNS = (
@@ -51,11 +50,9 @@ def epoch_model(inputs: ChartInputs) -> ChartModel:
 
     ok = [p for p in pts if p.status == "ok" and (value(p) or 0) > 0]
     dims = varying_dims(ok, ("precision", "family", "batch_size", "epochs"))
-    groups = group_points(ok, dims)
-    variants = device_variants(groups)
     series: list[Series] = []
     rows: list[dict[str, Any]] = []
-    for key, group in groups.items():
+    for key, group, variant in point_curves(ok, dims):
         by_x = {p.samples: p for p in group}  # a re-measured size replaces the older point
         ordered = [by_x[s] for s in sorted(by_x)]
         first = ordered[0]
@@ -81,28 +78,22 @@ def epoch_model(inputs: ChartInputs) -> ChartModel:
                 message=p.message,
             )
             rows.append(row)
-        series.append(point_series(key, name, first, variants[key], marks))
-    failed = [p for p in pts if p.status != "ok"]
-    rows.extend(failure_rows(failed, EPOCH_COLUMNS))
-    notes = single_mark_notes(
-        series, "One dataset size so far: sweep several dataset sizes to see how training time grows."
-    )
+        series.append(point_series(key, name, first, variant, marks))
     epochs = sorted({p.epochs for p in ok})
     if train:
         n = f"{epochs[0]} epoch{'s' if epochs[0] != 1 else ''}" if len(epochs) == 1 else "all epochs"
         base, y_label = f"Time to train ({n}) vs dataset size", "time to train (s)"
     else:
         base, y_label = "Epoch time vs dataset size", "time per epoch (s)"
-    return ChartModel(
-        name="epoch-time",
+    return point_chart(
+        "epoch-time",
         title=chart_title(base, ok, dims),
         x_label="dataset size (samples)",
         y_label=y_label,
-        x_log=True,
-        y_log=True,
         columns=EPOCH_COLUMNS,
         rows=rows,
         series=series,
-        failures=failure_marks(failed, lambda p: p.samples),
-        notes=notes,
+        points=pts,
+        x_of=lambda p: p.samples,
+        one_size_note="One dataset size so far: sweep several dataset sizes to see how training time grows.",
     )

@@ -118,8 +118,6 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
         title="Matrix multiply speed — by matrix size",  # two lines: a narrow window keeps the whole title
         x_label="matrix size n (n × n, fp32 unless noted)",
         y_label="matmul speed (GFLOP/s)",
-        x_log=True,
-        y_log=True,
         columns=MICRO_COLUMNS,
         rows=rows,
         series=series,

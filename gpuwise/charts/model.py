@@ -104,10 +104,10 @@ class ChartModel:
     title: str
     x_label: str
     y_label: str
-    x_log: bool
-    y_log: bool
     columns: tuple[str, ...]
     rows: list[dict[str, Any]]
+    x_log: bool = True  # every chart so far spans decades on both axes
+    y_log: bool = True
     series: list[Series] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     hlines: list[HLine] = field(default_factory=list)

@@ -136,8 +136,6 @@ def scaling_model(points: list[Point]) -> ChartModel:
         title="Data-parallel scaling: throughput vs processes",
         x_label="processes (DistributedDataParallel ranks)",
         y_label="throughput (samples/s, all ranks)",
-        x_log=True,
-        y_log=True,
         columns=SCALING_COLUMNS,
         rows=rows,
         series=series,

@@ -1,13 +1,15 @@
-"""Curves from points: which settings tell the curves of a chart apart, one curve per device and setting, and
-a title that names what every curve shares so the legend can stay short."""
+"""Curves from points: which settings tell the curves of a chart apart, one curve per device and setting, a
+title that names what every curve shares so the legend can stay short, and the chart they make."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from gpuwise.charts.device_names import device_label
-from gpuwise.charts.model import Kind, Mark, Note, Series
+from gpuwise.charts.model import ChartModel, Kind, Mark, Note, Series
+from gpuwise.charts.rows import failure_rows
+from gpuwise.charts.tips import failure_marks
 from gpuwise.core.bench import families
 from gpuwise.core.report import Point
 from gpuwise.core.units import format_count
@@ -38,11 +40,18 @@ def series_name(p: Point, dims: list[str]) -> str:
     return " · ".join([device_label(p.device, p.estimated), *(dim_label(d, p) for d in dims)])
 
 
-def group_points(points: Iterable[Point], dims: list[str]) -> dict[tuple[Any, ...], list[Point]]:
+def curve_key(p: Point, dims: list[str]) -> tuple[Any, ...]:
+    """What the points of one curve share: the device, estimated or not, and the settings that vary (``dims``)."""
+    return (p.device, p.estimated, *(getattr(p, d) for d in dims))
+
+
+def point_curves(points: Iterable[Point], dims: list[str]) -> list[tuple[tuple[Any, ...], list[Point], int]]:
+    """The points by curve, in first-seen order: each curve's key, its points and its shade among its device's."""
     groups: dict[tuple[Any, ...], list[Point]] = {}
     for p in points:
-        groups.setdefault((p.device, p.estimated, *(getattr(p, d) for d in dims)), []).append(p)
-    return groups
+        groups.setdefault(curve_key(p, dims), []).append(p)
+    variants = device_variants(groups)
+    return [(key, group, variants[key]) for key, group in groups.items()]
 
 
 def device_variants(keys: Iterable[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
@@ -101,6 +110,31 @@ def point_series(
     )
 
 
-def single_mark_notes(series: Sequence[Series], text: str) -> list[Note]:
-    """``text`` as a note while every curve is a lone point (one size swept so far), else no note."""
-    return [Note(text)] if series and all(len(s.marks) == 1 for s in series) else []
+def point_chart(
+    name: str,
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    columns: tuple[str, ...],
+    rows: list[dict[str, Any]],
+    series: list[Series],
+    points: Iterable[Point],
+    x_of: Callable[[Point], float],
+    one_size_note: str,
+) -> ChartModel:
+    """A log–log chart of point curves. Its failed ``points`` become red × marks at their x and rows of their own;
+    ``one_size_note`` shows while every curve is a lone point (one size swept so far)."""
+    failed = [p for p in points if p.status != "ok"]
+    lone = bool(series) and all(len(s.marks) == 1 for s in series)
+    return ChartModel(
+        name=name,
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        columns=columns,
+        rows=[*rows, *failure_rows(failed, columns)],
+        series=series,
+        failures=failure_marks(failed, x_of),
+        notes=[Note(one_size_note)] if lone else [],
+    )

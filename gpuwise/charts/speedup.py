@@ -12,7 +12,7 @@ from gpuwise.charts.device_names import is_cpu, split_device
 from gpuwise.charts.model import PLACEHOLDER, ChartInputs, ChartModel, Crossover, HLine, Kind, Mark, Note, Series
 from gpuwise.charts.rows import blank_row, failure_rows
 from gpuwise.charts.selection import selected_speedup_samples
-from gpuwise.charts.series import chart_title, device_variants, point_series, series_name, varying_dims
+from gpuwise.charts.series import chart_title, curve_key, device_variants, point_series, series_name, varying_dims
 from gpuwise.charts.speedup_pairs import cpu_index, cpu_partner, speedup_basis
 from gpuwise.charts.tips import failure_marks, kind_line, point_header
 from gpuwise.core.decide import (
@@ -73,7 +73,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
     dims = varying_dims(gpus, ("precision", "family", other, "batch_size"))
     groups: dict[tuple[Any, ...], list[tuple[Point, Point, tuple[str, float, float, str]]]] = {}
     for g, c, b in pairs:
-        groups.setdefault((g.device, g.estimated, *(getattr(g, d) for d in dims)), []).append((g, c, b))
+        groups.setdefault(curve_key(g, dims), []).append((g, c, b))
     variants = device_variants(groups)
     multi = len(groups) > 1
     series: list[Series] = []
@@ -187,8 +187,6 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
         ),
         x_label=x_label,
         y_label="speedup, GPU vs CPU (×)",
-        x_log=True,
-        y_log=True,
         columns=SPEEDUP_COLUMNS,
         rows=rows,
         series=series,

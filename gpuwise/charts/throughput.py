@@ -6,18 +6,17 @@ import statistics
 from typing import Any
 
 from gpuwise.charts.model import ChartInputs, ChartModel, Kind, Mark, Series
-from gpuwise.charts.rows import blank_row, failure_rows, point_identity
+from gpuwise.charts.rows import blank_row, point_identity
 from gpuwise.charts.series import (
     chart_title,
-    device_variants,
-    group_points,
+    point_chart,
+    point_curves,
     point_kind,
     point_series,
     series_name,
-    single_mark_notes,
     varying_dims,
 )
-from gpuwise.charts.tips import failure_marks, kind_line, point_header, point_tip
+from gpuwise.charts.tips import kind_line, point_header, point_tip
 from gpuwise.core.report import Point
 from gpuwise.core.units import format_count, format_rate
 
@@ -41,11 +40,9 @@ def throughput_model(inputs: ChartInputs) -> ChartModel:
     pts = inputs.all_points
     ok = [p for p in pts if p.status == "ok" and p.samples_per_s is not None and p.samples_per_s > 0]
     dims = varying_dims(ok, ("precision", "family", "batch_size"))
-    groups = group_points(ok, dims)
-    variants = device_variants(groups)
     series: list[Series] = []
     rows: list[dict[str, Any]] = []
-    for key, group in groups.items():
+    for key, group, variant in point_curves(ok, dims):
         name = series_name(group[0], dims)
         by_params: dict[int, list[Point]] = {}
         for p in group:
@@ -63,22 +60,18 @@ def throughput_model(inputs: ChartInputs) -> ChartModel:
                 row.update(point_identity(p))
                 row.update(series=name, kind=kind, samples_per_s=p.samples_per_s, status=p.status, message=p.message)
                 rows.append({k: row[k] for k in THROUGHPUT_COLUMNS})
-        series.append(point_series(key, name, group[0], variants[key], marks))
-    failed = [p for p in pts if p.status != "ok"]
-    rows.extend(failure_rows(failed, THROUGHPUT_COLUMNS))
-    notes = single_mark_notes(series, "One model size so far: sweep several model sizes to see how throughput scales.")
-    return ChartModel(
-        name="throughput",
+        series.append(point_series(key, name, group[0], variant, marks))
+    return point_chart(
+        "throughput",
         title=chart_title("Training throughput vs model size", ok, dims),
         x_label="model size (parameters)",
         y_label="throughput (samples/s)",
-        x_log=True,
-        y_log=True,
         columns=THROUGHPUT_COLUMNS,
         rows=rows,
         series=series,
-        failures=failure_marks(failed, lambda p: p.params),
-        notes=notes,
+        points=pts,
+        x_of=lambda p: p.params,
+        one_size_note="One model size so far: sweep several model sizes to see how throughput scales.",
     )
 
 
