@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from gpuwise.charts.model import ChartModel, HLine, Mark, Series
 from gpuwise.core.decide import format_ratio
-from gpuwise.ui.chart_data import ChartModel, HLine, Mark, Series
 from gpuwise.ui.chart_style import (
     FAILED_COLOR,
     LINE_WIDTH,

@@ -17,24 +17,19 @@ import dataclasses
 import math
 from typing import Any
 
-from gpuwise.core.decide import PriceBook
-from gpuwise.core.report import MicroResult, Point, Report
-from gpuwise.core.scaling import is_data_parallel
-from gpuwise.core.units import format_count
-from gpuwise.ui.chart_data import (
-    CHART_NAMES,
-    DEFAULT_PRICE_RATIO,
-    METRICS,
-    ChartInputs,
-    ChartModel,
-    Crossover,
-    Metric,
-    build_model,
+from gpuwise.charts.build import build_model
+from gpuwise.charts.model import DEFAULT_PRICE_RATIO, METRICS, ChartInputs, ChartModel, Crossover, Metric
+from gpuwise.charts.names import CHART_NAMES, check_chart_name
+from gpuwise.charts.selection import (
     epoch_model_sizes,
     selected_model_size,
     selected_speedup_samples,
     speedup_dataset_sizes,
 )
+from gpuwise.core.decide import PriceBook
+from gpuwise.core.report import MicroResult, Point, Report
+from gpuwise.core.scaling import is_data_parallel
+from gpuwise.core.units import format_count
 from gpuwise.ui.chart_style import DeviceColors
 from gpuwise.ui.chart_view import ChartView
 from gpuwise.ui.qt import QtCore, QtWidgets
@@ -267,16 +262,16 @@ class ChartsWidget(QtWidgets.QTabWidget):
         return CHART_NAMES[max(self.currentIndex(), 0)]
 
     def set_current_chart(self, name: str) -> None:
-        self.setCurrentIndex(CHART_NAMES.index(self._check(name)))
+        self.setCurrentIndex(CHART_NAMES.index(check_chart_name(name)))
 
     def plot_widget(self, name: str) -> ChartView:
         """The chart's on-screen widget (a pyqtgraph GraphicsLayoutWidget), brought up to date."""
-        self._refresh(self._check(name))
+        self._refresh(check_chart_name(name))
         return self._views[name]
 
     def model(self, name: str) -> ChartModel:
         """What the chart plots, as plain values (series, failures, reference lines, crossovers, CSV rows)."""
-        name = self._check(name)
+        name = check_chart_name(name)
         if name in self._dirty or name not in self._models:
             self._models[name] = build_model(name, self.inputs())
             self._dirty.discard(name)
@@ -313,11 +308,6 @@ class ChartsWidget(QtWidgets.QTabWidget):
         )
 
     # ------------------------------------------------------------ internals
-
-    def _check(self, name: str) -> str:
-        if name not in CHART_NAMES:
-            raise KeyError(f"unknown chart {name!r} (one of {', '.join(CHART_NAMES)})")
-        return name
 
     def _changed(self, names: tuple[str, ...], *, new_data: bool = True) -> None:
         if new_data:
