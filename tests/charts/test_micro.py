@@ -41,7 +41,12 @@ def test_bandwidth_bars_cpu_first_with_short_labels_and_the_best_size() -> None:
     r = synthetic_report()
     micro = [*r.micro, MicroResult("cpu", "triad", "fp32", 1 << 20, 20.0, "GB/s")]
     m = micro_model(ChartInputs(points=[], estimates=[], micro=micro, machine=r.machine))
-    assert [(b.label, b.value) for b in m.bars] == [("cpu\nRAM", 20.0), ("→cuda:0\npinned", 11.0)]
+    assert [(b.label, b.value) for b in m.bars] == [("cpu\nRAM", 20.0), ("copy\npinned", 11.0)]
+    assert m.bars[1].tip.startswith("copy host → cuda:0 from pinned memory")  # the device, in full
+    # copies to two GPUs: each bar names its GPU
+    two = [*micro, MicroResult("cuda:1", "h2d_pinned", "fp32", 1 << 20, 12.0, "GB/s")]
+    labels = [b.label for b in micro_model(ChartInputs(points=[], estimates=[], micro=two, machine=r.machine)).bars]
+    assert labels == ["cpu\nRAM", "→cuda:0\npinned", "→cuda:1\npinned"]
     assert m.bars[0].tip.startswith("cpu memory bandwidth (STREAM triad)\nbest 20 GB/s\n1 MiB: 20 GB/s\n64 MiB")
     assert len([r for r in m.rows if r["kind"] == "triad"]) == 2
 
