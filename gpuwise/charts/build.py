@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from gpuwise.charts.epoch_time import epoch_model
 from gpuwise.charts.micro import micro_model
-from gpuwise.charts.model import ChartInputs, ChartModel
+from gpuwise.charts.model import MEASURING_PLACEHOLDER, PLACEHOLDER, ChartInputs, ChartModel
 from gpuwise.charts.names import check_chart_name
 from gpuwise.charts.scaling import scaling_model
 from gpuwise.charts.speedup import speedup_model
@@ -27,4 +28,7 @@ BUILDERS: dict[str, Callable[[ChartInputs], ChartModel]] = {
 
 
 def build_model(name: str, inputs: ChartInputs) -> ChartModel:
-    return BUILDERS[check_chart_name(name)](inputs)
+    model = BUILDERS[check_chart_name(name)](inputs)
+    if inputs.measuring and not model.has_data and model.placeholder == PLACEHOLDER:
+        return replace(model, placeholder=MEASURING_PLACEHOLDER)
+    return model

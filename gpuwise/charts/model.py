@@ -17,6 +17,7 @@ Metric = Literal["epoch", "train"]
 METRICS: tuple[Metric, ...] = ("epoch", "train")
 DEFAULT_PRICE_RATIO = 3.0
 PLACEHOLDER = "Run a comparison or open a report"
+MEASURING_PLACEHOLDER = "Measuring: points appear here as each one is measured"
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ class ChartInputs:
     job_epochs: int | None = None
     # data-parallel points (the scaling chart); ``points`` holds the single-process ones
     scaling_points: list[Point] = field(default_factory=list)
+    # a run is under way: an empty chart says its points are coming rather than asking for a run
+    measuring: bool = False
 
     @property
     def all_points(self) -> list[Point]:

@@ -85,6 +85,7 @@ class ChartsWidget(QtWidgets.QTabWidget):
         self._machine: dict[str, Any] = {}
         self._pricing = PriceBook.flat(DEFAULT_PRICE_RATIO)
         self._job_epochs: int | None = None
+        self._measuring = False
         self._models: dict[str, ChartModel] = {}
         self._dirty: set[str] = set(CHART_NAMES)  # models to recompute
         self._stale_views: set[str] = set(CHART_NAMES)  # views to redraw from their model
@@ -246,6 +247,12 @@ class ChartsWidget(QtWidgets.QTabWidget):
             self._job_epochs = epochs
             self._changed(("speedup",))
 
+    def set_measuring(self, measuring: bool) -> None:
+        """A run is under way (or over): empty charts say their points are coming."""
+        if measuring != self._measuring:
+            self._measuring = measuring
+            self._changed(CHART_NAMES, new_data=False)
+
     def clear(self) -> None:
         self._points, self._estimates, self._micro, self._machine = [], [], [], {}
         self.device_colors = DeviceColors()
@@ -305,6 +312,7 @@ class ChartsWidget(QtWidgets.QTabWidget):
             speedup_samples=self._speedup_samples,
             job_epochs=self._job_epochs,
             scaling_points=[p for p in self._points if p.backend],
+            measuring=self._measuring,
         )
 
     # ------------------------------------------------------------ internals

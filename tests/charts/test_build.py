@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gpuwise.charts.build import BUILDERS, build_model
-from gpuwise.charts.model import PLACEHOLDER, ChartInputs
+from gpuwise.charts.model import MEASURING_PLACEHOLDER, PLACEHOLDER, ChartInputs
 from gpuwise.charts.names import CHART_NAMES, check_chart_name
 from tests.charts.samples import ddp_points, estimate_points, synthetic_report
 
@@ -25,6 +25,16 @@ def test_with_nothing_to_draw_every_chart_shows_its_placeholder() -> None:
     for name in CHART_NAMES:
         m = build_model(name, empty)
         assert not m.has_data and m.rows == [] and PLACEHOLDER in m.placeholder, name
+
+
+def test_while_a_run_measures_an_empty_chart_says_its_points_are_coming() -> None:
+    measuring = ChartInputs(points=[], estimates=[], micro=[], machine={}, measuring=True)
+    texts = {name: build_model(name, measuring).placeholder for name in CHART_NAMES}
+    assert texts["epoch-time"] == texts["speedup"] == MEASURING_PLACEHOLDER
+    assert PLACEHOLDER in texts["scaling"]  # its own advice (set Data-parallel) stays
+    r = synthetic_report()
+    # a chart with data has no placeholder to show, running or not
+    assert build_model("epoch-time", ChartInputs(r.points, [], [], r.machine, measuring=True)).has_data
 
 
 def test_an_unknown_chart_is_refused_with_the_list() -> None:

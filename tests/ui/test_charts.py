@@ -186,6 +186,14 @@ def test_empty_charts_show_a_placeholder(qtbot: Any) -> None:
         assert PLACEHOLDER in charts.plot_widget(name).placeholder_text()
         assert not charts.has_data(name)
         assert charts.chart_data(name) == []
+        assert not charts.plot_widget(name).tick_values_shown()  # no numbers on axes with nothing on them
+    charts.set_measuring(True)  # a run started: the empty charts say their points are coming
+    assert "Measuring" in charts.plot_widget("epoch-time").placeholder_text()
+    charts.add_point(point("cpu", 1_000, 1.0))
+    assert charts.plot_widget("epoch-time").tick_values_shown()
+    charts.set_measuring(False)
+    charts.clear()
+    assert charts.plot_widget("epoch-time").placeholder_text() == PLACEHOLDER  # the run is over: asks for one
 
 
 def test_clear_empties_every_chart(charts: ChartsWidget) -> None:
