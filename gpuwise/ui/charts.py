@@ -52,22 +52,6 @@ _POINT_CHARTS = ("epoch-time", "throughput", "speedup", "scaling")
 METRIC_LABELS = {"epoch": "Time per epoch", "train": "Time to train (all epochs)"}
 
 
-def _identity(p: Point) -> tuple[Any, ...]:
-    return (
-        p.device,
-        p.estimated,
-        p.family,
-        p.params,
-        p.samples,
-        p.batch_size,
-        p.epochs,
-        p.precision,
-        p.optimizer,
-        p.world_size,
-        p.backend,
-    )
-
-
 class ChartsWidget(QtWidgets.QTabWidget):
     """Tabs of charts over measured points, catalog estimates and micro-benchmarks.
 
@@ -164,8 +148,8 @@ class ChartsWidget(QtWidgets.QTabWidget):
 
     def add_point(self, point: Point) -> None:
         """Add one measured (or failed) point; a point re-measured at the same settings replaces the old one."""
-        ident = _identity(point)
-        self._points = [p for p in self._points if _identity(p) != ident]
+        key = point.settings_key
+        self._points = [p for p in self._points if p.settings_key != key]
         self._points.append(point)
         self._changed(_POINT_CHARTS, new_data=False)
 
