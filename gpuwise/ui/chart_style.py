@@ -89,7 +89,7 @@ def tick_label(value: float) -> str:
     return f"{value:.0e}".replace("e-0", "e-")
 
 
-X_LABEL_OVERHANG_PX = 14.0
+X_LABEL_OVERHANG_PX = 10.0
 
 
 class HumanAxis(pg.AxisItem):
@@ -130,7 +130,7 @@ class HumanAxis(pg.AxisItem):
         vertical = self.orientation in ("left", "right")
         extents = [fm.height() if vertical else fm.horizontalAdvance(tick_label(10**v)) for v in values]
         at = [(v - lo) / (hi - lo) * size for v in values]
-        gap = 4.0 if vertical else 10.0
+        gap = 4.0 if vertical else 16.0
         return all(b - a >= (ea + eb) / 2 + gap for a, b, ea, eb in zip(at, at[1:], extents, extents[1:], strict=False))
 
     def boundingRect(self) -> QtCore.QRectF:
