@@ -134,11 +134,13 @@ class _Ticks(GeneratorWorker):
     def __init__(self) -> None:
         super().__init__(name="test-ticks")
         self.sleeps: list[tuple[bool, bool]] = []  # (slept the whole time, abort requested) per sleep
+        self.sleeping = threading.Event()
 
     def generate(self) -> Iterator[int]:
         n = 0
         yield n
         while True:
+            self.sleeping.set()
             slept = self.sleep(3600.0)
             self.sleeps.append((slept, self.abort_requested))
             if self.abort_requested:
@@ -150,8 +152,8 @@ class _Ticks(GeneratorWorker):
 def test_quit_wakes_a_sleeping_generator_at_once(qtbot: Any) -> None:
     worker = _Ticks()
     log = _record(worker)
-    with qtbot.waitSignal(worker.yielded, timeout=HANG_GUARD_MS):
-        worker.start()
+    worker.start()
+    qtbot.waitUntil(worker.sleeping.is_set, timeout=HANG_GUARD_MS)  # past its first item, going to sleep
     with qtbot.waitSignal(worker.finished, timeout=HANG_GUARD_MS):
         worker.quit()
     assert log == [("started", None), ("yielded", 0), ("finished", None)]
