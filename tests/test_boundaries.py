@@ -1,4 +1,4 @@
-"""The house rule, enforced: ``gpuwise.core`` is Qt-free and never reaches up into the UI or the CLI; torch
+"""The house rule, enforced: ``gpuwise.core`` is Qt-free and never reaches up into the charts, UI or CLI; torch
 loads only where measuring starts.
 
 Checked twice: statically (every import statement in the source, parsed with ``ast``, wherever it sits, even
@@ -18,7 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "gpuwise" / "core"
-FORBIDDEN = ("PySide6", "pyqtgraph", "shiboken6", "gpuwise.ui", "gpuwise.cli")
+FORBIDDEN = ("PySide6", "pyqtgraph", "shiboken6", "gpuwise.charts", "gpuwise.ui", "gpuwise.cli")
 # Modules whose whole point is torch: importing them loads it by design (only callers that measure do).
 TORCH_BY_DESIGN = {"gpuwise.core.bench.torch_models"}
 

@@ -103,21 +103,25 @@ def describe_cpu_peak(
     formula_gflops = d.get("peak_fp32_gflops") if isinstance(d.get("peak_fp32_gflops"), (int, float)) else None
     source = str(d.get("clock_source", ""))
     clock = d.get("clock_ghz")
+    # a report from elsewhere may lack the clock: say so rather than print "None GHz"
+    known = isinstance(clock, int | float) and not isinstance(clock, bool) and clock > 0
+    clock_text = f"{clock:g} GHz" if known else "a clock this report does not record"
     notes: list[str] = []
     if source == "max":
         label = "theoretical peak"
     else:
         label = "formula peak"
         if formula_gflops:
-            where = CLOCK_SOURCES.get(source, "a clock whose origin this report does not record")
+            where = f" ({CLOCK_SOURCES.get(source, 'a clock whose origin this report does not record')})"
             notes.append(
-                f"the formula uses {clock} GHz ({where}): a turbo clock can exceed it, so the formula "
-                f"is not a theoretical peak here"
+                f"the formula uses {clock_text}{where if known else ''}: a turbo clock can exceed it, so the "
+                f"formula is not a theoretical peak here"
             )
     if measured_gflops and formula_gflops and measured_gflops > formula_gflops:
         notes.append(
             f"the measured {measured_gflops:.0f} GFLOP/s is above the formula's {formula_gflops:.0f}: "
-            f"this CPU runs faster than {clock} GHz or has more FMA units than the formula assumes"
+            f"this CPU runs {f'faster than {clock_text}' if known else 'a faster clock'} or has more FMA units "
+            f"than the formula assumes"
         )
     return CpuPeak(formula_gflops, label, str(d.get("peak_formula", "")), measured_gflops, measured_how, tuple(notes))
 

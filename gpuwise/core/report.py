@@ -100,6 +100,23 @@ class Point:
         return self.status == "ok" and not self.estimated
 
     @property
+    def settings_key(self) -> tuple[Any, ...]:
+        """What was measured, without the result: a point measured again at the same key replaces the old one."""
+        return (
+            self.device,
+            self.estimated,
+            self.family,
+            self.params,
+            self.samples,
+            self.batch_size,
+            self.epochs,
+            self.precision,
+            self.optimizer,
+            self.world_size,
+            self.backend,
+        )
+
+    @property
     def busy(self) -> bool:
         """Other programs used more than :data:`BUSY_LOAD` of the CPU while this point was measured."""
         return self.background_cpu_load is not None and self.background_cpu_load > BUSY_LOAD

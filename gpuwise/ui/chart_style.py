@@ -89,6 +89,9 @@ def tick_label(value: float) -> str:
     return f"{value:.0e}".replace("e-0", "e-")
 
 
+X_LABEL_OVERHANG_PX = 14.0
+
+
 class HumanAxis(pg.AxisItem):
     """An axis whose log-mode ticks read 1k, 10k, 1M instead of 10³, 10⁴, 10⁶.
 
@@ -96,19 +99,59 @@ class HumanAxis(pg.AxisItem):
     and put only the axis in log mode, which makes pyqtgraph label ticks with 10**value.
     """
 
+    _labelled: tuple[int, ...] = (1,)
+    _decade_step = 1
+
+    def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: Any) -> list[tuple[Any, list[float]]]:
+        """Labelled ticks at every mantissa, or 1, 2, 5, or 1 × 10^k (every decade, or every n-th), the richest
+        set whose labels do not touch; the other mantissas as unlabelled grid ticks. pyqtgraph's own log ticks
+        put the 2…9 labels on a minor level that it drops when text crowds, which hid the ends of short ranges
+        ("5k" on the matmul plot)."""
+        lo, hi = sorted((minVal, maxVal))
+        decades = range(math.floor(lo), math.ceil(hi) + 1)
+
+        def inside(mantissas: tuple[int, ...], step: int = 1) -> list[float]:
+            values = (d + math.log10(m) for d in decades if d % step == 0 for m in mantissas)
+            return [v for v in values if lo <= v <= hi]
+
+        candidates = [(tuple(range(1, 10)), 1), ((1, 2, 5), 1)] + [((1,), step) for step in range(1, 12)]
+        for keep, step in candidates:
+            self._labelled, self._decade_step = keep, step
+            if self._labels_fit(inside(keep, step), lo, hi, size):
+                break
+        labelled = inside(self._labelled, self._decade_step)
+        grid = [v for v in inside(tuple(range(1, 10))) if all(abs(v - u) > 1e-9 for u in labelled)]
+        return [(None, labelled), (None, grid)]
+
+    def _labels_fit(self, values: list[float], lo: float, hi: float, size: float) -> bool:
+        if len(values) < 2 or hi <= lo:
+            return True
+        fm = QtGui.QFontMetricsF(self.style["tickFont"] or self.font())
+        vertical = self.orientation in ("left", "right")
+        extents = [fm.height() if vertical else fm.horizontalAdvance(tick_label(10**v)) for v in values]
+        at = [(v - lo) / (hi - lo) * size for v in values]
+        gap = 4.0 if vertical else 10.0
+        return all(b - a >= (ea + eb) / 2 + gap for a, b, ea, eb in zip(at, at[1:], extents, extents[1:], strict=False))
+
+    def boundingRect(self) -> QtCore.QRectF:
+        # pyqtgraph drops a tick label that reaches past this rectangle, and with a grid it ignores its own
+        # tolerance: a label at either end of the x range ("5k" on the matmul plot) vanished. Allow half a label.
+        rect = super().boundingRect()
+        if self.orientation in ("bottom", "top"):
+            return rect.adjusted(-X_LABEL_OVERHANG_PX, 0, X_LABEL_OVERHANG_PX, 0)
+        return rect
+
     def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        finite = [v * scale for v in values if math.isfinite(v)]
-        span = max(finite) - min(finite) if finite else 0.0
-        # Label the 2…9 minor ticks only when few decades show; otherwise they run into each other.
-        keep = (1,) if span > 2.5 else (1, 2, 5) if span > 0.6 else tuple(range(1, 10))
         out = []
         for v in values:
             if not math.isfinite(v):
                 out.append("")
                 continue
             value = 10 ** (v * scale)
-            mantissa = round(value / 10 ** math.floor(math.log10(value) + 1e-9))
-            out.append(tick_label(value) if mantissa in keep else "")
+            exponent = math.floor(math.log10(value) + 1e-9)
+            mantissa = round(value / 10**exponent)
+            shown = mantissa in self._labelled and exponent % self._decade_step == 0
+            out.append(tick_label(value) if shown else "")
         return out
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:

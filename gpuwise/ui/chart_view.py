@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from gpuwise.charts.model import ChartModel, HLine, Mark, Series
 from gpuwise.core.decide import format_ratio
-from gpuwise.ui.chart_data import ChartModel, HLine, Mark, Series
 from gpuwise.ui.chart_style import (
     FAILED_COLOR,
     LINE_WIDTH,
@@ -184,6 +184,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         has_data = model.has_data
         self._placeholder.setText(model.placeholder if not has_data else "", color=self.theme.muted.name())
         self._placeholder.setVisible(not has_data)
+        self._show_tick_values(has_data)
         self._draw_notes(model)
         if reset_range:
             self.plot.enableAutoRange()
@@ -191,6 +192,16 @@ class ChartView(pg.GraphicsLayoutWidget):
             # Bars start at zero and leave headroom for their value labels.
             self.bar_plot.setYRange(0, max(b.value for b in model.bars) * 1.15, padding=0)
             self.bar_plot.setXRange(-0.6, len(model.bars) - 0.4, padding=0)
+
+    def _show_tick_values(self, show: bool) -> None:
+        # Numbers on empty axes (1, 2, 5, 10 "samples") mean nothing: an empty chart shows its labels only.
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            if axis.style["showValues"] != show:  # a style change re-lays the chart out: only on a change
+                axis.setStyle(showValues=show)
+
+    def tick_values_shown(self) -> bool:
+        return bool(self.plot.getAxis("bottom").style["showValues"])
 
     def notes_text(self) -> str:
         """The notes beside the chart as plain text (e.g. where the GPU starts to pay)."""

@@ -17,24 +17,19 @@ import dataclasses
 import math
 from typing import Any
 
-from gpuwise.core.decide import PriceBook
-from gpuwise.core.report import MicroResult, Point, Report
-from gpuwise.core.scaling import is_data_parallel
-from gpuwise.core.units import format_count
-from gpuwise.ui.chart_data import (
-    CHART_NAMES,
-    DEFAULT_PRICE_RATIO,
-    METRICS,
-    ChartInputs,
-    ChartModel,
-    Crossover,
-    Metric,
-    build_model,
+from gpuwise.charts.build import build_model
+from gpuwise.charts.model import DEFAULT_PRICE_RATIO, METRICS, ChartInputs, ChartModel, Crossover, Metric
+from gpuwise.charts.names import CHART_NAMES, check_chart_name
+from gpuwise.charts.selection import (
     epoch_model_sizes,
     selected_model_size,
     selected_speedup_samples,
     speedup_dataset_sizes,
 )
+from gpuwise.core.decide import PriceBook
+from gpuwise.core.report import MicroResult, Point, Report
+from gpuwise.core.scaling import is_data_parallel
+from gpuwise.core.units import format_count
 from gpuwise.ui.chart_style import DeviceColors
 from gpuwise.ui.chart_view import ChartView
 from gpuwise.ui.qt import QtCore, QtWidgets
@@ -57,22 +52,6 @@ _POINT_CHARTS = ("epoch-time", "throughput", "speedup", "scaling")
 METRIC_LABELS = {"epoch": "Time per epoch", "train": "Time to train (all epochs)"}
 
 
-def _identity(p: Point) -> tuple[Any, ...]:
-    return (
-        p.device,
-        p.estimated,
-        p.family,
-        p.params,
-        p.samples,
-        p.batch_size,
-        p.epochs,
-        p.precision,
-        p.optimizer,
-        p.world_size,
-        p.backend,
-    )
-
-
 class ChartsWidget(QtWidgets.QTabWidget):
     """Tabs of charts over measured points, catalog estimates and micro-benchmarks.
 
@@ -90,6 +69,7 @@ class ChartsWidget(QtWidgets.QTabWidget):
         self._machine: dict[str, Any] = {}
         self._pricing = PriceBook.flat(DEFAULT_PRICE_RATIO)
         self._job_epochs: int | None = None
+        self._measuring = False
         self._models: dict[str, ChartModel] = {}
         self._dirty: set[str] = set(CHART_NAMES)  # models to recompute
         self._stale_views: set[str] = set(CHART_NAMES)  # views to redraw from their model
@@ -168,8 +148,8 @@ class ChartsWidget(QtWidgets.QTabWidget):
 
     def add_point(self, point: Point) -> None:
         """Add one measured (or failed) point; a point re-measured at the same settings replaces the old one."""
-        ident = _identity(point)
-        self._points = [p for p in self._points if _identity(p) != ident]
+        key = point.settings_key
+        self._points = [p for p in self._points if p.settings_key != key]
         self._points.append(point)
         self._changed(_POINT_CHARTS, new_data=False)
 
@@ -251,6 +231,12 @@ class ChartsWidget(QtWidgets.QTabWidget):
             self._job_epochs = epochs
             self._changed(("speedup",))
 
+    def set_measuring(self, measuring: bool) -> None:
+        """A run is under way (or over): empty charts say their points are coming."""
+        if measuring != self._measuring:
+            self._measuring = measuring
+            self._changed(CHART_NAMES, new_data=False)
+
     def clear(self) -> None:
         self._points, self._estimates, self._micro, self._machine = [], [], [], {}
         self.device_colors = DeviceColors()
@@ -267,16 +253,16 @@ class ChartsWidget(QtWidgets.QTabWidget):
         return CHART_NAMES[max(self.currentIndex(), 0)]
 
     def set_current_chart(self, name: str) -> None:
-        self.setCurrentIndex(CHART_NAMES.index(self._check(name)))
+        self.setCurrentIndex(CHART_NAMES.index(check_chart_name(name)))
 
     def plot_widget(self, name: str) -> ChartView:
         """The chart's on-screen widget (a pyqtgraph GraphicsLayoutWidget), brought up to date."""
-        self._refresh(self._check(name))
+        self._refresh(check_chart_name(name))
         return self._views[name]
 
     def model(self, name: str) -> ChartModel:
         """What the chart plots, as plain values (series, failures, reference lines, crossovers, CSV rows)."""
-        name = self._check(name)
+        name = check_chart_name(name)
         if name in self._dirty or name not in self._models:
             self._models[name] = build_model(name, self.inputs())
             self._dirty.discard(name)
@@ -310,14 +296,10 @@ class ChartsWidget(QtWidgets.QTabWidget):
             speedup_samples=self._speedup_samples,
             job_epochs=self._job_epochs,
             scaling_points=[p for p in self._points if p.backend],
+            measuring=self._measuring,
         )
 
     # ------------------------------------------------------------ internals
-
-    def _check(self, name: str) -> str:
-        if name not in CHART_NAMES:
-            raise KeyError(f"unknown chart {name!r} (one of {', '.join(CHART_NAMES)})")
-        return name
 
     def _changed(self, names: tuple[str, ...], *, new_data: bool = True) -> None:
         if new_data:

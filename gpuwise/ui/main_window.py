@@ -525,6 +525,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._overlay_tags = []
         self.charts.clear()
         self.charts.set_machine(self._this_machine())
+        self.charts.set_measuring(True)
         self._set_title(None)
         self.progress.setValue(0)
         self.progress.setFormat("Starting…")
@@ -654,6 +655,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_message("The run failed", message + kept, warning=True)
 
     def _on_stopped(self) -> None:
+        self.charts.set_measuring(False)
         self._update_run_state()
         if self._close_pending:
             self.close()

@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette
-from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from gpuwise.ui.plain_text import html_text
 from gpuwise.ui.qt import pg
 
 # Distinguishable on light and dark backgrounds (mid lightness, saturated).
@@ -48,20 +57,49 @@ def format_ago(seconds: float) -> str:
     return f"−{s / 3600:.3g} h"
 
 
-class AgoAxis(pg.AxisItem):
-    """Bottom axis labelled "−30 s", "−2 min", "now"."""
+def ago_tick_spacing(window_s: float, width_px: float, label_px: float = 70.0) -> float:
+    """Round spacings people read at a glance (10 s, 30 s, 1 min, 5 min...): the smallest that leaves
+    ``label_px`` between labels; on a plot too narrow for any, just "now" and the window's start."""
+    for major in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600):
+        if major <= window_s / 2 and major / window_s * width_px >= label_px:
+            return float(major)
+    return float(window_s)
 
-    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
-        return [format_ago(v * scale) for v in values]
 
-    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
-        # Round spacings people read at a glance: 10 s, 30 s, 1 min, 5 min, 10 min, 15 min.
-        # The smallest spacing that leaves ~70 px per label, and at least two labels however narrow the plot.
-        span = maxVal - minVal
-        for major in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600):
-            if span / major <= max(2.5, size / 70):
-                return [(float(major), 0.0)]
-        return [(span / 3, 0.0)]
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k at or above ``value``: a y-axis top that moves only when it must."""
+    if not math.isfinite(value) or value <= 0:
+        return 1.0
+    scale = 10.0 ** math.floor(math.log10(value))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if value <= m * scale * (1 + 1e-9):
+            return m * scale
+    return 10.0 * scale
+
+
+def y_ticks(top: float, height_px: float) -> list[float]:
+    """Ticks from 0 to ``top`` at a 1-2-5 step, about one per 35 px."""
+    wanted = max(1, min(5, int(height_px // 35)))
+    raw = top / wanted
+    scale = 10.0 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    step = next((m * scale for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * scale >= raw * (1 - 1e-9)), 10 * scale)
+    return [i * step for i in range(int(top / step + 1e-9) + 1)]
+
+
+def bucket_edges(x: npt.NDArray[np.float64], x0: float, span: float, pixels: int) -> npt.NDArray[np.intp]:
+    """Start index of each non-empty pixel column over sorted ``x`` in [x0, x0 + span]."""
+    column = np.minimum(((x - x0) / span * pixels).astype(np.intp), pixels - 1)
+    return np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
+
+
+def decimate(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], x0: float, span: float, pixels: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per pixel column of sorted data: (x, mean, min, max). A column with a missing reading is NaN (a gap)."""
+    starts = bucket_edges(x, x0, span, pixels)
+    counts = np.diff(np.r_[starts, len(x)])
+    xs = np.add.reduceat(x, starts) / counts
+    return xs, np.add.reduceat(y, starts) / counts, np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
 
 
 @dataclass
@@ -71,26 +109,33 @@ class PhaseSpan:
     end: float | None  # None while the phase is still running
 
 
-def apply_palette(plot: pg.PlotWidget, palette: QPalette) -> None:
-    """Use the widget palette's base and text colours instead of pyqtgraph's fixed black background."""
-    if plot.getPlotItem() is None:
-        return  # still inside pyqtgraph's constructor
-    plot.setBackground(palette.color(QPalette.ColorRole.Base))
-    text = palette.color(QPalette.ColorRole.Text)
-    muted = QColor(text)
-    muted.setAlpha(150)
-    for name in ("left", "bottom", "right"):
-        axis = plot.getPlotItem().getAxis(name)
-        axis.setPen(pg.mkPen(muted))
-        axis.setTextPen(pg.mkPen(text))
-    plot.getPlotItem().titleLabel.setAttr("color", text.name())
-    title = plot.getPlotItem().titleLabel.text
-    if title:
-        plot.getPlotItem().setTitle(title, color=text.name(), size="9pt")
+@dataclass
+class Curve:
+    """One named series of a :class:`RollingPlot`: its style, and the data last drawn (seconds before now)."""
+
+    label: str
+    color: str
+    width: float = 2.0
+    dashed: bool = False
+    band: bool = False  # dense data: the mean per pixel over a light band of the min–max
+    xData: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    yData: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+
+    def pen(self) -> QPen:
+        pen = QPen(QColor(self.color), self.width)
+        if self.dashed:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        return pen
 
 
-class RollingPlot(pg.PlotWidget):
-    """One rolling plot with named curves. ``update_series`` takes absolute times and redraws relative to now."""
+class RollingPlot(QWidget):
+    """A rolling plot of named curves, painted directly: time runs right to left up to "now".
+
+    The x axis is seconds before now, so its labels never change: the axes, grid and title are drawn once into
+    a pixmap, and a redraw only paints that pixmap, the phase bands and the curves (decimated to one point per
+    pixel column). A general plotting widget (pyqtgraph) cost several times more CPU per redraw here, which
+    mattered for a monitor that redraws every second for hours.
+    """
 
     def __init__(
         self,
@@ -100,48 +145,23 @@ class RollingPlot(pg.PlotWidget):
         y_range: tuple[float, float] | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent=parent, axisItems={"bottom": AgoAxis(orientation="bottom")})
-        self._window_s = 300.0
-        self._fixed_y = y_range
-        self._curves: dict[str, pg.PlotDataItem] = {}
-        item = self.getPlotItem()
-        item.setTitle(title, size="9pt")
-        item.setLabel("left", unit)
-        item.getAxis("left").setWidth(44)
-        item.showGrid(x=True, y=True, alpha=0.15)
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.setMouseEnabled(x=False, y=False)  # a rolling view that zooms would stop rolling
-        # Draw at most ~one point per pixel however long the window: keeps an hour of 4 Hz data cheap.
-        item.setClipToView(True)
-        item.setDownsampling(auto=True, mode="peak")
+        super().__init__(parent)
         self._title = title
-        self._dashed: set[str] = set()
-        self._bands_of: dict[str, pg.PlotDataItem] = {}  # key -> its min–max band (add_curve(band=True))
-        self._labels: dict[str, tuple[str, str]] = {}  # key -> (label, colour)
-        # The axes (with their grid, which spans the plot) and the title rarely change, but the
-        # curves under them move on every redraw: keep each as a cached pixmap instead of replaying its text.
-        # (Halves the cost of a redraw here; an item's cache is refreshed whenever the item itself changes.)
-        for cached in (item.getAxis("left"), item.getAxis("bottom"), item.titleLabel):
-            cached.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._unit = unit
+        self._fixed_y = y_range
+        self._window_s = 300.0
+        self._y_top = y_range[1] if y_range is not None else 1.0
+        self._curves: dict[str, Curve] = {}
+        self._bands: list[tuple[float, float, str]] = []
+        self._brushes = {k: QColor(*v) for k, v in PHASE_COLORS.items()}
+        self._background: QPixmap | None = None
         self.setMinimumSize(120, 80)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setXRange(-self._window_s, 0, padding=0)
-        if y_range is not None:
-            self.setYRange(*y_range, padding=0.02)
-        else:
-            item.enableAutoRange(axis="y", enable=True)
-        self._bands = PhaseBands()
-        item.addItem(self._bands, ignoreBounds=True)
-        apply_palette(self, self.palette())
+        # Opaque: a repaint stops here instead of first repainting the parents' background.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def sizeHint(self) -> QSize:
-        return QSize(260, 160)  # pyqtgraph asks for 640×480: far too much for one of many small plots
-
-    def changeEvent(self, ev: QEvent) -> None:
-        if ev.type() == QEvent.Type.PaletteChange and self.getPlotItem() is not None:
-            apply_palette(self, self.palette())
-        super().changeEvent(ev)
+        return QSize(260, 160)
 
     # -- curves ------------------------------------------------------------------------------------------
 
@@ -149,44 +169,32 @@ class RollingPlot(pg.PlotWidget):
         self, key: str, label: str, color: str, *, width: float = 2.0, dashed: bool = False, band: bool = False
     ) -> None:
         """``band``: a noisy series (CPU load) is drawn as its mean per pixel over a light band of its min–max.
-        Peak-downsampled alone, a load that swings 0–100 % within a pixel paints the plot solid."""
-        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-        pen = pg.mkPen(color, width=width, style=style)
-        # No antialiasing: on a rolling plot redrawn for hours it costs CPU and hardly shows on near-flat lines.
-        curve = self.getPlotItem().plot([], [], pen=pen, connect="finite", antialias=False)
-        if band:
-            light = QColor(color)
-            light.setAlpha(60)
-            spread = self.getPlotItem().plot([], [], pen=pg.mkPen(light, width=1), connect="finite", antialias=False)
-            spread.setDownsampling(auto=True, method="peak")
-            spread.setZValue(curve.zValue() - 1)
-            self._bands_of[key] = spread
-            curve.setDownsampling(auto=True, method="mean")
-        self._curves[key] = curve
-        if dashed:
-            self._dashed.add(key)
-        self._labels[key] = (label, color)
-        # Several curves: the title names each in its colour. A legend would cover most of a plot this small.
-        if len(self._curves) > 1:
-            names = " · ".join(
-                f"<span style='color: {c}'>{'┄ ' if k in self._dashed else '— '}{html_text(t)}</span>"
-                for k, (t, c) in self._labels.items()
-            )
-            self.getPlotItem().setTitle(f"{self._title}: {names}" if self._title else names, size="9pt")
-            apply_palette(self, self.palette())
+        Its extremes alone, a load that swings 0–100 % within a pixel paints the plot solid."""
+        self._curves[key] = Curve(label, color, width, dashed, band)
+        self._invalidate_background()
 
     def curve_keys(self) -> list[str]:
         return list(self._curves)
 
-    def curve(self, key: str) -> pg.PlotDataItem:
+    def curve(self, key: str) -> Curve:
         return self._curves[key]
+
+    def title_text(self) -> str:
+        """The title as drawn: several curves are named in their colours (a legend would cover a small plot)."""
+        if len(self._curves) <= 1:
+            return self._title
+        names = " · ".join(("┄ " if c.dashed else "— ") + c.label for c in self._curves.values())
+        return f"{self._title}: {names}" if self._title else names
 
     def set_window(self, seconds: float) -> None:
         self._window_s = float(seconds)
-        self.setXRange(-self._window_s, 0, padding=0)
+        self._invalidate_background()
 
-    def window(self) -> float:
+    def window_seconds(self) -> float:
         return self._window_s
+
+    def y_range(self) -> tuple[float, float]:
+        return (0.0, self._y_top) if self._fixed_y is None else self._fixed_y
 
     def update_series(
         self,
@@ -194,93 +202,200 @@ class RollingPlot(pg.PlotWidget):
         series: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]],
         y_max: float | None = None,
     ) -> None:
+        """Show ``series`` (absolute times, values) up to ``now``; ``y_max``: the axis top (else the data's)."""
         for key, (t, y) in series.items():
             curve = self._curves.get(key)
-            if curve is None:
-                continue
-            spread = self._bands_of.get(key)
-            if spread is not None:
-                # only where several samples share a pixel is there a spread to show
-                dense = len(t) > max(1, self.getPlotItem().vb.width())
-                if dense:
-                    self._set_curve(spread, t - now, y)
-                elif spread.xData is not None and len(spread.xData):
-                    spread.setData([], [])
-            self._set_curve(curve, t - now, y)
-        if y_max is not None and self._fixed_y is None and math.isfinite(y_max) and y_max > 0:
-            self.setYRange(0, y_max, padding=0.02)
-        self.setXRange(-self._window_s, 0, padding=0)
-
-    def band(self, key: str) -> pg.PlotDataItem | None:
-        return self._bands_of.get(key)
-
-    @staticmethod
-    def _set_curve(curve: pg.PlotDataItem, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> None:
-        finite = np.isfinite(y)
-        if len(x) == 0 or not finite.any():
-            curve.setData([], [])  # all-NaN data would make auto-range warn; show nothing instead
-        elif finite.all():
-            curve.setData(x, y, connect="all", skipFiniteCheck=True)
-        else:
-            curve.setData(x, y, connect="finite")  # gaps where a reading was missing
+            if curve is not None:
+                curve.xData = np.asarray(t, dtype=np.float64) - now
+                curve.yData = np.asarray(y, dtype=np.float64)
+        if self._fixed_y is None:
+            if y_max is not None and math.isfinite(y_max) and y_max > 0:
+                top = float(y_max)
+            else:
+                highest = [float(np.nanmax(c.yData)) for c in self._curves.values() if np.isfinite(c.yData).any()]
+                top = nice_ceiling(max(highest, default=1.0))
+            if top != self._y_top:
+                self._y_top = top
+                self._invalidate_background()
+        self.update()
 
     # -- phases ------------------------------------------------------------------------------------------
 
     def update_phases(self, now: float, spans: Sequence[PhaseSpan]) -> None:
-        """Shade ``spans`` (the visible ones) in one item: a hundred phases cost one paint, not two hundred
-        line items (pyqtgraph's LinearRegionItem made a long run's redraws several times slower)."""
+        """Shade the visible ``spans`` of a run behind the curves."""
         bands = []
         for span in spans:
             end = span.end if span.end is not None else now
             if end < now - self._window_s:
                 continue
             bands.append((max(span.start - now, -self._window_s), end - now, span.phase))
-        self._bands.set_bands(bands)
-
-    def region_count(self) -> int:
-        return len(self._bands.bands())
-
-
-class PhaseBands(pg.GraphicsObject):
-    """Vertical shaded bands (x0, x1, phase) that span the plot's whole height, drawn behind the curves."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._bands: list[tuple[float, float, str]] = []
-        self._brushes = {k: pg.mkBrush(v) for k, v in PHASE_COLORS.items()}
-        self._other = pg.mkBrush(128, 128, 128, 40)
-        self.setZValue(-10)
-
-    def bands(self) -> list[tuple[float, float, str]]:
-        return list(self._bands)
-
-    def set_bands(self, bands: list[tuple[float, float, str]]) -> None:
         if bands != self._bands:
-            self.prepareGeometryChange()
             self._bands = bands
             self.update()
 
-    def boundingRect(self) -> QRectF:
-        if not self._bands:
-            return QRectF()
-        view = self.viewRect()
-        if view is None:
-            return QRectF()
-        x0 = min(b[0] for b in self._bands)
-        x1 = max(b[1] for b in self._bands)
-        return QRectF(x0, view.top(), max(x1 - x0, 0.0), view.height())
+    def region_count(self) -> int:
+        return len(self._bands)
 
-    def viewRangeChanged(self) -> None:
-        self.prepareGeometryChange()  # the bands span the visible height, which just changed
-        super().viewRangeChanged()
+    # -- painting ----------------------------------------------------------------------------------------
 
-    def paint(self, p: QPainter, *args: object) -> None:
-        view = self.viewRect()
-        if view is None:
+    def changeEvent(self, ev: QEvent) -> None:
+        if ev.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._invalidate_background()
+        super().changeEvent(ev)
+
+    def resizeEvent(self, ev: QResizeEvent) -> None:
+        self._invalidate_background()
+        super().resizeEvent(ev)
+
+    def _invalidate_background(self) -> None:
+        self._background = None
+        self.update()
+
+    def plot_rect(self) -> QRectF:
+        """Where the data goes, inside the axes and the title."""
+        fm = self.fontMetrics()
+        label_w = max(fm.horizontalAdvance(self._tick_label(v)) for v in (self.y_range()[1], 0.0))
+        left = fm.height() + label_w + 8  # the rotated unit, the tick labels
+        top = fm.height() + 4
+        return QRectF(left, top, max(10.0, self.width() - left - 8), max(10.0, self.height() - top - fm.height() - 6))
+
+    @staticmethod
+    def _tick_label(value: float) -> str:
+        return f"{value:.4g}"
+
+    def _build_background(self) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        pixmap = QPixmap(round(self.width() * ratio), round(self.height() * ratio))
+        pixmap.setDevicePixelRatio(ratio)
+        pal = self.palette()
+        pixmap.fill(pal.color(QPalette.ColorRole.Base))
+        text = pal.color(QPalette.ColorRole.Text)
+        muted = QColor(text)
+        muted.setAlpha(150)
+        grid = QColor(text)
+        grid.setAlpha(38)
+        rect = self.plot_rect()
+        fm = self.fontMetrics()
+        p = QPainter(pixmap)
+        try:
+            y0, y1 = self.y_range()
+            p.setPen(grid)
+            ticks = [v for v in y_ticks(y1 - y0, rect.height()) if v + y0 <= y1]
+            for v in ticks:
+                y = rect.bottom() - v / (y1 - y0) * rect.height()
+                p.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            label_px = fm.horizontalAdvance(format_ago(-self._window_s)) + 16
+            spacing = ago_tick_spacing(self._window_s, rect.width(), label_px)
+            x_ticks = [-i * spacing for i in range(int(self._window_s / spacing + 1e-9) + 1)]
+            for x in x_ticks:
+                px = rect.right() + x / self._window_s * rect.width()
+                p.drawLine(QPointF(px, rect.top()), QPointF(px, rect.bottom()))
+            p.setPen(muted)
+            p.drawRect(rect)
+            p.setPen(text)
+            h = fm.height()
+            for v in ticks:
+                y = rect.bottom() - v / (y1 - y0) * rect.height()
+                box = QRectF(h + 2, y - h / 2, rect.left() - h - 6, h)
+                p.drawText(
+                    box, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), self._tick_label(v + y0)
+                )
+            for x in x_ticks:
+                px = rect.right() + x / self._window_s * rect.width()
+                label = format_ago(x)
+                w = fm.horizontalAdvance(label)
+                left = min(max(px - w / 2, rect.left()), self.width() - w - 2)
+                p.drawText(QRectF(left, rect.bottom() + 2, w + 2, h), int(Qt.AlignmentFlag.AlignLeft), label)
+            if self._unit:  # rotated along the left edge, as plots label their y axis
+                p.save()
+                p.translate(1, rect.center().y())
+                p.rotate(-90)
+                p.drawText(
+                    QRectF(-rect.height() / 2, 0, rect.height(), h), int(Qt.AlignmentFlag.AlignCenter), self._unit
+                )
+                p.restore()
+            self._paint_title(p, fm, text)
+        finally:
+            p.end()
+        return pixmap
+
+    def _paint_title(self, p: QPainter, fm: QFontMetrics, text: QColor) -> None:
+        x, h, room = 4.0, fm.height(), self.width() - 8.0
+        pieces: list[tuple[str, QColor]] = []
+        if len(self._curves) <= 1:
+            pieces.append((self._title, text))
+        else:
+            if self._title:
+                pieces.append((self._title + ": ", text))
+            for i, c in enumerate(self._curves.values()):
+                sep = " · " if i else ""
+                pieces.append((sep + ("┄ " if c.dashed else "— ") + c.label, QColor(c.color)))
+        for piece, color in pieces:
+            shown = fm.elidedText(piece, Qt.TextElideMode.ElideRight, int(room - (x - 4)))
+            p.setPen(color)
+            p.drawText(QRectF(x, 1, room, h), int(Qt.AlignmentFlag.AlignLeft), shown)
+            x += fm.horizontalAdvance(shown)
+            if shown != piece:
+                break
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self._background is None or self._background.size() != self.size() * self.devicePixelRatioF():
+            self._background = self._build_background()
+        p = QPainter(self)
+        try:
+            p.drawPixmap(0, 0, self._background)
+            rect = self.plot_rect()
+            p.setClipRect(rect)
+            p.setPen(Qt.PenStyle.NoPen)
+            for x0, x1, phase in self._bands:
+                left = rect.right() + x0 / self._window_s * rect.width()
+                right = rect.right() + x1 / self._window_s * rect.width()
+                p.fillRect(QRectF(left, rect.top(), right - left, rect.height()), self._brushes.get(phase, _OTHER))
+            for curve in self._curves.values():
+                self._paint_curve(p, rect, curve)
+        finally:
+            p.end()
+
+    def _paint_curve(self, p: QPainter, rect: QRectF, curve: Curve) -> None:
+        x, y = curve.xData, curve.yData
+        first = int(np.searchsorted(x, -self._window_s))
+        if first > 0:
+            first -= 1  # one point left of the edge, so the line reaches it
+        x, y = x[first:], y[first:]
+        if len(x) == 0:
             return
-        p.setPen(Qt.PenStyle.NoPen)
-        for x0, x1, phase in self._bands:
-            p.fillRect(QRectF(x0, view.top(), x1 - x0, view.height()), self._brushes.get(phase, self._other))
+        y0, y1 = self.y_range()
+        pixels = max(1, int(rect.width()))
+
+        def to_px(xs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+            return rect.right() + xs / self._window_s * rect.width()
+
+        def to_py(ys: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+            return rect.bottom() - (np.clip(ys, y0, y1) - y0) / (y1 - y0) * rect.height()
+
+        if len(x) > pixels:  # several samples a pixel column: one point (and one min–max stroke) each
+            xs, mean, low, high = decimate(x, y, -self._window_s, self._window_s, pixels)
+            if curve.band:
+                light = QColor(curve.color)
+                light.setAlpha(60)
+                p.setPen(QPen(light, 1))
+                ok = np.isfinite(low) & np.isfinite(high)
+                px = to_px(xs[ok])
+                p.drawPath(_path(np.repeat(px, 2), np.column_stack((to_py(low[ok]), to_py(high[ok]))).ravel(), "pairs"))
+                x, y = xs, mean
+            else:  # the extremes, so a spike never disappears between pixels
+                x, y = np.repeat(xs, 2), np.column_stack((low, high)).ravel()
+        p.setPen(curve.pen())
+        p.drawPath(_path(to_px(x), to_py(y), "finite"))
+
+
+_OTHER = QColor(128, 128, 128, 40)
+
+
+def _path(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], connect: str) -> QPainterPath:
+    if len(x) == 0:
+        return QPainterPath()
+    return pg.functions.arrayToQPath(x, y, connect=connect)
 
 
 class CoreBars(QWidget):

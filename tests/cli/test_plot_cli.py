@@ -17,7 +17,7 @@ from gpuwise.cli.commands.plot import run
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.report import Report, save_report
 from gpuwise.ui.qt import QtGui
-from tests.ui.chart_samples import synthetic_report
+from tests.charts.samples import synthetic_report
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -378,3 +378,12 @@ def test_discover_on_this_machine_is_json_and_explains_the_missing_gpu() -> None
     assert data["torch"] == str(torch.__version__)
     if not inv.gpus:
         assert inv.notes, "no GPU and no word why"
+
+
+@pytest.mark.parametrize("clock", [None, 0, "fast", True])
+def test_a_report_without_a_usable_clock_says_so_instead_of_printing_it(clock: object) -> None:
+    cpu = {"peak_fp32_gflops": 100.0, "clock_ghz": clock, "peak_formula": "2 cores x ? GHz x 32"}
+    peak = describe_cpu_peak(cpu, 150.0)
+    text = " ".join(peak.notes)
+    assert "a clock this report does not record" in text and "a faster clock" in text
+    assert f"{clock} GHz" not in text and "None" not in text

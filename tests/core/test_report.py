@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -512,3 +513,11 @@ def test_measured_and_busy_points() -> None:
     assert not make_point(estimated=True).measured
     assert make_point(background_cpu_load=0.16).busy and not make_point(background_cpu_load=0.15).busy
     assert not make_point(background_cpu_load=None).busy
+
+
+def test_a_points_settings_key_is_what_was_measured_not_the_result() -> None:
+    a = make_point()
+    again = replace(a, samples_per_s=(a.samples_per_s or 1.0) * 2, message="measured again")
+    assert again.settings_key == a.settings_key  # the same measurement, a new result: one replaces the other
+    for change in ({"batch_size": a.batch_size * 2}, {"precision": "bf16"}, {"estimated": True}, {"world_size": 2}):
+        assert replace(a, **change).settings_key != a.settings_key, change

@@ -13,6 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gpuwise.charts.model import ChartInputs
+from gpuwise.charts.speedup import speedup_model
 from gpuwise.core.bench.workloads import build_spec
 from gpuwise.core.decide import (
     PAYS_WORDS,
@@ -28,7 +30,6 @@ from gpuwise.core.estimate import estimate_points_like
 from gpuwise.core.prices import PriceSettings
 from gpuwise.core.report import MicroResult, Point, Report, StepStats, load_report
 from gpuwise.core.resources import resource_path
-from gpuwise.ui.chart_data import ChartInputs, speedup_model
 
 PARAMS = (100_000, 1_000_000)
 

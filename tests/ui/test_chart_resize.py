@@ -6,7 +6,7 @@ from typing import Any
 
 from gpuwise.ui.charts import ChartsWidget
 from gpuwise.ui.qt import QtCore
-from tests.ui.chart_samples import synthetic_report
+from tests.charts.samples import synthetic_report
 
 
 def test_shrinking_a_chart_never_leaves_its_layout_wider_than_the_view(qtbot: Any) -> None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
 
 import numpy as np
 import pytest
 
-from gpuwise.ui.chart_data import PLACEHOLDER, ChartInputs, find_crossovers, speedup_model
+from gpuwise.charts.model import PLACEHOLDER
 from gpuwise.ui.charts import ChartsWidget
 from gpuwise.ui.qt import QtCore, QtGui
-from tests.ui.chart_samples import (
+from tests.charts.samples import (
     CPU_PER_SAMPLE_S,
     CROSSOVER_A10G,
     CROSSOVER_CUDA,
@@ -159,31 +158,6 @@ def test_speedup_from_estimates_alone_says_estimate(qtbot: Any) -> None:
     )
 
 
-def test_speedup_of_a_compared_report_pairs_each_gpu_with_its_own_cpu() -> None:
-    here = measured_points()
-    there = [dataclasses.replace(p, device=f"{p.device} · laptop") for p in measured_points()]
-    # The laptop's CPU is 10× slower: its GPU speedup is 10× higher than ours.
-    there = [
-        dataclasses.replace(p, epoch_time_s=p.epoch_time_s * 10, time_to_train_s=p.epoch_time_s * 10)
-        if p.device.startswith("cpu") and p.epoch_time_s
-        else p
-        for p in there
-    ]
-    model = speedup_model(ChartInputs(points=here + there, estimates=[], micro=[], machine={}))
-    by_name = {s.name: [m.y for m in s.marks] for s in model.series}
-    assert set(by_name) == {"cuda:0", "cuda:0 · laptop"}
-    np.testing.assert_allclose(by_name["cuda:0 · laptop"], np.array(by_name["cuda:0"]) * 10)
-
-
-def test_find_crossovers_up_down_and_none() -> None:
-    assert find_crossovers([1, 10, 100], [1, 2, 2.5], 3) == []
-    ((x, d),) = find_crossovers([10, 100], [1, 9], 3)
-    assert d == "up" and x == pytest.approx(10**1.5)
-    ((x, d),) = find_crossovers([10, 100], [9, 1], 3)
-    assert d == "down" and x == pytest.approx(10**1.5)
-    assert [d for _, d in find_crossovers([1, 10, 100, 1000], [1, 9, 1, 9], 3)] == ["up", "down", "up"]
-
-
 def test_points_appear_as_they_are_measured_without_rebuilding(qtbot: Any) -> None:
     charts = ChartsWidget()
     qtbot.addWidget(charts)
@@ -212,6 +186,14 @@ def test_empty_charts_show_a_placeholder(qtbot: Any) -> None:
         assert PLACEHOLDER in charts.plot_widget(name).placeholder_text()
         assert not charts.has_data(name)
         assert charts.chart_data(name) == []
+        assert not charts.plot_widget(name).tick_values_shown()  # no numbers on axes with nothing on them
+    charts.set_measuring(True)  # a run started: the empty charts say their points are coming
+    assert "Measuring" in charts.plot_widget("epoch-time").placeholder_text()
+    charts.add_point(point("cpu", 1_000, 1.0))
+    assert charts.plot_widget("epoch-time").tick_values_shown()
+    charts.set_measuring(False)
+    charts.clear()
+    assert charts.plot_widget("epoch-time").placeholder_text() == PLACEHOLDER  # the run is over: asks for one
 
 
 def test_clear_empties_every_chart(charts: ChartsWidget) -> None:

@@ -27,7 +27,7 @@ from gpuwise.ui.export import (
 )
 from gpuwise.ui.image_size import parse_size
 from gpuwise.ui.qt import QtCore, QtGui, QtSvg, QtWidgets
-from tests.ui.chart_samples import estimate_points, synthetic_report
+from tests.charts.samples import estimate_points, synthetic_report
 
 SMALL = (480, 300)  # keeps the tests fast; the default 1600×1000 gets one test of its own
 

@@ -6,14 +6,16 @@ import os
 import time
 from typing import Any
 
+import numpy as np
 import pynvml
 import pytest
+from PySide6.QtGui import QColor
 
 from gpuwise.core.telemetry import nvml as nvml_mod
 from gpuwise.core.telemetry.nvml import NvmlProbe
 from gpuwise.core.telemetry.sampler import Sampler
 from gpuwise.ui.monitor_panel import MonitorPanel
-from gpuwise.ui.monitor_plots import format_ago
+from gpuwise.ui.monitor_plots import COLORS, ago_tick_spacing, decimate, format_ago, nice_ceiling, y_ticks
 from gpuwise.ui.monitor_sampler import SamplerWorker
 from gpuwise.ui.settings import Settings
 from tests.core.telemetry.fake_pynvml import SW_POWER_CAP, FakeAtexit, FakeGpu, FakeNvml
@@ -103,7 +105,7 @@ def test_plots_roll_with_the_window_and_rate_and_remember_them(qtbot: Any, setti
     assert panel.window_seconds() == 300 and panel.rate() == 2.0
     panel.set_window(3600)
     assert panel.history.capacity >= 7200
-    assert all(p.window() == 3600 for p in panel.plots())
+    assert all(p.window_seconds() == 3600 for p in panel.plots())
     assert panel.window_combo.currentText() == "1 h"
     panel.rate_spin.setValue(4.0)
     assert panel.rate() == 4.0 and panel.history.capacity >= 14_400
@@ -270,19 +272,52 @@ def test_a_hidden_monitor_does_not_redraw_and_catches_up_when_shown(qtbot: Any) 
 
 
 def test_dense_cpu_load_is_a_mean_line_over_a_light_band(qtbot: Any) -> None:
+    from dataclasses import replace
+
     from gpuwise.core.telemetry.sampler import Sample
     from tests.ui.conftest import NO_NVML, host_sample
 
     panel = _panel(qtbot, FakeSampler())
     panel.set_window(3600)
-    band = panel.cpu_plot.band("cpu")
-    assert band is not None and panel.cpu_plot.band("ram_used") is None
     start = time.time() - 1800
-    for i in range(3600):  # half an hour at 2 Hz: many samples per pixel
-        panel.add_sample(Sample(start + i * 0.5, host_sample(i), [], NO_NVML))
-    line = panel.cpu_plot.curve("cpu")
-    assert line.opts["downsampleMethod"] == "mean" and band.opts["downsampleMethod"] == "peak"
-    assert band.xData is not None and len(band.xData) > 3500  # drawn at most once a second: a sample may wait
-    assert line.xData is not None and len(band.xData) == len(line.xData)
-    assert band.opts["pen"].color().alpha() < line.opts["pen"].color().alpha()  # the band stays in the back
-    assert band.zValue() < line.zValue()
+    for i in range(3600):  # half an hour at 2 Hz, the load swinging 0 % / 100 % every sample
+        host = replace(host_sample(i), cpu_pct=100.0 * (i % 2))
+        panel.add_sample(Sample(start + i * 0.5, host, [], NO_NVML))
+    plot = panel.cpu_plot
+    # every sample is drawn from (redrawn at most once a second, so the last may wait); one point a pixel is shown
+    assert len(plot.curve("cpu").xData) > 3590
+    image = plot.grab().toImage()
+    rect = plot.plot_rect()
+    line, light = QColor(COLORS["blue"]), 0
+    solid = 0
+    recent = range(int(rect.center().x()) + 5, int(rect.right()) - 5)  # the half of the plot with data
+    for x in recent:
+        for y in range(int(rect.top()) + 2, int(rect.bottom()) - 2):
+            c = image.pixelColor(x, y)
+            if c == line:
+                solid += 1
+            elif c.blue() > c.red() + 20:  # the band: the line's colour, light
+                light += 1
+    column = rect.height() - 4
+    # Extremes alone would paint the half solid; the mean is one line, the 0–100 % spread a light band.
+    assert solid < 0.15 * column * len(recent)
+    assert light > 0.6 * column * len(recent)
+
+
+def test_decimation_keeps_one_mean_min_and_max_per_pixel_column() -> None:
+    x = np.arange(100, dtype=float) - 100  # 100 s of samples before now
+    y = np.where(np.arange(100) % 2 == 0, 0.0, 10.0)
+    y[55] = np.nan  # a missing reading leaves a gap in its column only
+    xs, mean, low, high = decimate(x, y, -100.0, 100.0, 10)
+    assert len(xs) == 10 and np.all(np.diff(xs) > 0)
+    ok = np.isfinite(mean)
+    assert ok.sum() == 9 and not ok[5]
+    assert np.all(mean[ok] == 5.0) and np.all(low[ok] == 0.0) and np.all(high[ok] == 10.0)
+
+
+def test_axis_tops_and_ticks_are_round_numbers() -> None:
+    assert [nice_ceiling(v) for v in (0.7, 3.0, 16.0, 240.0, 0.0)] == [1.0, 5.0, 20.0, 250.0, 1.0]
+    assert y_ticks(100.0, 200.0) == [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
+    assert y_ticks(16.0, 80.0) == [0.0, 10.0]
+    assert ago_tick_spacing(60, 300) == 15.0 and ago_tick_spacing(3600, 300) == 900.0
+    assert ago_tick_spacing(300, 120, label_px=60) == 300.0  # too narrow for more: "now" and "−5 min" only

@@ -16,8 +16,8 @@ from gpuwise.ui.charts import ChartsWidget
 from gpuwise.ui.export import render_image, svg_bytes
 from gpuwise.ui.qt import QtGui
 from gpuwise.ui.svg_portable import make_portable, non_scaling_shapes
+from tests.charts.samples import estimate_points, synthetic_report
 from tests.system_tools import require
-from tests.ui.chart_samples import estimate_points, synthetic_report
 
 SMALL = (480, 300)
 CHARTS = ["epoch-time", "throughput", "speedup", "matmul"]

@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gpuwise.charts.names import CHART_NAMES
 from gpuwise.cli.offscreen_qt import ensure_qt_app
 from gpuwise.cli.options import Subparsers, add_report_argument, positive_number
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.history import load_report_or_run
 from gpuwise.core.report import check_writable
 from gpuwise.core.terminal_text import terminal_safe
-from gpuwise.ui.chart_names import CHART_NAMES
 from gpuwise.ui.image_size import parse_size
 
 IMAGE_FORMATS = (".png", ".svg")
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     report = load_report_or_run(args.report)
 
     ensure_qt_app()
-    from gpuwise.ui.chart_data import PLACEHOLDER
+    from gpuwise.charts.model import PLACEHOLDER
     from gpuwise.ui.charts import ChartsWidget
     from gpuwise.ui.export import export_chart
 

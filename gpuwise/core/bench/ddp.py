@@ -549,21 +549,7 @@ def scaling_jobs(plan: Any, threads: int, budget_per_point: float) -> list[Point
         if kind not in kinds:
             kinds.append(kind)
     return [
-        PointSpec(
-            device=dev,
-            family=plan.family,
-            params=params,
-            samples=samples,
-            batch_size=plan.batch_size,
-            epochs=plan.epochs,
-            precision=prec,
-            threads=threads,
-            optimizer=plan.optimizer,
-            budget_s=budget_per_point,
-            preload=plan.preload,
-            breakdown=plan.breakdown,
-            seed=plan.seed,
-        )
+        plan.point_spec(dev, params, samples, prec, threads, budget_per_point)
         for dev in kinds
         for params in plan.params
         for samples in plan.samples

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gpuwise
 from gpuwise.core.bench.data import steps_per_epoch
@@ -33,6 +33,9 @@ from gpuwise.core.devices import DeviceInventory, cpu_info, resolve_devices
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.precision import PRECISIONS
 from gpuwise.core.report import MicroResult, Point, Report
+
+if TYPE_CHECKING:
+    from gpuwise.core.bench.train import PointSpec
 
 MIN_SAMPLES = 100
 MAX_SAMPLES = 100_000_000
@@ -68,6 +71,30 @@ class SweepPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def point_spec(
+        self, device: str, params: int, samples: int, precision: str, threads: int, budget_s: float
+    ) -> PointSpec:
+        """One point of this plan: the one place where a plan's settings become a point's (the sweep's and the
+        data-parallel jobs'), architecture and model options included."""
+        from gpuwise.core.bench.train import PointSpec  # imports torch: not before a point is planned
+
+        return PointSpec(
+            device=device,
+            family=self.family,
+            params=params,
+            samples=samples,
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            precision=precision,
+            threads=threads,
+            optimizer=self.optimizer,
+            budget_s=budget_s,
+            preload=self.preload,
+            breakdown=self.breakdown,
+            seed=self.seed,
+            architecture=build_spec(self.family, params, self.model_options),
+        )
 
 
 def default_threads() -> int:
@@ -193,7 +220,7 @@ def run_sweep(
 ) -> Iterator[SweepEvent]:
     """Measure ``plan``. Yields Progress/MicroMeasured/PointMeasured, then SweepFinished (also on cancel)."""
     from gpuwise.core.bench.micro import run_micro
-    from gpuwise.core.bench.train import PointSpec, run_point
+    from gpuwise.core.bench.train import run_point
 
     plan = validate_plan(plan, inventory)
     threads = plan.threads or default_threads()
@@ -231,22 +258,7 @@ def run_sweep(
         for i, (params, samples, device, precision) in enumerate(grid):
             remaining = plan.budget_s - (time.perf_counter() - start)
             budget = max(MIN_POINT_BUDGET_S, remaining / (n - i) - _SETUP_S_PER_POINT)
-            ps = PointSpec(
-                device=device,
-                family=plan.family,
-                params=params,
-                samples=samples,
-                batch_size=plan.batch_size,
-                epochs=plan.epochs,
-                precision=precision,
-                threads=threads,
-                optimizer=plan.optimizer,
-                budget_s=budget,
-                preload=plan.preload,
-                breakdown=plan.breakdown,
-                seed=plan.seed,
-                architecture=build_spec(plan.family, params, plan.model_options),
-            )
+            ps = plan.point_spec(device, params, samples, precision, threads, budget)
             label = ps.label()
             yield progress("preparing", i, label, 0, 0)
             gen = run_point(ps, cancel)

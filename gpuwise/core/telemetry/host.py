@@ -105,8 +105,10 @@ class HostProbe:
         _safe("cpu_percent(percpu)", lambda: psutil.cpu_percent(interval=None, percpu=True))
 
     def sample(self) -> HostSample:
-        total = _safe("cpu_percent", lambda: psutil.cpu_percent(interval=None))
         cores = _safe("cpu_percent(percpu)", lambda: psutil.cpu_percent(interval=None, percpu=True))
+        # Every core's counters span the same interval, so the total load is their mean: one read of the
+        # counters instead of two. psutil's own total only where the per-core reading is missing.
+        total = sum(cores) / len(cores) if cores else _safe("cpu_percent", lambda: psutil.cpu_percent(interval=None))
         vm = _safe("virtual_memory", psutil.virtual_memory)
         slow = self._slow_readings()
         freq, swap, temps = slow.freq, slow.swap, slow.temperatures

@@ -360,3 +360,15 @@ def test_ranks_end_themselves_when_their_parent_is_killed() -> None:
         finally:
             if parent.poll() is None:
                 parent.kill()
+
+
+def test_data_parallel_jobs_are_the_plans_points_with_their_model_options() -> None:
+    from gpuwise.core.bench.ddp import scaling_jobs
+    from gpuwise.core.bench.sweep import SweepPlan
+    from gpuwise.core.bench.workloads import build_spec
+
+    plan = SweepPlan(family="bert_base", params=[1], samples=[1000], model_options={"seq_len": 32}, ddp=2)
+    [job] = scaling_jobs(plan, threads=1, budget_per_point=5.0)
+    # each rank builds this architecture: the options (here 32 tokens, not 128) travel with the job
+    assert job.architecture == build_spec("bert_base", 1, {"seq_len": 32}) and job.architecture["seq_len"] == 32
+    assert job == plan.point_spec("cpu", 1, 1000, "fp32", 1, 5.0)  # the same point a plain sweep would plan

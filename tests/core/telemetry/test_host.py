@@ -165,3 +165,22 @@ def test_clocks_swap_and_temperatures_are_read_at_most_once_per_slow_interval(
     # the load and RAM every sample; the slow readings at 100 s and again at 105 s, repeated in between
     assert reads == {"cpu_freq": 2, "swap_memory": 2, "sensors_temperatures": 2, "virtual_memory": 5}
     assert all(s.cpu_freq_mhz == 3000.0 and s.swap_used_bytes == 2 and s.cpu_temp_c == 60.0 for s in samples)
+
+
+def test_the_total_load_is_the_mean_of_the_cores_and_psutils_total_only_without_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def cpu_percent(**kwargs: object) -> Any:
+        return [10.0, 30.0, 80.0] if kwargs.get("percpu") else 99.0
+
+    monkeypatch.setattr(psutil, "cpu_percent", cpu_percent)
+    assert HostProbe().sample().cpu_pct == pytest.approx(40.0)
+
+    def no_cores(**kwargs: object) -> Any:
+        if kwargs.get("percpu"):
+            raise RuntimeError("no per-core counters")
+        return 55.0
+
+    monkeypatch.setattr(psutil, "cpu_percent", no_cores)
+    sample = HostProbe().sample()
+    assert sample.cpu_pct == 55.0 and sample.per_core_pct is None

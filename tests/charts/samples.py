@@ -134,3 +134,30 @@ def grid_points() -> tuple[list[Point], list[Point]]:
                 p = point(device, s, epoch, params=params, epochs=10, time_to_train_s=10 * epoch + 1.0, **extra)
                 (estimated if device == "A10G" else measured).append(p)
     return measured, estimated
+
+
+DDP_BASE = 1000.0  # samples/s of one process in ddp_points()
+
+
+def ddp_points(effs: tuple[float, ...] = (1.0, 0.8, 0.6)) -> list[Point]:
+    """One data-parallel CPU job (gloo) on 1, 2 and 4 processes at these efficiencies of the ideal."""
+    out = []
+    for w, eff in zip((1, 2, 4), effs, strict=True):
+        total = w * DDP_BASE * eff
+        out.append(
+            point(
+                "cpu",
+                10_000,
+                10_000 / total,
+                world_size=w,
+                backend="gloo",
+                samples_per_s=total,
+                rank_samples_per_s=[total / w] * w,
+                scaling_efficiency=eff,
+                threads=max(1, 4 // w),
+                scaling_baseline_samples_per_s=DDP_BASE,
+                comm_time_s=None if w == 1 else 0.002 * w,
+                allreduce_time_s=None if w == 1 else 0.001 * w,
+            )
+        )
+    return out

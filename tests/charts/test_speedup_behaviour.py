@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gpuwise.charts.model import ChartInputs
+from gpuwise.charts.speedup import speedup_model
 from gpuwise.core.report import Point
-from gpuwise.ui.chart_data import ChartInputs, speedup_model
-from tests.ui.chart_samples import point
+from tests.charts.samples import point
 
 SAMPLES = 10_000
 times = st.floats(min_value=1e-3, max_value=1e5)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from gpuwise.charts.model import PLACEHOLDER, ChartModel, Failure, Mark, Note, Series
+from gpuwise.charts.rows import blank
+from gpuwise.charts.series import point_series
 from gpuwise.core.report import Point
 from gpuwise.core.scaling import ScalingCurve, baseline_text, scaling_curves
 from gpuwise.core.units import format_count, format_duration
-from gpuwise.ui.chart_data import PLACEHOLDER as BASE_PLACEHOLDER
-from gpuwise.ui.chart_data import ChartModel, Failure, Mark, Note, Series
 
 SCALING_COLUMNS = (
     "series",
@@ -36,9 +37,8 @@ SCALING_COLUMNS = (
     "status",
     "message",
 )
-PLACEHOLDER = (
-    f"{BASE_PLACEHOLDER} with Data-parallel set to 2 or more processes (gpuwise bench --ddp N) to see "
-    f"how training scales"
+SCALING_PLACEHOLDER = (
+    f"{PLACEHOLDER} with Data-parallel set to 2 or more processes (gpuwise bench --ddp N) to see how training scales"
 )
 
 
@@ -80,18 +80,7 @@ def scaling_model(points: list[Point]) -> ChartModel:
         marks = tuple(Mark(float(p.world_size), float(p.samples_per_s or 0), "measured", _tip(p, c)) for p in ok)
         key: tuple[Any, ...] = ("scaling", c.device, c.backend, c.params, c.samples, c.batch_size, c.precision)
         if marks:
-            series.append(
-                Series(
-                    key=key,
-                    name=name,
-                    device=c.device,
-                    estimated=False,
-                    variant=i,
-                    symbol_key=c.precision,
-                    role="main",
-                    marks=marks,
-                )
-            )
+            series.append(point_series(key, name, c.points[0], i, marks))
         if base is not None and base.samples_per_s and ok:
             sizes = sorted({p.world_size for p in c.points})
             ideal = tuple(
@@ -104,18 +93,7 @@ def scaling_model(points: list[Point]) -> ChartModel:
                 )
                 for n in sizes
             )
-            series.append(
-                Series(
-                    key=(*key, "ideal"),
-                    name=f"{name}: ideal",
-                    device=c.device,
-                    estimated=False,
-                    variant=i,
-                    symbol_key=c.precision,
-                    role="secondary",
-                    marks=ideal,
-                )
-            )
+            series.append(point_series((*key, "ideal"), f"{name}: ideal", c.points[0], i, ideal, role="secondary"))
             effs = [
                 f"{p.world_size} → {p.scaling_efficiency:.0%}"
                 for p in ok
@@ -138,15 +116,15 @@ def scaling_model(points: list[Point]) -> ChartModel:
                     "precision": c.precision,
                     "processes": p.world_size,
                     "threads_per_rank": p.threads,
-                    "samples_per_s": _blank(p.samples_per_s),
-                    "ideal_samples_per_s": _blank(
+                    "samples_per_s": blank(p.samples_per_s),
+                    "ideal_samples_per_s": blank(
                         base.samples_per_s * p.world_size if base and base.samples_per_s else None
                     ),
-                    "scaling_efficiency": _blank(p.scaling_efficiency),
-                    "baseline_samples_per_s": _blank(p.scaling_baseline_samples_per_s),
+                    "scaling_efficiency": blank(p.scaling_efficiency),
+                    "baseline_samples_per_s": blank(p.scaling_baseline_samples_per_s),
                     "rank_samples_per_s": " ".join(f"{s:.6g}" for s in p.rank_samples_per_s),
-                    "comm_time_s": _blank(p.comm_time_s),
-                    "allreduce_time_s": _blank(p.allreduce_time_s),
+                    "comm_time_s": blank(p.comm_time_s),
+                    "allreduce_time_s": blank(p.allreduce_time_s),
                     "status": p.status,
                     "message": p.message,
                 }
@@ -158,16 +136,10 @@ def scaling_model(points: list[Point]) -> ChartModel:
         title="Data-parallel scaling: throughput vs processes",
         x_label="processes (DistributedDataParallel ranks)",
         y_label="throughput (samples/s, all ranks)",
-        x_log=True,
-        y_log=True,
         columns=SCALING_COLUMNS,
         rows=rows,
         series=series,
         failures=failures,
         notes=notes,
-        placeholder=PLACEHOLDER,
+        placeholder=SCALING_PLACEHOLDER,
     )
-
-
-def _blank(v: float | None) -> float | str:
-    return "" if v is None else v
