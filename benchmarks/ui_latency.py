@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     timer.timeout.connect(tick)
     points: list[object] = []
-    failures: list[str] = []
+    failures: list[BaseException] = []
     window.runner.pointMeasured.connect(points.append)
     window.runner.failed.connect(failures.append)
 
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     app.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
     if failures:
-        print(f"the sweep failed: {failures[0]}")
+        print(f"the sweep failed: {failures[0]!r}")
         return 1
     n = len(lateness)
     print(

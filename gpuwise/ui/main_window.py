@@ -42,7 +42,8 @@ from gpuwise.ui.plain_text import plain_label, plain_message_box
 from gpuwise.ui.report_loader import ReportLoad
 from gpuwise.ui.settings import Settings
 from gpuwise.ui.status_progress import StatusProgressBar
-from gpuwise.ui.worker import BackgroundCall, RunSweep, SweepRunner
+from gpuwise.ui.thread_worker import FunctionWorker
+from gpuwise.ui.worker import RunSweep, SweepRunner, readable_error
 from gpuwise.ui.workload_panel import WorkloadPanel
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._verdict_timer.setInterval(VERDICT_INTERVAL_MS)
         self._verdict_timer.timeout.connect(lambda: self._update_verdict(self._partial_report()))
         self._shown_once = False
-        self._discovery: BackgroundCall | None = None
+        self._discovery: FunctionWorker | None = None
         self._loading: ReportLoad | None = None
         self.last_message_box: QtWidgets.QMessageBox | None = None
 
@@ -459,10 +460,10 @@ class MainWindow(QtWidgets.QMainWindow):
             from gpuwise.core.devices import discover_devices
 
             discover = discover_devices
-        call = BackgroundCall(discover, "gpuwise-discovery", self)
-        call.succeeded.connect(self._on_inventory)
-        call.failed.connect(self.workload.set_discovery_failed)
-        call.stopped.connect(self._on_discovery_stopped)
+        call = FunctionWorker(discover, name="gpuwise-discovery")
+        call.returned.connect(self._on_inventory)
+        call.errored.connect(self._on_discovery_failed)
+        call.finished.connect(self._on_discovery_stopped)
         self._discovery = call
         call.start()
 
@@ -471,6 +472,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.workload.set_inventory(inventory)
         if self._report is None:
             self.machine_label.setText(f"This machine: {machine_summary(self._this_machine())}")
+
+    def _on_discovery_failed(self, error: BaseException) -> None:
+        self.workload.set_discovery_failed(readable_error(error))
 
     def _on_discovery_stopped(self) -> None:
         self._discovery = None
@@ -629,7 +633,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setFormat(f"{how} · {points}")
         self.reportShown.emit(self._report)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, error: BaseException) -> None:
+        message = readable_error(error)
         self._verdict_timer.stop()
         self.monitor.end_phases()
         kept = ""
@@ -865,7 +870,7 @@ class MainWindow(QtWidgets.QMainWindow):
         load = ReportLoad(path, self)
         load.progressed.connect(self._on_load_progress)
         load.loaded.connect(lambda report: then(path, report))
-        load.failed.connect(lambda message: self._on_load_failed(path, message))
+        load.failed.connect(lambda error: self._on_load_failed(path, error))
         load.stopped.connect(self._on_load_stopped)
         self._loading = load
         self.status_label.setText(f"Opening {path.name}…")
@@ -879,9 +884,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.progress.setValue(round(fraction * 1000))
             self.progress.setFormat(f"{phase} {self._loading.path.name}… %p%")
 
-    def _on_load_failed(self, path: Path, message: str) -> None:
+    def _on_load_failed(self, path: Path, error: BaseException) -> None:
         self.status_label.setText(f"Could not open {path.name}.")
-        self.show_message("Cannot open the report", message, warning=True)
+        self.show_message("Cannot open the report", readable_error(error), warning=True)
 
     def _on_load_stopped(self) -> None:
         self._loading = None

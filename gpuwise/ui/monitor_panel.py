@@ -34,7 +34,7 @@ from gpuwise.core.telemetry.sampler import History, Sample, history_capacity
 from gpuwise.core.units import format_bytes
 from gpuwise.ui.monitor_plots import COLORS, PHASE_COLORS, PHASE_NAMES, CoreBars, PhaseSpan, RollingPlot
 from gpuwise.ui.monitor_readouts import Readouts
-from gpuwise.ui.monitor_sampler import SamplerLike, SamplerThread, TimerSampler
+from gpuwise.ui.monitor_sampler import SamplerLike, SamplerWorker, TimerSampler
 from gpuwise.ui.plain_text import html_text, plain_label, plain_tooltip
 from gpuwise.ui.settings import Settings
 
@@ -162,7 +162,7 @@ class MonitorPanel(QWidget):
         self._sampler_obj = sampler
         self._threaded = threaded
         self._settings = settings
-        self._source: SamplerThread | TimerSampler | None = None
+        self._source: SamplerWorker | TimerSampler | None = None
         self._paused = False
         self._phases: list[PhaseSpan] = []
         self._gpu_cards: dict[int, GpuCard] = {}
@@ -338,12 +338,12 @@ class MonitorPanel(QWidget):
             from gpuwise.core.telemetry.sampler import Sampler
 
             self._sampler_obj = Sampler()
-        source: SamplerThread | TimerSampler
+        source: SamplerWorker | TimerSampler
         if self._threaded:
-            source = SamplerThread(self._sampler_obj, self._rate)
+            source = SamplerWorker(self._sampler_obj, self._rate)
         else:
             source = TimerSampler(self._sampler_obj, self._rate)
-        source.sampled.connect(self.add_samples)
+        source.yielded.connect(self.add_samples)
         self._source = source
         source.start()
 
@@ -351,11 +351,11 @@ class MonitorPanel(QWidget):
         """Stop sampling and wait for the sampling thread to end. Safe to call twice."""
         source, self._source = self._source, None
         if source is not None:
-            source.sampled.disconnect(self.add_samples)
-            source.stop()
+            source.yielded.disconnect(self.add_samples)
+            source.shutdown(5_000)
 
     def is_sampling(self) -> bool:
-        return self._source is not None and bool(self._source.isRunning())
+        return self._source is not None and self._source.is_running()
 
     def rate(self) -> float:
         return self._rate

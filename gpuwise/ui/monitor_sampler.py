@@ -11,11 +11,13 @@ a second cost more than the samples themselves), and readouts that change faster
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from collections.abc import Iterator
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from gpuwise.ui.thread_worker import GeneratorWorker
 
 _log = logging.getLogger(__name__)
 
@@ -26,62 +28,59 @@ class SamplerLike(Protocol):
     def sample(self) -> Any: ...
 
 
-class SamplerThread(QThread):
-    """Calls ``sampler.sample()`` every ``1 / rate_hz`` seconds and emits ``sampled(samples)``, a tuple of the
-    samples taken since the last delivery (oldest first), at most once per :data:`DELIVERY_INTERVAL_S`.
+def _sample_or_none(sampler: SamplerLike) -> Any:
+    try:
+        return sampler.sample()
+    except Exception:  # a probe bug must not end monitoring; the next tick may succeed
+        _log.warning("telemetry sample failed", exc_info=True)
+        return None
 
-    A plain loop on a :class:`threading.Event` (not a QTimer) so stopping is a flag plus ``wait()``: no timers
-    owned by another thread, nothing to deliver to a finished event loop.
+
+class SamplerWorker(GeneratorWorker):
+    """Calls ``sampler.sample()`` every ``1 / rate_hz`` seconds and yields a tuple of the samples taken since the
+    last delivery (oldest first), at most once per :data:`DELIVERY_INTERVAL_S`.
+
+    The interval is slept on the worker's interruptible wait (not a QTimer): :meth:`quit` ends it at once, and
+    :meth:`set_rate` applies a faster rate now rather than after the old, longer interval.
     """
 
-    sampled = Signal(object)
-
     def __init__(self, sampler: SamplerLike, rate_hz: float = 2.0, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("gpuwise-monitor-sampler")
+        super().__init__(name="gpuwise-monitor-sampler", parent=parent)
         self._sampler = sampler
         self._interval = 1.0 / rate_hz
-        self._stop = threading.Event()
-        self._wake = threading.Event()
 
     def set_rate(self, rate_hz: float) -> None:
         self._interval = 1.0 / rate_hz
-        self._wake.set()  # apply a faster rate now rather than after the old, longer interval
+        self.wake()
 
-    def run(self) -> None:
+    def generate(self) -> Iterator[tuple[Any, ...]]:
         deadline = time.monotonic()
         pending: list[Any] = []
         delivered_at = -DELIVERY_INTERVAL_S
-        while not self._stop.is_set():
-            try:
-                pending.append(self._sampler.sample())
-            except Exception:  # a probe bug must not end monitoring; the next tick may succeed
-                _log.warning("telemetry sample failed", exc_info=True)
+        while True:
+            sample = _sample_or_none(self._sampler)
+            if sample is not None:
+                pending.append(sample)
             # 0.05 s of slack: ticks jitter, and a 1 Hz rate must not deliver every other second
             if pending and time.monotonic() - delivered_at >= DELIVERY_INTERVAL_S - 0.05:
-                self.sampled.emit(tuple(pending))
-                pending = []
+                batch, pending = tuple(pending), []
                 delivered_at = time.monotonic()
+                yield batch
             deadline += self._interval
             now = time.monotonic()
             if deadline < now:
                 deadline = now  # fell behind (suspend, slow NVML): do not fire a burst to catch up
-            self._wake.wait(deadline - now)
-            if self._wake.is_set():
-                self._wake.clear()
-                deadline = time.monotonic()
-
-    def stop(self, timeout_ms: int = 5_000) -> bool:
-        self._stop.set()
-        self._wake.set()
-        return bool(self.wait(timeout_ms))
+            if not self.sleep(deadline - now):
+                if self.abort_requested:
+                    return
+                deadline = time.monotonic()  # woken by a new rate: it starts now
 
 
 class TimerSampler(QObject):
-    """The same interface on a GUI-thread QTimer (each tick delivers its one sample): for tests and for
-    measuring what the thread saves."""
+    """The sampler's interface on a GUI-thread QTimer, no thread (each tick yields its one sample): for tests and
+    for measuring what the thread saves."""
 
-    sampled = Signal(object)
+    yielded = Signal(object)
 
     def __init__(self, sampler: SamplerLike, rate_hz: float = 2.0, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -97,17 +96,14 @@ class TimerSampler(QObject):
     def set_rate(self, rate_hz: float) -> None:
         self._timer.setInterval(round(1000 / rate_hz))
 
-    def isRunning(self) -> bool:
+    def is_running(self) -> bool:
         return bool(self._timer.isActive())
 
-    def stop(self, timeout_ms: int = 0) -> bool:
+    def shutdown(self, timeout_ms: int = 0) -> bool:
         self._timer.stop()
         return True
 
     def _tick(self) -> None:
-        try:
-            sample = self._sampler.sample()
-        except Exception:
-            _log.warning("telemetry sample failed", exc_info=True)
-            return
-        self.sampled.emit((sample,))
+        sample = _sample_or_none(self._sampler)
+        if sample is not None:
+            self.yielded.emit((sample,))

@@ -1,8 +1,9 @@
-"""Load a report file on a QThread, with progress: a 150 MB report takes seconds to read, parse and check, and the
-window must stay responsive (and closable) meanwhile.
+"""Load a report file on a worker thread, with progress: a 150 MB report takes seconds to read, parse and check,
+and the window must stay responsive (and closable) meanwhile.
 
-The work is core's :func:`~gpuwise.core.report.load_report`; this is only the driver. Every failure, including
-ones the loader did not foresee, ends in ``failed(message)``: the app shows it in a dialog and keeps running.
+The work is core's :func:`~gpuwise.core.report.load_report`; the thread is a
+:class:`~gpuwise.ui.thread_worker.FunctionWorker`. Every failure, including ones the loader did not foresee, ends
+in ``failed(exception)``: the app shows it in a dialog and keeps running.
 """
 
 from __future__ import annotations
@@ -14,18 +15,18 @@ from PySide6.QtCore import QObject, Signal
 
 from gpuwise.core.cancel import CancelToken
 from gpuwise.core.report import Report, load_report
-from gpuwise.ui.worker import BackgroundCall
+from gpuwise.ui.thread_worker import FunctionWorker
 
 PROGRESS_INTERVAL_S = 0.05  # at most ~20 progress signals a second
 
 
 class ReportLoad(QObject):
     """One report being loaded. Signals: ``progressed(fraction, phase)``, then ``loaded(Report)`` or
-    ``failed(message)`` (not after a cancel), then ``stopped()`` once the thread has ended."""
+    ``failed(exception)`` (neither after a cancel), then ``stopped()`` once the thread has ended."""
 
     progressed = Signal(float, str)
     loaded = Signal(object)
-    failed = Signal(str)
+    failed = Signal(object)
     stopped = Signal()
 
     def __init__(self, path: Path, parent: QObject | None = None) -> None:
@@ -34,26 +35,27 @@ class ReportLoad(QObject):
         self._cancel = CancelToken()
         self._last_emit = 0.0
         self._last_phase = ""
-        self._call = BackgroundCall(self._load, "gpuwise-report-load", self)
-        self._call.succeeded.connect(self._on_succeeded)
-        self._call.failed.connect(self._on_failed)
-        self._call.stopped.connect(self.stopped)
+        self._worker = FunctionWorker(self._load, name="gpuwise-report-load", cancel=self._cancel)
+        self._worker.returned.connect(self._on_returned)
+        self._worker.errored.connect(self.failed)
+        self._worker.finished.connect(self.stopped)
 
     def start(self) -> None:
-        self._call.start()
+        self._worker.start()
 
     def cancel(self) -> None:
-        self._cancel.cancel()
+        """Stop reading (the loader checks the token between pieces); neither ``loaded`` nor ``failed`` follows."""
+        self._worker.quit()
 
     @property
     def cancelled(self) -> bool:
         return self._cancel.cancelled
 
     def is_running(self) -> bool:
-        return self._call.is_running()
+        return self._worker.is_running()
 
     def wait(self, timeout_ms: int = 30_000) -> bool:
-        return self._call.wait(timeout_ms)
+        return self._worker.wait(timeout_ms)
 
     def _load(self) -> Report:  # runs on the loader's thread
         return load_report(self.path, progress=self._progress, cancel=self._cancel)
@@ -64,10 +66,6 @@ class ReportLoad(QObject):
             self._last_emit, self._last_phase = now, phase
             self.progressed.emit(fraction, phase)
 
-    def _on_succeeded(self, report: object) -> None:
-        if not self._cancel.cancelled and isinstance(report, Report):
+    def _on_returned(self, report: object) -> None:
+        if isinstance(report, Report):
             self.loaded.emit(report)
-
-    def _on_failed(self, message: str) -> None:
-        if not self._cancel.cancelled:
-            self.failed.emit(message)

@@ -134,6 +134,21 @@ def test_geometry_docks_and_settings_are_remembered(qtbot: Any, make_window: Win
 # -- running ----------------------------------------------------------------------------------------------------
 
 
+def test_a_failed_device_discovery_is_said_in_the_workload_panel(
+    qtbot: Any, settings: Settings, tmp_path: Path
+) -> None:
+    def no_driver() -> Any:
+        raise OSError("libcuda.so: cannot open shared object file")
+
+    w = MainWindow(settings, sampler=FakeSampler(), monitor_threaded=False, discover=no_driver, data_dir=tmp_path)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.is_ready() and "Could not look" in w.workload.gpu_note(), timeout=5000)
+    qtbot.waitUntil(lambda: not w.is_busy(), timeout=5000)
+    assert w.workload.gpu_note() == "Could not look for GPUs: OSError: libcuda.so: cannot open shared object file"
+    assert w.inventory() is None
+
+
 def test_a_tiny_real_run_completes_and_draws_points(qtbot: Any, make_window: WindowFactory) -> None:
     w = make_window(run_sweep=None)
     plan = SweepPlan(

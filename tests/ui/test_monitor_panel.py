@@ -16,7 +16,7 @@ from gpuwise.core.telemetry.nvml import NvmlProbe
 from gpuwise.core.telemetry.sampler import Sampler
 from gpuwise.ui.monitor_panel import MonitorPanel
 from gpuwise.ui.monitor_plots import COLORS, ago_tick_spacing, decimate, format_ago, nice_ceiling, y_ticks
-from gpuwise.ui.monitor_sampler import SamplerThread
+from gpuwise.ui.monitor_sampler import SamplerWorker
 from gpuwise.ui.settings import Settings
 from tests.core.telemetry.fake_pynvml import SW_POWER_CAP, FakeAtexit, FakeGpu, FakeNvml
 from tests.ui.conftest import FakeSampler
@@ -151,20 +151,31 @@ def test_run_phases_are_shaded_on_every_plot(qtbot: Any) -> None:
 
 def test_sampling_on_a_thread_delivers_samples_and_stops_cleanly(qtbot: Any) -> None:
     sampler = FakeSampler()
-    thread = SamplerThread(sampler, rate_hz=4.0)
+    worker = SamplerWorker(sampler, rate_hz=4.0)
     got: list[tuple[Any, ...]] = []
-    thread.sampled.connect(got.append)
-    thread.start()
+    worker.yielded.connect(got.append)
+    worker.start()
     qtbot.waitUntil(lambda: sum(map(len, got)) >= 8, timeout=10_000)
     samples = [s for batch in got for s in batch]
     assert [s.timestamp for s in samples] == sorted(s.timestamp for s in samples)  # oldest first, none lost
     # 4 samples a second cross to the GUI thread in batches, about one a second, not one wake per sample
     assert all(batch for batch in got) and len(got) < len(samples)
-    thread.set_rate(0.5)
-    t0 = time.monotonic()
-    assert thread.stop()
-    assert time.monotonic() - t0 < 1.9  # a stop does not wait out the 2 s interval (its only slack is load)
-    assert not thread.isRunning()
+    assert worker.shutdown(10_000)
+    assert not worker.is_running()
+
+
+def test_a_new_rate_applies_at_once_and_a_stop_never_waits_out_the_interval(qtbot: Any) -> None:
+    worker = SamplerWorker(FakeSampler(), rate_hz=1 / 3600)  # one sample an hour
+    got: list[tuple[Any, ...]] = []
+    worker.yielded.connect(got.append)
+    with qtbot.waitSignal(worker.yielded, timeout=10_000):
+        worker.start()
+    assert len(got) == 1
+    worker.set_rate(4.0)  # the hour-long wait ends now, not in an hour
+    qtbot.waitUntil(lambda: sum(map(len, got)) >= 3, timeout=10_000)
+    worker.set_rate(1 / 3600)
+    assert worker.shutdown(10_000)  # wakes the hour-long wait at once (else: the hang guard, not an hour)
+    assert not worker.is_running()
 
 
 def test_the_threaded_panel_stops_its_thread(qtbot: Any) -> None:

@@ -11,7 +11,7 @@ from gpuwise.core.bench.events import MicroMeasured, PointMeasured, Progress, Sw
 from gpuwise.core.cancel import CancelToken
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.report import MicroResult
-from gpuwise.ui.worker import BackgroundCall, SweepRunner, readable_error
+from gpuwise.ui.worker import SweepEndedWithoutResult, SweepRunner, readable_error
 from tests.ui.conftest import fake_sweep, make_point, make_report
 
 
@@ -94,11 +94,14 @@ def test_cancel_emits_cancelled_with_the_completed_points(qtbot: Any) -> None:
         (MemoryError(), "ran out of memory"),
     ],
 )
-def test_an_exception_becomes_failed_with_a_readable_message(qtbot: Any, error: BaseException, expected: str) -> None:
+def test_an_exception_becomes_failed_with_the_exception_and_a_readable_message(
+    qtbot: Any, error: BaseException, expected: str
+) -> None:
     runner = SweepRunner(fake_sweep(points=1, fail_with=error))
     with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
         runner.start(object())
-    assert expected in blocker.args[0]
+    assert blocker.args[0] is error  # the object itself; text is made where it is shown
+    assert expected in readable_error(blocker.args[0])
     qtbot.waitUntil(lambda: not runner.is_running(), timeout=5000)
 
 
@@ -107,37 +110,38 @@ def test_a_generator_without_a_result_is_a_failure_not_a_hang(qtbot: Any) -> Non
         yield Progress("measuring", 0, 1, "p", 1, 1, 0.5, 1.0)
 
     runner = SweepRunner(run)
-    with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
+    log = _record(runner)
+    with qtbot.waitSignal(runner.stopped, timeout=5000):
         runner.start(object())
-    assert "no report" in blocker.args[0]
-    qtbot.waitUntil(lambda: not runner.is_running(), timeout=5000)
+    assert log == ["started", "progressed", "failed", "stopped"]
+
+
+def test_a_failure_without_a_result_reads_as_a_sentence() -> None:
+    message = readable_error(SweepEndedWithoutResult("The measurement ended without a result."))
+    assert message == "The measurement ended without a result."
 
 
 def test_a_second_start_while_running_is_refused_and_shutdown_waits(qtbot: Any) -> None:
     runner = SweepRunner(fake_sweep(points=0, block_until_cancel=True))
+    log = _record(runner)
     with qtbot.waitSignal(runner.started, timeout=5000):
         runner.start(object())
     with pytest.raises(RuntimeError):
         runner.start(object())
     assert runner.shutdown(5000)
     assert not runner.is_running()
+    # the cancelled report still arrives, inside shutdown(), before stopped
+    assert log[-2:] == ["cancelled", "stopped"]
 
 
-def test_background_call_reports_result_or_error(qtbot: Any) -> None:
-    ok = BackgroundCall(lambda: 42)
-    with qtbot.waitSignal(ok.succeeded, timeout=5000) as blocker:
-        ok.start()
-    assert blocker.args == [42]
-    qtbot.waitUntil(lambda: not ok.is_running(), timeout=5000)
-
-    def boom() -> None:
-        raise OSError("no such device")
-
-    bad = BackgroundCall(boom)
-    with qtbot.waitSignal(bad.failed, timeout=5000) as blocker:
-        bad.start()
-    assert blocker.args == ["OSError: no such device"]
-    assert bad.wait(5000)
+def test_a_runner_runs_again_after_a_run(qtbot: Any) -> None:
+    runner = SweepRunner(fake_sweep(points=1))
+    reports: list[Any] = []
+    runner.finished.connect(reports.append)
+    for _ in range(2):
+        with qtbot.waitSignal(runner.stopped, timeout=5000):
+            runner.start(object())
+    assert len(reports) == 2
 
 
 def test_readable_error_of_an_empty_message_is_the_type() -> None:
