@@ -69,6 +69,14 @@ MODULES: dict[str, Target] = {
     "time_to_train": Target(
         ("gpuwise/core/decide/time_to_train.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
     ),
+    "memory_fit": Target(
+        ("gpuwise/core/decide/memory_fit.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
+    ),
+    "text": Target(("gpuwise/core/decide/text.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
+    "values": Target(("gpuwise/core/decide/values.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
+    "decide_verdict": Target(
+        ("gpuwise/core/decide/verdict.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
+    ),
     "prices": Target(("gpuwise/core/prices.py",), ("tests/core/test_prices*.py", "tests/core/test_verdict*.py")),
     "estimate": Target(("gpuwise/core/estimate.py",), ("tests/core/test_estimate*.py",)),
     "report": Target(("gpuwise/core/report.py",), ("tests/core/test_report*.py",)),
@@ -215,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.list:
         for name, t in MODULES.items():
-            print(f"{name:11} {' '.join(t.sources)}  <-  {' '.join(t.tests)}" + (f"  ({t.note})" if t.note else ""))
+            print(f"{name:14} {' '.join(t.sources)}  <-  {' '.join(t.tests)}" + (f"  ({t.note})" if t.note else ""))
         return 0
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -243,18 +251,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
     print()
-    print(f"{'module':11} {'mutants':>7} {'equiv':>5} {'killed':>6} {'survived':>8} {'no tests':>8} {'kill rate':>9}")
+    print(f"{'module':14} {'mutants':>7} {'equiv':>5} {'killed':>6} {'survived':>8} {'no tests':>8} {'kill rate':>9}")
     for r in results:
         rate = f"{r.kill_rate:.1%}" if r.kill_rate is not None else "n/a"
         print(
-            f"{r.module:11} {len(r.statuses):7} {len(r.equivalent):5} {r.killed:6} {r.count('survived'):8} "
+            f"{r.module:14} {len(r.statuses):7} {len(r.equivalent):5} {r.killed:6} {r.count('survived'):8} "
             f"{r.count('no tests'):8} {rate:>9}"
         )
     killed = sum(r.killed for r in results)
     considered = sum(r.considered for r in results)
     if considered:
         print(
-            f"{'overall':11} {sum(len(r.statuses) for r in results):7} {'':5} {killed:6} {'':8} {'':8} "
+            f"{'overall':14} {sum(len(r.statuses) for r in results):7} {'':5} {killed:6} {'':8} {'':8} "
             f"{killed / considered:9.1%}"
         )
     return 0
