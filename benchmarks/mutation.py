@@ -43,7 +43,10 @@ class Target:
     functions: tuple[str, ...] = ()  # mutmut name globs to restrict to (empty: every function of the sources)
     note: str = ""
     # "forkserver" where the tests train with torch: a worker forked from a process whose OpenMP pool already ran
-    # deadlocks on its first parallel op (seen here: train mutants hung at 0 % CPU until their timeout).
+    # deadlocks on its first parallel op (seen here: train mutants hung at 0 % CPU until their timeout). Also where
+    # the module remembers results in a module-level cache: a worker forked from the process that ran the clean
+    # tests finds the answers cached and never runs the mutated code (seen here: every mutant of
+    # memory_fit._memory_uncached "survived").
     isolation: str = "fork"
 
 
@@ -57,7 +60,11 @@ MODULES: dict[str, Target] = {
         note="the measurement loop and its statistics (_measure, _settled, measure_point)",
         isolation="forkserver",
     ),
-    "verdict": Target(("gpuwise/core/verdict.py", "gpuwise/core/decide/*.py"), ("tests/core/test_verdict*.py",)),
+    "verdict": Target(
+        ("gpuwise/core/verdict.py", "gpuwise/core/decide/*.py"),
+        ("tests/core/test_verdict*.py",),
+        isolation="forkserver",  # memory_fit's caches
+    ),
     # the verdict one concern at a time (each fits in minutes here); the whole of it is "verdict" above
     "rule": Target(("gpuwise/core/decide/rule.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
     "pricing": Target(
@@ -70,7 +77,9 @@ MODULES: dict[str, Target] = {
         ("gpuwise/core/decide/time_to_train.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
     ),
     "memory_fit": Target(
-        ("gpuwise/core/decide/memory_fit.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
+        ("gpuwise/core/decide/memory_fit.py",),
+        ("tests/core/test_verdict*.py", "tests/core/test_decide*.py"),
+        isolation="forkserver",  # _MEMORY_CACHE
     ),
     "text": Target(("gpuwise/core/decide/text.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
     "values": Target(("gpuwise/core/decide/values.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
@@ -78,9 +87,17 @@ MODULES: dict[str, Target] = {
         ("gpuwise/core/decide/verdict.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
     ),
     "prices": Target(("gpuwise/core/prices.py",), ("tests/core/test_prices*.py", "tests/core/test_verdict*.py")),
-    "estimate": Target(("gpuwise/core/estimate.py",), ("tests/core/test_estimate*.py",)),
+    "estimate": Target(
+        ("gpuwise/core/estimate.py",),
+        ("tests/core/test_estimate*.py",),
+        isolation="forkserver",  # _STEP_CACHE
+    ),
     "report": Target(("gpuwise/core/report.py",), ("tests/core/test_report*.py",)),
-    "sweep": Target(("gpuwise/core/bench/sweep.py",), ("tests/core/bench/test_sweep*.py",)),
+    "sweep": Target(
+        ("gpuwise/core/bench/sweep.py",),
+        ("tests/core/bench/test_sweep*.py",),
+        isolation="forkserver",  # trains
+    ),
     "memory": Target(("gpuwise/core/bench/memory.py",), ("tests/core/bench/test_memory*.py",)),
     "chart_data": Target(("gpuwise/ui/chart_data.py",), ("tests/ui/test_chart*.py",)),
 }
