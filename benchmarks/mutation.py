@@ -86,7 +86,11 @@ MODULES: dict[str, Target] = {
     "decide_verdict": Target(
         ("gpuwise/core/decide/verdict.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
     ),
-    "prices": Target(("gpuwise/core/prices.py",), ("tests/core/test_prices*.py", "tests/core/test_verdict*.py")),
+    "prices": Target(
+        ("gpuwise/core/prices.py",),
+        ("tests/core/test_prices*.py", "tests/core/test_verdict*.py"),
+        isolation="forkserver",  # the presets file is loaded once (lru_cache)
+    ),
     "estimate": Target(
         ("gpuwise/core/estimate.py",),
         ("tests/core/test_estimate*.py",),
