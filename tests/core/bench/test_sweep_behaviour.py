@@ -21,8 +21,8 @@ from gpuwise.core.bench.events import MicroMeasured, PointMeasured, Progress, Sw
 from gpuwise.core.bench.sweep import SweepPlan, estimate_plan_seconds, machine_info, make_report, point_label, run_sweep
 from gpuwise.core.bench.train import PointSpec, Tick
 from gpuwise.core.bench.workloads import MAX_PARAMS, build_spec, input_bytes_per_sample
-from gpuwise.core.cancel import Cancelled
-from gpuwise.core.devices import DeviceInventory, cpu_info
+from gpuwise.core.cancel import Cancelled, CancelToken
+from gpuwise.core.devices import DeviceInventory, GpuDevice, cpu_info
 from gpuwise.core.report import MicroResult, Point
 
 CPU_ONLY = DeviceInventory(cpu=cpu_info())
@@ -101,7 +101,7 @@ def plan(**kw: Any) -> SweepPlan:
 
 
 def test_each_point_gets_an_equal_share_of_what_is_left_of_the_budget(asked: list[PointSpec]) -> None:
-    list(run_sweep(plan(), inventory=CPU_ONLY))
+    list(run_sweep(plan(precisions=["bf16"]), inventory=CPU_ONLY))
     # 20 s for 3 points, each taking 2 s, less the 0.3 s set-up each
     assert [ps.budget_s for ps in asked] == pytest.approx([20 / 3 - 0.3, 18 / 2 - 0.3, 16 / 1 - 0.3])
     assert asked == [
@@ -112,7 +112,7 @@ def test_each_point_gets_an_equal_share_of_what_is_left_of_the_budget(asked: lis
             samples=200,
             batch_size=32,
             epochs=2,
-            precision="fp32",
+            precision="bf16",
             threads=1,
             optimizer="sgd",
             budget_s=ps.budget_s,
@@ -188,26 +188,57 @@ def test_a_cancel_keeps_the_points_measured_before(monkeypatch: pytest.MonkeyPat
     assert [q.params for q in finished.report.points] == [1_000]
 
 
-def test_micro_benchmarks_stop_at_their_share_of_the_budget(
+def test_micro_benchmarks_stop_once_past_their_share_of_the_budget(
     monkeypatch: pytest.MonkeyPatch, clock: Clock, asked: list[PointSpec]
 ) -> None:
-    results = [MicroResult("cpu", "matmul", "fp32", n, 1.0, "GFLOP/s") for n in (64, 128, 256)]
+    results = [MicroResult("cpu", "matmul", "fp32", n, 1.0, "GFLOP/s") for n in (64, 128, 256, 512)]
+    given: list[Any] = []
 
     def run_micro(devices: list[str], precisions: list[str], *, threads: int, cancel: Any = None) -> Iterator[Any]:
+        given.append(cancel)
         for i, r in enumerate(results):
-            clock.t += 3.0  # the share is 20 % of 20 s: 4 s, passed after the second
+            clock.t += 2.0  # the share is 20 % of 20 s: 4 s, reached (not passed) after the second
             yield i, len(results), r if i != 1 else None
 
     monkeypatch.setattr(micro, "run_micro", run_micro)
-    events = list(run_sweep(plan(micro=True), inventory=CPU_ONLY))
-    assert [e.result for e in events if isinstance(e, MicroMeasured)] == [results[0]]
+    token = CancelToken()
+    events = list(run_sweep(plan(micro=True), token, inventory=CPU_ONLY))
+    assert given == [token]
+    assert [e.result for e in events if isinstance(e, MicroMeasured)] == [results[0], results[2]]
     micro_progress = [e for e in events if isinstance(e, Progress) and e.phase == "micro"]
     assert [(e.point_index, e.label, e.step, e.steps) for e in micro_progress] == [
-        (-1, "micro-benchmarks (1/3)", 1, 3),
-        (-1, "micro-benchmarks (2/3)", 2, 3),
+        (-1, "micro-benchmarks (1/4)", 1, 4),
+        (-1, "micro-benchmarks (2/4)", 2, 4),
+        (-1, "micro-benchmarks (3/4)", 3, 4),
     ]
     finished = events[-1]
-    assert isinstance(finished, SweepFinished) and finished.report.micro == [results[0]]
+    assert isinstance(finished, SweepFinished) and finished.report.micro == [results[0], results[2]]
+
+
+def test_a_long_sweep_never_shows_more_than_99_percent_before_it_ends(
+    monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    def run_point(ps: PointSpec, cancel: Any = None) -> Generator[Tick, None, Point]:
+        clock.t += 50.0
+        yield Tick("training", 1, 1, 0.0)
+        return fake_point(ps)
+
+    monkeypatch.setattr(train, "run_point", run_point)
+    progress = [e for e in run_sweep(plan(budget_s=1.0), inventory=CPU_ONLY) if isinstance(e, Progress)]
+    assert max(e.fraction for e in progress) == 0.99
+
+
+def test_a_sweep_plans_on_the_devices_of_the_inventory_it_is_given(asked: list[PointSpec]) -> None:
+    gpu = DeviceInventory(
+        cpu=cpu_info(), gpus=[GpuDevice("cuda:0", "NVIDIA H100", "cuda", 80 << 30, "9.0", "550", "12.4")]
+    )
+    list(run_sweep(plan(devices=["cuda:0"], params=[1_000]), inventory=gpu))
+    assert [ps.device for ps in asked] == ["cuda:0"]
+
+
+def test_a_fixed_size_model_is_swept_at_its_own_size() -> None:
+    p = sweep.validate_plan(plan(family="resnet18", params=[5, 6]), CPU_ONLY)
+    assert p.params == [build_spec("resnet18", 1_000)["params"]]
 
 
 def test_the_time_estimate_is_the_budget_plus_set_up_and_data_generation_per_point() -> None:
@@ -216,7 +247,10 @@ def test_the_time_estimate_is_the_budget_plus_set_up_and_data_generation_per_poi
     setup = sum(0.3 + per_sample[n] * s / 1e9 for n in (1_000, 2_000) for s in (200, 5_000) for _ in range(2))
     assert estimate_plan_seconds(p) == pytest.approx(20.0 + setup, rel=1e-12)
     outside = plan(params=[MAX_PARAMS * 10], samples=[200])  # no model is built for a size out of range
-    assert estimate_plan_seconds(outside) == pytest.approx(20.0 + 0.3)
+    assert estimate_plan_seconds(outside) == 20.0 + 0.3
+    top = plan(params=[MAX_PARAMS], samples=[200])
+    top_bytes = input_bytes_per_sample(build_spec("mlp", MAX_PARAMS)) * 200
+    assert estimate_plan_seconds(top) == pytest.approx(20.0 + 0.3 + top_bytes / 1e9, rel=1e-15)
 
 
 def test_the_report_carries_the_plan_the_machine_the_version_and_a_utc_time() -> None:
@@ -248,6 +282,17 @@ def test_the_machine_info_describes_this_machine_and_the_gpus_measured() -> None
     assert info["torch_threads_default"] == torch.get_num_threads()
     assert info["notes"] == inv.notes
     assert machine_info(["all"])["gpus"] == [g.to_dict() for g in inv.gpus]
+
+
+def test_the_machine_info_lists_the_gpus_swept_or_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gpuwise.core import devices
+
+    h100 = GpuDevice("cuda:0", "NVIDIA H100", "cuda", 80 << 30, "9.0", "550", "12.4")
+    l4 = GpuDevice("cuda:1", "NVIDIA L4", "cuda", 24 << 30, "8.9", "550", "12.4")
+    monkeypatch.setattr(devices, "discover_devices", lambda: DeviceInventory(cpu=cpu_info(), gpus=[h100, l4]))
+    assert machine_info(["cpu"])["gpus"] == []
+    assert machine_info(["cpu", "cuda:1"])["gpus"] == [l4.to_dict()]
+    assert machine_info(["all"])["gpus"] == [h100.to_dict(), l4.to_dict()]
 
 
 def test_a_point_label_names_the_model_the_data_and_the_steps() -> None:
