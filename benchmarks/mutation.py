@@ -43,7 +43,10 @@ class Target:
     functions: tuple[str, ...] = ()  # mutmut name globs to restrict to (empty: every function of the sources)
     note: str = ""
     # "forkserver" where the tests train with torch: a worker forked from a process whose OpenMP pool already ran
-    # deadlocks on its first parallel op (seen here: train mutants hung at 0 % CPU until their timeout).
+    # deadlocks on its first parallel op (seen here: train mutants hung at 0 % CPU until their timeout). Also where
+    # the module remembers results in a module-level cache: a worker forked from the process that ran the clean
+    # tests finds the answers cached and never runs the mutated code (seen here: every mutant of
+    # memory_fit._memory_uncached "survived").
     isolation: str = "fork"
 
 
@@ -57,7 +60,11 @@ MODULES: dict[str, Target] = {
         note="the measurement loop and its statistics (_measure, _settled, measure_point)",
         isolation="forkserver",
     ),
-    "verdict": Target(("gpuwise/core/verdict.py", "gpuwise/core/decide/*.py"), ("tests/core/test_verdict*.py",)),
+    "verdict": Target(
+        ("gpuwise/core/verdict.py", "gpuwise/core/decide/*.py"),
+        ("tests/core/test_verdict*.py",),
+        isolation="forkserver",  # memory_fit's caches
+    ),
     # the verdict one concern at a time (each fits in minutes here); the whole of it is "verdict" above
     "rule": Target(("gpuwise/core/decide/rule.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
     "pricing": Target(
@@ -69,10 +76,32 @@ MODULES: dict[str, Target] = {
     "time_to_train": Target(
         ("gpuwise/core/decide/time_to_train.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
     ),
-    "prices": Target(("gpuwise/core/prices.py",), ("tests/core/test_prices*.py", "tests/core/test_verdict*.py")),
-    "estimate": Target(("gpuwise/core/estimate.py",), ("tests/core/test_estimate*.py",)),
+    "memory_fit": Target(
+        ("gpuwise/core/decide/memory_fit.py",),
+        ("tests/core/test_verdict*.py", "tests/core/test_decide*.py"),
+        isolation="forkserver",  # _MEMORY_CACHE
+    ),
+    "text": Target(("gpuwise/core/decide/text.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
+    "values": Target(("gpuwise/core/decide/values.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")),
+    "decide_verdict": Target(
+        ("gpuwise/core/decide/verdict.py",), ("tests/core/test_verdict*.py", "tests/core/test_decide*.py")
+    ),
+    "prices": Target(
+        ("gpuwise/core/prices.py",),
+        ("tests/core/test_prices*.py", "tests/core/test_verdict*.py"),
+        isolation="forkserver",  # the presets file is loaded once (lru_cache)
+    ),
+    "estimate": Target(
+        ("gpuwise/core/estimate.py",),
+        ("tests/core/test_estimate*.py",),
+        isolation="forkserver",  # _STEP_CACHE
+    ),
     "report": Target(("gpuwise/core/report.py",), ("tests/core/test_report*.py",)),
-    "sweep": Target(("gpuwise/core/bench/sweep.py",), ("tests/core/bench/test_sweep*.py",)),
+    "sweep": Target(
+        ("gpuwise/core/bench/sweep.py",),
+        ("tests/core/bench/test_sweep*.py",),
+        isolation="forkserver",  # trains
+    ),
     "memory": Target(("gpuwise/core/bench/memory.py",), ("tests/core/bench/test_memory*.py",)),
     # the Qt-free chart models; the app's chart tests pin them through the widget too
     "charts": Target(("gpuwise/charts/*.py",), ("tests/charts/test_*.py", "tests/ui/test_chart*.py")),
@@ -216,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.list:
         for name, t in MODULES.items():
-            print(f"{name:11} {' '.join(t.sources)}  <-  {' '.join(t.tests)}" + (f"  ({t.note})" if t.note else ""))
+            print(f"{name:14} {' '.join(t.sources)}  <-  {' '.join(t.tests)}" + (f"  ({t.note})" if t.note else ""))
         return 0
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -244,18 +273,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
     print()
-    print(f"{'module':11} {'mutants':>7} {'equiv':>5} {'killed':>6} {'survived':>8} {'no tests':>8} {'kill rate':>9}")
+    print(f"{'module':14} {'mutants':>7} {'equiv':>5} {'killed':>6} {'survived':>8} {'no tests':>8} {'kill rate':>9}")
     for r in results:
         rate = f"{r.kill_rate:.1%}" if r.kill_rate is not None else "n/a"
         print(
-            f"{r.module:11} {len(r.statuses):7} {len(r.equivalent):5} {r.killed:6} {r.count('survived'):8} "
+            f"{r.module:14} {len(r.statuses):7} {len(r.equivalent):5} {r.killed:6} {r.count('survived'):8} "
             f"{r.count('no tests'):8} {rate:>9}"
         )
     killed = sum(r.killed for r in results)
     considered = sum(r.considered for r in results)
     if considered:
         print(
-            f"{'overall':11} {sum(len(r.statuses) for r in results):7} {'':5} {killed:6} {'':8} {'':8} "
+            f"{'overall':14} {sum(len(r.statuses) for r in results):7} {'':5} {killed:6} {'':8} {'':8} "
             f"{killed / considered:9.1%}"
         )
     return 0
