@@ -217,3 +217,19 @@ def test_the_point_trains_with_the_threads_it_was_given(monkeypatch: pytest.Monk
     p = measure(samples=64, threads=threads)
     assert p.threads == threads
     assert set(seen) == {threads}
+
+
+@pytest.mark.parametrize(
+    ("times", "settled"),
+    [
+        ([1.0, 1.0, 1.0, 1.0], False),  # fewer than five warm-up steps never settle
+        ([9.0, 9.0, 20.0, 20.0, 1.15 * 20.0], True),  # the last three agree within 15 %, exactly at the edge
+        ([9.0, 9.0, 20.0, 20.0, 23.1], False),  # 15.5 % apart
+        ([9.0, 9.0, 10.0, 10.0, 12.0], False),  # 20 % apart
+        ([1.0, 1.0, 1.0, 5.0, 1.0, 1.0, 1.0], True),  # only the last three count, not a slow step before them
+    ],
+)
+def test_warm_up_ends_once_the_last_three_steps_agree_within_15_percent(times: list[float], settled: bool) -> None:
+    from gpuwise.core.bench.train import _settled
+
+    assert _settled(times) is settled
