@@ -103,10 +103,10 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
     for m in other:
         by_bar.setdefault((m.device, m.kind), []).append(m)
     copy_targets = {device for device, kind in by_bar if kind in _ONE_GPU_LABEL}
+    # one GPU: "copy" says enough beside its RAM bar ("→cuda:0" labels ran into each other at 1280 px)
+    names = {**_BANDWIDTH_LABEL, **_ONE_GPU_LABEL} if len(copy_targets) == 1 else _BANDWIDTH_LABEL
     for (device, kind), group in sorted(by_bar.items(), key=lambda kv: (not is_cpu(kv[0][0]), kv[0])):
         best = max(group, key=lambda m: m.value)
-        # one GPU: "copy" says enough beside its RAM bar ("→cuda:0" labels ran into each other at 1280 px)
-        names = {**_BANDWIDTH_LABEL, **_ONE_GPU_LABEL} if len(copy_targets) == 1 else _BANDWIDTH_LABEL
         label = names.get(kind, "{device}\n" + kind).format(device=device)
         per = "\n".join(f"{format_bytes(m.size)}: {m.value:.3g} {m.unit}" for m in sorted(group, key=_size))
         what = _BANDWIDTH_TIP.get(kind, "{device} " + kind).format(device=device)

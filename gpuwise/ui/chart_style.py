@@ -99,14 +99,12 @@ class HumanAxis(pg.AxisItem):
     and put only the axis in log mode, which makes pyqtgraph label ticks with 10**value.
     """
 
-    _labelled: tuple[int, ...] = (1,)
-    _decade_step = 1
-
     def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: Any) -> list[tuple[Any, list[float]]]:
         """Labelled ticks at every mantissa, or 1, 2, 5, or 1 × 10^k (every decade, or every n-th), the richest
         set whose labels do not touch; the other mantissas as unlabelled grid ticks. pyqtgraph's own log ticks
         put the 2…9 labels on a minor level that it drops when text crowds, which hid the ends of short ranges
-        ("5k" on the matmul plot)."""
+        ("5k" on the matmul plot). The labelled level has a spacing (its decade step), the grid level None: that
+        is how :meth:`logTickStrings` tells them apart."""
         lo, hi = sorted((minVal, maxVal))
         decades = range(math.floor(lo), math.ceil(hi) + 1)
 
@@ -115,13 +113,14 @@ class HumanAxis(pg.AxisItem):
             return [v for v in values if lo <= v <= hi]
 
         candidates = [(tuple(range(1, 10)), 1), ((1, 2, 5), 1)] + [((1,), step) for step in range(1, 12)]
+        labelled: list[float] = []
+        step = 1
         for keep, step in candidates:
-            self._labelled, self._decade_step = keep, step
-            if self._labels_fit(inside(keep, step), lo, hi, size):
+            labelled = inside(keep, step)
+            if self._labels_fit(labelled, lo, hi, size):
                 break
-        labelled = inside(self._labelled, self._decade_step)
         grid = [v for v in inside(tuple(range(1, 10))) if all(abs(v - u) > 1e-9 for u in labelled)]
-        return [(None, labelled), (None, grid)]
+        return [(float(step), labelled), (None, grid)]
 
     def _labels_fit(self, values: list[float], lo: float, hi: float, size: float) -> bool:
         if len(values) < 2 or hi <= lo:
@@ -141,18 +140,10 @@ class HumanAxis(pg.AxisItem):
             return rect.adjusted(-X_LABEL_OVERHANG_PX, 0, X_LABEL_OVERHANG_PX, 0)
         return rect
 
-    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        out = []
-        for v in values:
-            if not math.isfinite(v):
-                out.append("")
-                continue
-            value = 10 ** (v * scale)
-            exponent = math.floor(math.log10(value) + 1e-9)
-            mantissa = round(value / 10**exponent)
-            shown = mantissa in self._labelled and exponent % self._decade_step == 0
-            out.append(tick_label(value) if shown else "")
-        return out
+    def logTickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:
+        if spacing is None:  # the unlabelled grid level of logTickValues
+            return [""] * len(values)
+        return [tick_label(10 ** (v * scale)) if math.isfinite(v) else "" for v in values]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         if self.logMode:

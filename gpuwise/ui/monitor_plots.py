@@ -173,18 +173,8 @@ class RollingPlot(QWidget):
         self._curves[key] = Curve(label, color, width, dashed, band)
         self._invalidate_background()
 
-    def curve_keys(self) -> list[str]:
-        return list(self._curves)
-
     def curve(self, key: str) -> Curve:
         return self._curves[key]
-
-    def title_text(self) -> str:
-        """The title as drawn: several curves are named in their colours (a legend would cover a small plot)."""
-        if len(self._curves) <= 1:
-            return self._title
-        names = " · ".join(("┄ " if c.dashed else "— ") + c.label for c in self._curves.values())
-        return f"{self._title}: {names}" if self._title else names
 
     def set_window(self, seconds: float) -> None:
         self._window_s = float(seconds)

@@ -16,7 +16,7 @@ def _ticks(orientation: str, lo: float, hi: float, size: float) -> tuple[HumanAx
     axis.setLogMode(True)
     levels = axis.logTickValues(math.log10(lo), math.log10(hi), size, [])
     positions = [v for _, values in levels for v in values]
-    strings = [s for _, values in levels for s in axis.logTickStrings(values, 1.0, 0.0)]
+    strings = [s for spacing, values in levels for s in axis.logTickStrings(values, 1.0, spacing)]
     labelled = [v for v, s in zip(positions, strings, strict=True) if s]
     return axis, labelled, [s for s in strings if s]
 
