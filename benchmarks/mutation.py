@@ -202,7 +202,16 @@ def run_module(
     text = re.sub(r"\n\[tool\.mutmut\][^\[]*", "\n", pyproject.read_text("utf-8"))  # ours replaces any other
     pyproject.write_text(text + _mutmut_config(sources, tests, target.isolation), "utf-8")
 
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    tmp = work / "tmp"
+    tmp.mkdir()
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        # pytest's temp folders of its own: concurrent runs sharing /tmp/pytest-of-USER race in its cleanup of old
+        # folders, and the warning that race raises (an error here) failed a clean run
+        "TMPDIR": str(tmp),
+        "PYTEST_ADDOPTS": "-W 'ignore:(rm_rf) error removing:pytest.PytestWarning'",
+    }
     mutmut = [sys.executable, "-m", "mutmut"]
     t0 = time.perf_counter()
     with (work / "mutmut-run.log").open("w") as log:

@@ -72,9 +72,24 @@ def test_durations_switch_unit_at_the_threshold_and_divide_exactly(seconds: floa
         (999.4 * 1024, "999 KiB"),
         (999.5 * 2**30, "0.976 TiB"),
         (999.5 * 2**40, "0.976 PiB"),  # and on past TiB: never "1000 TiB" or "1e+03"
+        (999.5 * 2**50, "0.976 EiB"),  # up to the largest unit
     ],
 )
 def test_bytes_move_to_the_next_unit_from_999_5(n: float, text: str) -> None:
+    assert format_bytes(n) == text
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (999.4 * 2**60, "999 EiB"),
+        (999.5 * 2**60, "1000 EiB"),  # no larger unit to move to: whole numbers, never "1e+03 EiB"
+        (1000 * 2**60, "1000 EiB"),
+        (1023.9 * 2**60, "1024 EiB"),
+        (-1000 * 2**60, "-1000 EiB"),
+    ],
+)
+def test_past_the_largest_unit_bytes_print_as_whole_numbers_of_it(n: float, text: str) -> None:
     assert format_bytes(n) == text
 
 
