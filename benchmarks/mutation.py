@@ -1,6 +1,6 @@
 """Mutation testing of the engine, the verdict and the chart models: the kill rate per module.
 
-Runs mutmut (``pip install -e ".[mutation]"``) once per module, each in a scratch copy of the repo, with only the
+Runs mutmut (in the `test` extra) once per module, each in a scratch copy of the repo, with only the
 tests that module's behaviour is pinned by, and prints killed/survived per module. A mutant listed in
 ``benchmarks/mutation_equivalent.md`` (a backticked mutant name at the start of a list item, with the reason) is
 equivalent: it cannot change behaviour, so it leaves the denominator.
@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -127,6 +128,8 @@ class Result:
     statuses: dict[str, str]  # mutant name -> mutmut status
     equivalent: set[str]
     seconds: float
+    # processor time of mutmut and its workers: unlike the wall time, it hardly depends on how busy the machine was
+    cpu_seconds: float | None = None
 
     def count(self, *statuses: str) -> int:
         return sum(1 for name, s in self.statuses.items() if s in statuses and name not in self.equivalent)
@@ -214,6 +217,7 @@ def run_module(
     }
     mutmut = [sys.executable, "-m", "mutmut"]
     t0 = time.perf_counter()
+    cpu0 = _children_cpu()
     with (work / "mutmut-run.log").open("w") as log:
         # a session of its own, so a timeout takes mutmut's workers down with it
         proc = subprocess.Popen(
@@ -231,6 +235,7 @@ def run_module(
             proc.wait()
             raise RunTimedOut(f"{name}: stopped after {timeout:.0f} s") from None
     seconds = time.perf_counter() - t0
+    cpu_seconds = _children_cpu() - cpu0
     if proc.returncode != 0:
         tail = (work / "mutmut-run.log").read_text("utf-8", errors="replace")[-2000:]
         raise SystemExit(f"{name}: mutmut run failed (exit {proc.returncode}); log in {work}:\n{tail}")
@@ -241,7 +246,12 @@ def run_module(
     if target.functions:
         pats = [re.compile(re.escape(f).replace(r"\*", ".*") + "$") for f in target.functions]
         statuses = {n: s for n, s in statuses.items() if any(p.match(n) for p in pats)}
-    return Result(name, statuses, equivalent_mutants() & set(statuses), seconds)
+    return Result(name, statuses, equivalent_mutants() & set(statuses), seconds, cpu_seconds)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def digest(target: Target, root: Path) -> str:
@@ -269,6 +279,7 @@ def record_entry(r: Result, target: Target, *, jobs: int, root: Path) -> dict[st
         "kill_rate": round(r.kill_rate, 4) if r.kill_rate is not None else None,
         "target_rate": target.target_rate,
         "seconds": round(r.seconds),
+        "cpu_seconds": round(r.cpu_seconds) if r.cpu_seconds is not None else None,
         "jobs": jobs,
         "load_average": round(os.getloadavg()[0], 1),
         "date": dt.date.today().isoformat(),
@@ -344,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     record = load_record()
     timeouts: dict[str, float] = {}
     if args.changed:
-        names = _fit_changed(record, names, source, args.budget, timeouts)
+        names = _fit_changed(record, names, source, args.budget, timeouts, args.jobs)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="gpuwise-mutation-"))
     results: list[Result] = []
     try:
@@ -398,8 +409,21 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if below and args.changed else 0
 
 
+def expected_seconds(entry: dict[str, object], jobs: int) -> float:
+    """How long a recorded module's rerun should take with `jobs` workers on an idle machine like the recording one."""
+    cpu = entry.get("cpu_seconds")
+    if isinstance(cpu, int | float) and not isinstance(cpu, bool):
+        return float(cpu) / max(jobs, 1)
+    return float(str(entry["seconds"]))  # wall time only: an overestimate when the machine was busy
+
+
 def _fit_changed(
-    record: dict[str, dict[str, object]], names: list[str], root: Path, budget: float, timeouts: dict[str, float]
+    record: dict[str, dict[str, object]],
+    names: list[str],
+    root: Path,
+    budget: float,
+    timeouts: dict[str, float],
+    jobs: int = 1,
 ) -> list[str]:
     """The changed modules whose last recorded run fits in the budget (CI's time), with a timeout for each."""
     todo = changed(record, names, root)
@@ -411,7 +435,7 @@ def _fit_changed(
         if entry is None:
             print(f"{name}: no recorded run: skipped (run it by hand with --record)")
             continue
-        seconds = float(str(entry["seconds"]))
+        seconds = expected_seconds(entry, jobs)
         if seconds > left:
             print(
                 f"{name}: changed, but its last run took {seconds:.0f} s, more than the {left:.0f} s left: "

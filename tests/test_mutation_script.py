@@ -163,3 +163,22 @@ def test_the_shipped_record_names_only_configured_modules(mutation: ModuleType) 
     for name, entry in record.items():
         assert 0 <= float(str(entry["kill_rate"])) <= 1, name
         assert entry["target_rate"] == mutation.MODULES[name].target_rate, name
+
+
+def test_the_expected_run_time_is_processor_time_shared_by_the_workers(mutation: ModuleType) -> None:
+    # the wall time of a run on a busy machine overstates the next run; processor time does not
+    assert mutation.expected_seconds({"seconds": 600, "cpu_seconds": 200}, jobs=2) == 100.0
+    assert mutation.expected_seconds({"seconds": 600, "cpu_seconds": 200}, jobs=1) == 200.0
+    assert mutation.expected_seconds({"seconds": 600}, jobs=2) == 600.0  # older records: the wall time
+    assert mutation.expected_seconds({"seconds": 600, "cpu_seconds": None}, jobs=2) == 600.0
+
+
+def test_ci_fits_modules_by_their_processor_time(
+    mutation: ModuleType, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mutation, "MODULES", _targets(mutation))
+    record = {"units": {"digest": "old", "seconds": 900, "cpu_seconds": 400}}
+    timeouts: dict[str, float] = {}
+    assert mutation._fit_changed(record, ["units"], tree, 300.0, timeouts, 2) == ["units"]
+    assert timeouts == {"units": 600.0}
+    assert mutation._fit_changed(record, ["units"], tree, 300.0, {}, 1) == []
