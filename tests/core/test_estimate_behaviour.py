@@ -428,10 +428,17 @@ def test_a_cpu_without_measurements_says_what_it_assumed() -> None:
         "no bandwidth measurement: assumed 10 GB/s) × 0.87 efficiency"
     )
     # no formula peak either (or a meaningless one): an assumed 50 GFLOP/s
+    # a slow but real formula peak still counts
+    assert est.cpu_model(micro(peak_fp32_gflops=0.5)).peak_gflops["fp32"] == 0.25
     for machine in ({}, {"peak_fp32_gflops": 0}, {"peak_fp32_gflops": "fast"}):
         m = est.cpu_model(micro(**machine))
         assert m.peak_gflops["fp32"] == 50.0
         assert "(no matmul measurement: assumed 50 GFLOP/s, no bandwidth" in m.basis
+
+
+def test_a_slow_measurement_is_still_a_measurement() -> None:
+    m = est.cpu_model(micro(("cpu", "matmul", "fp32", 0.5), ("cpu", "triad", "fp32", 0.25)))
+    assert m.peak_gflops["fp32"] == 0.5 and m.bandwidth_gbs == 0.25
 
 
 def test_without_a_report_the_cpu_model_asks_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -473,9 +480,12 @@ def test_the_cpu_models_threads_and_memory_come_from_the_report() -> None:
         r2 = replace(r, settings=settings_threads, points=[cpu_point(3), cpu_point(6), cpu_point(9, device="cuda:0")])
         m = est.cpu_model(r2)
         assert m.threads == 6 and m.label == "CPU (Test CPU, 6 threads)"
+    one = replace(r, settings={"threads": 1}, points=[cpu_point(6)])
+    assert est.cpu_model(one).threads == 1  # the setting wins over what points ran with
     assert est.cpu_model(replace(r, settings={})).threads == 0
     assert est.cpu_model(replace(r, settings={})).label == "CPU (Test CPU)"
     assert est.cpu_model(replace(r, machine={"cpu": {"ram_total": 0}})).memory_bytes is None
+    assert est.cpu_model(replace(r, machine={"cpu": {"ram_total": 1}})).memory_bytes == 0  # known, however small
     assert est.cpu_model(replace(r, machine={"cpu": "?"})).label == "CPU (CPU, 2 threads)"
     assert est.cpu_model(replace(r, machine={})).memory_bytes is None
 
@@ -566,6 +576,7 @@ def test_measured_rates_win_over_defaults_and_name_their_source() -> None:
         ("https://github.com/owner", "github.com"),
         ("https://www.example.org/a/b", "www.example.org"),
         ("example.org/a", "example.org"),
+        ("https://web.archive.org/web/2024/https://example.org/page", "web.archive.org"),
     ],
 )
 def test_a_source_is_named_by_its_host_or_github_repository(source: str, short: str) -> None:
@@ -652,6 +663,22 @@ def test_an_estimated_point_is_labelled_and_adds_up_by_hand() -> None:
     assert c.overhead_breakdown_s == {"init": 0.0, "transfer": 0.0} and c.fixed_overhead_s == 0.0
     assert (c.precision, c.optimizer, c.flops_per_step, c.epochs) == ("bf16", "sgd", 8e7, 1)
     assert c.time_to_train_s == pytest.approx(c.epoch_time_s)
+    e = step(device(), precision="bf16", optimizer="sgd", flops=8e7)
+    assert c.step_time_s is not None and c.step_time_s.median == e.step_s
+    assert c.step_breakdown_s["optimizer"] == e.optimizer_s
+    mlp = build_spec("mlp", 100_000)
+    a = est.estimate_point(device(), mlp, samples=10, batch_size=10, flops_method="analytic")
+    assert a.flops_per_step == workloads.analytic_flops_per_step(mlp, 10) and "(analytic)" in a.estimate_basis
+
+
+def test_a_points_link_time_and_interval_are_the_estimates_own() -> None:
+    m = device("gpu", host_link_gbs=1.0, spread=2.0, compute_spread={"fp32": 1.5}, memory_spread=3.0, host_spread=3.0)
+    e = step(m)
+    p = est.estimate_point(m, LINEAR, samples=10, batch_size=10)
+    assert p.overhead_breakdown_s["transfer"] == 4 * 1000 / 1e9  # the weights, once over the link
+    # the interval is the estimate's own band (the one the verdict uses), not the device's overall spread
+    assert p.step_time_s is not None and p.step_time_s.ci95 == e.band
+    assert e.band != pytest.approx((e.step_s / 2, e.step_s * 2))
 
 
 def test_a_model_that_does_not_fit_is_an_estimated_out_of_memory_point() -> None:
@@ -663,6 +690,19 @@ def test_a_model_that_does_not_fit_is_an_estimated_out_of_memory_point() -> None
     assert p.message == f"estimate: needs about {format_bytes(need)}, test device has {format_bytes(1000)} usable"
     assert p.estimated_memory_bytes == need and p.estimate_basis.startswith("estimate: ")
     assert est.estimate_point(device(memory_bytes=need), mlp, samples=64, batch_size=32, flops=1e9).status == "ok"
+
+
+def test_estimated_twins_count_flops_as_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    mlp = build_spec("mlp", 20_000)
+    pt = replace(cpu_point(2), architecture=mlp, params=mlp["params"])
+    r = replace(micro(), points=[pt])
+    (analytic,) = est.estimate_points_like(r, ["cpu"], flops_method="analytic")
+    assert analytic.flops_per_step == workloads.analytic_flops_per_step(mlp, 10)
+    assert "(analytic)" in analytic.estimate_basis
+    # by default torch's counter (stood in for here) counts them
+    monkeypatch.setattr(workloads, "count_flops_per_step", lambda spec, batch: 7.0 * batch)
+    (counted,) = est.estimate_points_like(r, ["cpu"])
+    assert counted.flops_per_step == 70.0 and "(FlopCounterMode)" in counted.estimate_basis
 
 
 def test_estimated_twins_are_made_of_measured_cpu_points_only() -> None:
@@ -713,7 +753,7 @@ def test_a_large_model_on_this_cpu_is_six_flops_per_parameter_and_token() -> Non
     assert p.device == "cpu" and p.label == "CPU (Test CPU, 2 threads)"
     assert p.tokens == 1000 * 64 * 2 and p.flops == 6 * 2e6 * 128_000
     assert p.peak_gflops == 150.0 and p.efficiency == 0.87
-    assert p.seconds == pytest.approx(p.flops / (150e9 * 0.87))
+    assert p.seconds == p.flops / (150.0 * 1e9 * 0.87)
     assert p.memory_needed_bytes == 32_000_000 and p.memory_available_bytes == int((8 << 30) * 0.85)
     assert p.devices_for_memory == 1
     assert p.assumptions == (
