@@ -689,6 +689,8 @@ def test_a_model_that_does_not_fit_is_an_estimated_out_of_memory_point() -> None
     assert p.status == "oom" and p.estimated and p.step_time_s is None and p.samples_per_s is None
     assert p.message == f"estimate: needs about {format_bytes(need)}, test device has {format_bytes(1000)} usable"
     assert p.estimated_memory_bytes == need and p.estimate_basis.startswith("estimate: ")
+    none_left = est.estimate_point(device(memory_bytes=0), mlp, samples=64, batch_size=32, flops=1e9)
+    assert none_left.message.endswith(f"test device has {format_bytes(0)} usable")
     assert est.estimate_point(device(memory_bytes=need), mlp, samples=64, batch_size=32, flops=1e9).status == "ok"
 
 
