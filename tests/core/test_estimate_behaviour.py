@@ -530,6 +530,9 @@ def test_a_gpu_without_measurements_takes_its_class_defaults() -> None:
         }
     )
     assert set(kinds.values()) == {"default"}
+    # either 16-bit format with its own peak runs on the tensor cores
+    effs16 = est.gpu_efficiencies(toy_gpu(bf16_tflops=None, fp16_tflops=30.0))[0]
+    assert effs16["fp16"] == pytest.approx(d["gemm_tensor"].value) and effs16["bf16"] == effs["fp32"]
     assert notes["fp32"] == f"fp32 {d['gemm_fp32'].value:.0%} of peak (datacenter default, gpuwise)"
     assert notes["bf16"] == f"bf16 {d['gemm_tensor'].value:.0%} of peak (datacenter default, stas00/ml-engineering)"
     assert bw == pytest.approx(d["bandwidth"].value * 1000.0)
