@@ -174,6 +174,9 @@ def test_a_gpu_copies_the_batch_over_its_host_link() -> None:
     assert e.transfer_s == pytest.approx(1000 * 10 / 1e9)
     assert e.step_s == pytest.approx(e.compute_s + e.memory_s + e.optimizer_s + e.transfer_s)
     assert step(device("gpu", host_link_gbs=1e-3), spec).bound == "transfer"
+    # a layers spec that does not say its input size copies nothing
+    bare = {k: v for k, v in LINEAR.items() if k != "input_bytes_per_sample"}
+    assert step(device("gpu", host_link_gbs=1.0), bare).transfer_s == 0.0
     # the built-in families know their own input size
     mlp = build_spec("mlp", 100_000)
     e = step(device("gpu", host_link_gbs=1.0), mlp, 32, flops=1e9)
@@ -195,6 +198,13 @@ def test_memory_fit_compares_the_need_with_the_device() -> None:
     assert step(device(memory_bytes=e.memory_needed), mlp, 32, flops=1e9).fits is True
     assert step(device(memory_bytes=e.memory_needed - 1), mlp, 32, flops=1e9).fits is False
     assert step(device(), mlp, 32, flops=1e9).fits is None
+    # the need is the memory model's for this optimizer and precision
+    from gpuwise.core.bench.memory import estimate_training_memory
+
+    for optimizer, precision in (("sgd", "fp32"), ("adam", "bf16"), ("sgd", "fp16")):
+        e = step(device(), mlp, 32, flops=1e9, optimizer=optimizer, precision=precision)
+        want = estimate_training_memory(mlp, 32, optimizer=optimizer, precision=precision).total
+        assert e.memory_needed == want
 
 
 def test_precision_picks_its_peak_and_efficiency() -> None:
