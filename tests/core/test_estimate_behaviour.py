@@ -82,7 +82,7 @@ def _fresh_cache() -> None:
 def test_the_linear_layer_step_adds_up_by_hand() -> None:
     e = step(device())
     assert e.compute_s == pytest.approx(2 * 2e7 / 100e9)  # compute-bound: 2e-4 s each beats 4.08e-5 s of bytes
-    assert e.memory_s == pytest.approx(4e4 / 100e9)
+    assert e.memory_s == 4e4 / (100.0 * 1e9)  # exactly: GB/s are 1e9 bytes a second
     assert e.optimizer_s == pytest.approx(1000 * 72 / 100e9)  # Adam
     assert e.transfer_s == 0.0 and e.host_s == 0.0
     assert e.step_s == pytest.approx(4e-4 + 4e-7 + 7.2e-7)
@@ -144,6 +144,9 @@ def test_on_a_gpu_the_half_efficiency_size_follows_the_ridge_point() -> None:
     assert step(m).compute_s == pytest.approx(2 * 2e7 / (100e9 * 0.5 * 10 / 20))
     # convolutions: d0 = 40 x 0.5 = 20
     assert step(m, CONV).compute_s == pytest.approx(2 * 2e6 / (100e9 * 1.0 * 10 / 30))
+    # a ridge factor under 1: ridge = 100 x 1.0 / 100 = 1 FLOP/byte, d0 = 0.9
+    small = device("gpu", gemm_d0_per_ridge=0.9)
+    assert step(small).compute_s == pytest.approx(2 * 2e7 / (100e9 * 10 / 10.9))
     # without a ridge factor the fixed d0 applies
     assert step(replace(m, gemm_d0_per_ridge=0.0)).compute_s == pytest.approx(2 * 2e7 / (100e9 * 0.5 * 10 / 1010))
 
@@ -153,6 +156,10 @@ def test_memory_bound_products_take_their_bytes_over_the_bandwidth() -> None:
     assert e.compute_s == pytest.approx(2 * 4.08e6 / 1e9)
     assert e.memory_s == pytest.approx(4e4 / 1e9)
     assert e.bound == "compute"  # products are compute work even when their bytes limit them
+    # 16-bit activations halve the activation bytes (the fp32 weights stay 4 bytes each)
+    e = step(device(bandwidth_gbs=1.0), precision="bf16")
+    assert e.compute_s == pytest.approx(2 * (2 * (10_000 + 10_000) + 4e6) / 1e9)
+    assert e.memory_s == pytest.approx(2 * 10_000 / 1e9)
     e = step(device(bandwidth_gbs=1.0), {**LINEAR, "params": 10_000_000})
     assert e.bound == "memory" and e.optimizer_s == pytest.approx(72e7 / 1e9)
 
