@@ -87,7 +87,7 @@ def test_the_linear_layer_step_adds_up_by_hand() -> None:
     assert e.transfer_s == 0.0 and e.host_s == 0.0
     assert e.step_s == pytest.approx(4e-4 + 4e-7 + 7.2e-7)
     assert e.flops == 4e7 and e.flops_method == "layer shapes"
-    assert e.bytes_moved == pytest.approx(2 * 4.08e6 + 4e4 + 72_000)
+    assert e.bytes_moved == 2 * 4_080_000 + 40_000 + 72_000
     assert e.kernels == 8
     assert e.bound == "compute"
     assert e.device == "test" and e.batch_size == 10
@@ -178,7 +178,7 @@ def test_every_kernel_takes_at_least_the_floor() -> None:
 def test_a_gpu_copies_the_batch_over_its_host_link() -> None:
     spec = {**LINEAR, "input_bytes_per_sample": 1000}
     e = step(device("gpu", host_link_gbs=1.0), spec)
-    assert e.transfer_s == pytest.approx(1000 * 10 / 1e9)
+    assert e.transfer_s == 1000 * 10 / 1e9
     assert e.step_s == pytest.approx(e.compute_s + e.memory_s + e.optimizer_s + e.transfer_s)
     assert step(device("gpu", host_link_gbs=1e-3), spec).bound == "transfer"
     # a layers spec that does not say its input size copies nothing
@@ -194,6 +194,8 @@ def test_a_spec_without_a_parameter_count_is_counted() -> None:
     mlp = build_spec("mlp", 100_000)
     without = {k: v for k, v in mlp.items() if k != "params"}
     assert step(device(), without, 32, flops=1e9).optimizer_s == pytest.approx(mlp["params"] * 72 / 100e9)
+    # a declared count is used, however small
+    assert step(device(), {**LINEAR, "params": 1}).optimizer_s == pytest.approx(72 / 100e9)
     assert step(device(), {**mlp, "params": 0}, 32, flops=1e9).optimizer_s == pytest.approx(mlp["params"] * 72 / 100e9)
 
 
