@@ -21,6 +21,7 @@ from gpuwise.core.report import (
     CSV_COLUMNS,
     PRECISIONS,
     StepStats,
+    busy_machine_text,
     load_report,
     parse_report,
     points_csv,
@@ -520,3 +521,15 @@ def test_a_csv_row_leaves_what_was_not_measured_empty() -> None:
         "peak_memory_bytes",
         "message",
     ]
+
+
+def test_a_report_file_is_indented_json_ending_in_a_newline() -> None:
+    text = make_report().to_json()
+    assert text.startswith('{\n  "machine": {\n    "cpu": {\n      "model": "AMD EPYC",')
+    assert text.endswith('\n  "schema": "gpuwise.report/1"\n}\n')
+    assert validate_report_dict(json.loads(text)) == make_report()
+
+
+def test_the_busy_machine_text_gives_one_share_or_a_range() -> None:
+    assert busy_machine_text([0.614]) == "busy machine: other programs used 61 % of the CPU"
+    assert busy_machine_text([0.67, 0.61, 0.64]) == "busy machine: other programs used 61–67 % of the CPU"
