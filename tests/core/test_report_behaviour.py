@@ -410,6 +410,10 @@ def test_schema_refusals_say_which_schema_was_found_and_which_is_read() -> None:
         (("micro", 1), 3, "micro[1] must be an object"),
         (("micro", 1, "kind"), 3, "micro[1].kind must be a string, not int"),
         (("micro", 1, "unit"), None, "micro[1].unit is missing"),
+        (("micro", 1, "device"), None, "micro[1].device is missing"),
+        (("micro", 1, "precision"), 16, "micro[1].precision must be a string, not int"),
+        (("points", 0, "samples_per_s"), math.inf, "points[0].samples_per_s is not a finite number"),
+        (("points", 0, "epoch_time_s"), math.nan, "points[0].epoch_time_s is not a finite number"),
     ],
 )
 def test_a_wrong_value_is_refused_with_one_line_naming_it(path: Path_, value: Any, message: str) -> None:
@@ -533,3 +537,45 @@ def test_a_report_file_is_indented_json_ending_in_a_newline() -> None:
 def test_the_busy_machine_text_gives_one_share_or_a_range() -> None:
     assert busy_machine_text([0.614]) == "busy machine: other programs used 61 % of the CPU"
     assert busy_machine_text([0.67, 0.61, 0.64]) == "busy machine: other programs used 61–67 % of the CPU"
+
+
+def test_a_null_machine_figure_does_not_stop_the_check_of_the_next_ones() -> None:
+    d = good_dict()
+    d["machine"]["cpu"] = {"physical_cores": None, "clock_ghz": None, "ram_available": -1}
+    assert _refused(d) == "machine.cpu.ram_available must be at least 0 (got -1)"
+    d["machine"]["cpu"] = {"physical_cores": None, "logical_cores": 4, "clock_ghz": 101}
+    assert _refused(d) == "machine.cpu.clock_ghz = 101 is absurd (over 100)"
+
+
+def test_a_report_larger_than_a_settings_file_loads(tmp_path: Path) -> None:
+    # settings and price files are capped at 1 MiB; a report of many points is far larger
+    path = tmp_path / "big.json"
+    path.write_text(make_report(points=[make_point(message="x" * (3 << 19))]).to_json(), encoding="utf-8")
+    assert len(load_report(path).points[0].message) == 3 << 19
+
+
+def test_cancelling_once_the_file_is_read_stops_before_it_is_checked(tmp_path: Path) -> None:
+    token = CancelToken()
+    seen: list[str] = []
+
+    def progress(f: float, what: str) -> None:
+        seen.append(what)
+        if what == "Parsing":
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        load_report(_report_file(tmp_path, 3), progress=progress, cancel=token)
+    assert "Checking" not in seen
+
+
+def test_cancelling_while_a_parsed_report_is_checked_stops_it() -> None:
+    token = CancelToken()
+    seen: list[str] = []
+
+    def progress(f: float, what: str) -> None:
+        seen.append(what)
+        token.cancel()
+
+    with pytest.raises(Cancelled):
+        parse_report(make_report(points=[make_point()] * 120).to_json(), progress=progress, cancel=token)
+    assert seen == ["Checking"]
