@@ -29,14 +29,14 @@ from gpuwise.core.report import (
 )
 from tests.core.test_report import good_dict, make_point, make_report
 
-Path_ = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 
 _P = ("points", 0)
 _ST = ("points", 0, "step_time_s")
 _CPU = ("machine", "cpu")
 
 # (where the value lives, "int" or "num", the smallest value accepted, the largest value accepted)
-LIMITS: list[tuple[Path_, str, float, float]] = [
+LIMITS: list[tuple[KeyPath, str, float, float]] = [
     ((*_P, "params"), "int", 1, 1e13),
     ((*_P, "samples"), "int", 1, 1e12),
     ((*_P, "batch_size"), "int", 1, 1e9),
@@ -80,14 +80,14 @@ LIMITS: list[tuple[Path_, str, float, float]] = [
 LOADABLE = [limit for limit in LIMITS if limit[0] != (*_P, "params")]
 
 
-def _where(path: Path_) -> str:
+def _where(path: KeyPath) -> str:
     out = ""
     for k in path:
         out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else k)
     return out
 
 
-def _with(path: Path_, value: Any) -> dict[str, Any]:
+def _with(path: KeyPath, value: Any) -> dict[str, Any]:
     """A valid report dict (one measured point, one micro result, one GPU) with ``value`` at ``path``."""
     d = good_dict()
     d["machine"]["gpus"] = [{"name": "RTX 4090", "memory_total": 24 * 2**30}]
@@ -98,7 +98,7 @@ def _with(path: Path_, value: Any) -> dict[str, Any]:
     return d
 
 
-def _read(report: Any, path: Path_) -> Any:
+def _read(report: Any, path: KeyPath) -> Any:
     """The loaded value at ``path`` (a Report's attributes, dicts and lists)."""
     node = report
     for k in path:
@@ -120,28 +120,28 @@ def _over(kind: str, hi: float) -> int | float:
 
 
 @pytest.mark.parametrize(("path", "kind", "lo", "hi"), LOADABLE, ids=[_where(p) for p, *_ in LOADABLE])
-def test_the_largest_value_of_a_field_loads_as_itself(path: Path_, kind: str, lo: float, hi: float) -> None:
+def test_the_largest_value_of_a_field_loads_as_itself(path: KeyPath, kind: str, lo: float, hi: float) -> None:
     value = int(hi) if kind == "int" else hi
     loaded = _read(validate_report_dict(_with(path, value)), path)
     assert loaded == value and type(loaded) is type(value)
 
 
 @pytest.mark.parametrize(("path", "kind", "lo", "hi"), LOADABLE, ids=[_where(p) for p, *_ in LOADABLE])
-def test_the_smallest_value_of_a_field_loads_as_itself(path: Path_, kind: str, lo: float, hi: float) -> None:
+def test_the_smallest_value_of_a_field_loads_as_itself(path: KeyPath, kind: str, lo: float, hi: float) -> None:
     value = int(lo) if kind == "int" else float(lo)
     loaded = _read(validate_report_dict(_with(path, value)), path)
     assert loaded == value and type(loaded) is type(value)
 
 
 @pytest.mark.parametrize(("path", "kind", "lo", "hi"), LIMITS, ids=[_where(p) for p, *_ in LIMITS])
-def test_a_value_over_the_limit_is_refused_as_absurd(path: Path_, kind: str, lo: float, hi: float) -> None:
+def test_a_value_over_the_limit_is_refused_as_absurd(path: KeyPath, kind: str, lo: float, hi: float) -> None:
     value = _over(kind, hi)
     shown = f"{value}" if kind == "int" else f"{value:g}"
     assert _refused(_with(path, value)) == f"{_where(path)} = {shown} is absurd (over {hi:g})"
 
 
 @pytest.mark.parametrize(("path", "kind", "lo", "hi"), LIMITS, ids=[_where(p) for p, *_ in LIMITS])
-def test_a_value_under_the_limit_is_refused(path: Path_, kind: str, lo: float, hi: float) -> None:
+def test_a_value_under_the_limit_is_refused(path: KeyPath, kind: str, lo: float, hi: float) -> None:
     if kind == "int":
         value: int | float = int(lo) - 1
         assert _refused(_with(path, value)) == f"{_where(path)} must be at least {int(lo)} (got {value})"
@@ -151,7 +151,7 @@ def test_a_value_under_the_limit_is_refused(path: Path_, kind: str, lo: float, h
 
 
 @pytest.mark.parametrize(("path", "kind", "lo", "hi"), LIMITS, ids=[_where(p) for p, *_ in LIMITS])
-def test_a_value_of_the_wrong_type_is_refused_naming_the_type(path: Path_, kind: str, lo: float, hi: float) -> None:
+def test_a_value_of_the_wrong_type_is_refused_naming_the_type(path: KeyPath, kind: str, lo: float, hi: float) -> None:
     wanted = "an integer" if kind == "int" else "an integer or a number"
     assert _refused(_with(path, "12")) == f"{_where(path)} must be {wanted}, not str"
     assert _refused(_with(path, True)) == f"{_where(path)} must be {wanted}, not bool"
@@ -416,7 +416,7 @@ def test_schema_refusals_say_which_schema_was_found_and_which_is_read() -> None:
         (("points", 0, "epoch_time_s"), math.nan, "points[0].epoch_time_s is not a finite number"),
     ],
 )
-def test_a_wrong_value_is_refused_with_one_line_naming_it(path: Path_, value: Any, message: str) -> None:
+def test_a_wrong_value_is_refused_with_one_line_naming_it(path: KeyPath, value: Any, message: str) -> None:
     assert _refused(_with(path, value)) == message
 
 
