@@ -16,10 +16,11 @@ import pytest
 
 from gpuwise.core import estimate as est
 from gpuwise.core.bench.workloads import build_spec, describe
-from gpuwise.core.catalog import match_device_name
+from gpuwise.core.catalog import find_gpu, match_device_name
 from gpuwise.core.decide import rule
 from gpuwise.core.decide.break_even import break_even_params
 from gpuwise.core.decide.memory_fit import cpu_available, measured_gpu_memory, memory_fit
+from gpuwise.core.decide.pricing import catalog_price
 from gpuwise.core.decide.time_to_train import timing
 from gpuwise.core.decide.values import DeviceVerdict, Workload
 from gpuwise.core.decide.verdict import compute_verdict, default_workload
@@ -181,7 +182,8 @@ def test_every_row_is_what_the_timing_memory_prices_and_rule_say() -> None:
     assert a100.source == "extrapolated" and a100.outcome == "pays" and v.outcome == "gpu_pays"
     assert a100 == replace(expected_gpu(rep, "cuda:0", A100, v.cpu, 3.0), price_note=a100.price_note)
     assert rtx == replace(expected_gpu(rep, "cuda:1", RTX, v.cpu, None), price_note=rtx.price_note)
-    assert rtx.price_note == "no rental price known"
+    # recognised by its name although it is not the primary GPU: a card one buys, so no rental price
+    assert rtx.price_note == "no rental price known (a GPU one buys rather than rents)"
     assert " But " not in v.sentence  # the primary pays: no other GPU is offered
     assert a100.cost_ci95 is not None and a100.cost_ci95[0] < a100.cost_ci95[1]  # the band is priced
     assert v.idle_hour == (
@@ -325,3 +327,31 @@ def test_a_size_that_rounds_to_a_measured_model_uses_that_model() -> None:
     )
     t4 = next(g for g in v.gpus if g.device == "T4")
     assert f"{format_count(flops)} FLOPs/step (given)" in t4.basis
+
+
+def test_a_second_measured_gpu_is_priced_by_its_name_and_named_without_the_estimate_tag() -> None:
+    # the H100 (cuda:0, the primary) at a typed $500/h does not pay; the A100 measured beside it (cuda:1) has a
+    # list price, so it can pay, and it was measured, so the sentence does not call it an estimate
+    h100 = "NVIDIA H100 80GB HBM3"
+    rep = report(
+        [
+            point("cpu", 1_000_000, 1.0, "Test CPU", ci=0.1),
+            point("cuda:0", 1_000_000, 0.02, h100),
+            point("cuda:1", 1_000_000, 0.02, A100),
+        ],
+        [
+            {"id": "cuda:0", "name": h100, "memory_total": 80 << 30},
+            {"id": "cuda:1", "name": A100, "memory_total": 80 << 30},
+        ],
+    )
+    v = compute_verdict(rep, W, prices=PriceSettings(1.0, 500.0), flops_method="analytic")
+    first, second = v.gpus
+    listed = catalog_price(find_gpu("A100 80GB SXM"))
+    assert (first.device, first.usd_per_hour, first.outcome) == ("cuda:0", 500.0, "does_not_pay")
+    assert (second.device, second.usd_per_hour, second.price_note) == ("cuda:1", listed.usd_per_hour, listed.note)
+    assert second.outcome == "pays" and not second.estimated
+    assert second.speedup is not None and second.price_ratio is not None
+    assert v.sentence.endswith(
+        f" But the {A100} pays: {_ratio(second.speedup)} faster at {_ratio(second.price_ratio)} the price "
+        f"({_usd(second.cost_usd)}, {listed.note})."
+    )

@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from gpuwise.core.catalog import GpuSpec, find_gpu, load_catalog, match_device_name, normalize_name
 from gpuwise.core.errors import UserInputError
@@ -121,6 +121,8 @@ class Pricing:
     primary: str  # the device (measured) or catalog name the GPU price is for
     primary_label: str
     notes: tuple[str, ...] = ()
+    # what each measured device calls itself: a second measured GPU ("cuda:1") is priced by its name
+    names: Mapping[str, str] = field(default_factory=dict)
 
     def gpu_price(self, device: str) -> GpuPrice:
         if device == self.primary:
@@ -128,9 +130,10 @@ class Pricing:
             return GpuPrice(
                 s.gpu_per_hour, f"preset {s.gpu_preset}" if s.gpu_preset else "your price", s.gpu_preset, s.gpu
             )
-        if is_catalog(device):
-            return catalog_price(find_gpu(device))
-        match = match_device_name(device)
+        name = self.names.get(device, device)
+        if is_catalog(name):
+            return catalog_price(find_gpu(name))
+        match = match_device_name(name)
         return catalog_price(match) if match else GpuPrice(None, "no rental price known")
 
 
@@ -143,7 +146,8 @@ def resolve_prices(
         primary = measured_gpus[0]
         name = measured_gpu_name(report.points, primary)
         settings, note = price_measured_gpu(name, settings)
-        return Pricing(settings, primary, name, (note,) if note else ())
+        names = {d: measured_gpu_name(report.points, d) for d in measured_gpus}
+        return Pricing(settings, primary, name, (note,) if note else (), names)
     if settings.gpu and is_catalog(settings.gpu):
         g = find_gpu(settings.gpu)
         return Pricing(settings, g.name, g.name)
