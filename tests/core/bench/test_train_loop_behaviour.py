@@ -561,3 +561,65 @@ def test_measure_point_runs_the_point_to_its_end_with_the_cancel_and_the_collect
     token.cancel()
     with pytest.raises(Cancelled):
         measure_point(point_spec(samples=64), token)
+
+
+@pytest.mark.parametrize(
+    ("samples", "budget_s", "measured", "whole"),
+    [
+        (128, 4 * SLOW, 4, True),  # an epoch of exactly the agreed budget is measured whole (one-step windows)
+        (640, 10 * SLOW, 10, False),  # exactly ten steps of budget: ten windows, not the minimum three
+    ],
+)
+def test_the_plan_at_the_edges_of_the_agreed_budget(
+    monkeypatch: pytest.MonkeyPatch, samples: int, budget_s: float, measured: int, whole: bool
+) -> None:
+    clock, coll, _ = two_ranks(monkeypatch)
+    coll.budget_s = budget_s
+    seen, p = drive(clock, point_spec(samples=samples, budget_s=1.0), coll=coll)
+    assert seen[-1][0].steps == measured
+    assert ok(p).epoch_time_extrapolated is not whole
+
+
+# --- the measurement plan ---------------------------------------------------------------------------------------
+
+
+def test_the_measurement_fills_the_budget_left_after_set_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = scripted(monkeypatch, lambda i: FAST, start=START, real_share=1e-6)
+    # 100 steps per epoch never fit: 1 s - 5 warm-up steps leaves 0.92 s, ten windows of 5 steps (0.78 s)
+    seen, p = drive(clock, point_spec(samples=3200, budget_s=1.0))
+    assert ok(p).step_time_s is not None and p.step_time_s.n == train.TARGET_WINDOWS
+    assert seen[-1][0].steps == 50
+    assert p.message == "epoch of 100 steps extrapolated from 50 measured steps"
+
+
+def test_a_point_whose_set_up_ate_the_budget_still_measures_its_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = scripted(monkeypatch, lambda i: FAST)
+    waits = [2.0**-3, 2.0**-2]  # a slow device init and model copy: 0.375 s of the 0.5 s budget
+
+    def synchronizer(device: str) -> Callable[[], None]:
+        return lambda: setattr(clock, "now", clock.now + (waits.pop(0) if waits else 0.0))
+
+    monkeypatch.setattr(train, "synchronizer", synchronizer)
+    seen, p = drive(clock, point_spec(samples=640))
+    # 0.3 s (MIN_MEASURE_S) of 15.6 ms steps: ten one-step windows
+    assert ok(p).step_time_s is not None and p.step_time_s.n == train.TARGET_WINDOWS
+    assert seen[-1][0].steps == 10
+
+
+def test_a_one_step_epoch_of_a_slow_step_is_measured_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = scripted(monkeypatch, lambda i: HUGE)
+    _, p = drive(clock, point_spec(samples=32))  # 1 s steps against a 0.5 s budget, but one step per epoch
+    assert not ok(p).epoch_time_extrapolated
+    assert p.step_time_s is not None and p.step_time_s.n == train.MIN_WINDOWS  # three whole epochs
+    assert p.epoch_time_s == HUGE
+
+
+def test_the_plan_assumes_the_median_of_the_last_three_warm_up_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # warm-up 1/8, 1/32, 1/32, 1/16 s spends exactly its 0.25 s share; the last three's median is 1/32
+    warm = [2.0**-3, 2.0**-5, 2.0**-5, 2.0**-4]
+    clock = scripted(monkeypatch, lambda i: warm[i] if i < len(warm) else 2.0**-5, real_share=1e-6)
+    seen, p = drive(clock, point_spec(samples=3200, budget_s=5 / 3))
+    assert sum(1 for t, _, _ in seen if t.phase == "warmup") == 4
+    # 1.42 s left for ten windows of 1/32 s steps: 4 steps each (a 1/16 s estimate would plan 2)
+    assert seen[-1][0].steps == 40
+    assert ok(p).step_time_s is not None and p.step_time_s.median == 2.0**-5
