@@ -20,7 +20,7 @@ from torch import nn
 from gpuwise.core.bench import train
 from gpuwise.core.bench.data import BatchStream, SyntheticDataset
 from gpuwise.core.bench.train import PointSpec, Tick, measure_point, run_point
-from gpuwise.core.bench.workloads import build_model, build_spec, input_bytes_per_sample
+from gpuwise.core.bench.workloads import build_model, build_spec, count_flops_per_step, input_bytes_per_sample
 from gpuwise.core.cancel import Cancelled, CancelToken
 from gpuwise.core.report import BUSY_LOAD, Point, busy_machine_text
 from gpuwise.core.units import format_count
@@ -128,6 +128,8 @@ def test_device_init_and_model_transfer_are_timed_up_to_a_device_synchronisation
     assert p.overhead_breakdown_s["warmup"] == 0.0  # steady steps: nothing in excess
     assert p.fixed_overhead_s == pytest.approx(2.0**-3 + 2.0**-2, abs=1e-2)
     assert set(clock.timer_devices) == {"cpu"}  # the step windows are timed on the point's device
+    assert p.flops_per_step == count_flops_per_step(SPEC, 32)
+    assert p.step_breakdown_s == {}  # only when asked for
 
 
 # --- warm-up ----------------------------------------------------------------------------------------------------
@@ -250,11 +252,16 @@ def test_a_busy_machine_is_noted_only_above_the_busy_load(
 
 
 def test_step_times_that_vary_are_flagged_unstable(monkeypatch: pytest.MonkeyPatch) -> None:
-    # steady warm-up, then measured steps alternating between 1 and 2 units
+    # steady warm-up, then measured steps alternating between 1 and 2 units, on a busy machine
+    FakeLoad.value = 0.625
     clock = scripted(monkeypatch, lambda i: FAST if i < 5 or i % 2 else 2 * FAST)
     _, p = drive(clock, point_spec(samples=320, budget_s=5.0))
     assert ok(p).unstable
-    assert p.message == "unstable: step times vary by more than 10 % (IQR/median); another program may be busy"
+    assert p.message == (
+        "unstable: step times vary by more than 10 % (IQR/median); another program may be busy; "
+        f"{busy_machine_text([0.625])} during the measurement, so these times are pessimistic "
+        "(threads compete for cores)"
+    )
 
 
 def host_ram_for(resident: int, world: int = 1) -> int:
@@ -281,7 +288,10 @@ def test_a_dataset_held_in_part_counts_the_batches_trained_and_says_so(monkeypat
 # --- cancel -----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("duration", "warm_up", "interrupted"), [(HUGE, 3, True), (FAST, 5, False)])
+@pytest.mark.parametrize(
+    ("duration", "warm_up", "interrupted"),
+    [(HUGE, 3, True), (FAST, 5, False), (train.SLOW_STEP_S, 3, False)],  # exactly SLOW_STEP_S is not slow yet
+)
 def test_a_cancel_lands_inside_a_slow_step_before_its_next_layer(
     monkeypatch: pytest.MonkeyPatch, duration: float, warm_up: int, interrupted: bool
 ) -> None:
@@ -623,3 +633,35 @@ def test_the_plan_assumes_the_median_of_the_last_three_warm_up_steps(monkeypatch
     # 1.42 s left for ten windows of 1/32 s steps: 4 steps each (a 1/16 s estimate would plan 2)
     assert seen[-1][0].steps == 40
     assert ok(p).step_time_s is not None and p.step_time_s.median == 2.0**-5
+
+
+@pytest.mark.parametrize(("samples", "epochs", "windows"), [(192, 2, 10), (96, 4, 12)])
+def test_whole_epochs_are_cut_into_just_enough_even_windows(
+    monkeypatch: pytest.MonkeyPatch, samples: int, epochs: int, windows: int
+) -> None:
+    clock = scripted(monkeypatch, lambda i: FAST)
+    seen, p = drive(clock, point_spec(samples=samples))  # 6 or 3 steps per epoch
+    spe = samples // 32
+    # whole epochs, enough of them for ten windows, each cut into ceil(10 / epochs) windows (6 steps: 2+1+1+1+1)
+    assert seen[-1][0].steps == epochs * spe
+    assert ok(p).step_time_s is not None and p.step_time_s.n == windows
+    assert not p.epoch_time_extrapolated
+    assert p.epoch_time_s == spe * FAST
+
+
+def test_the_epoch_time_is_the_median_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    # steady warm-up of five steps, then epochs of two steps that take 1, 2, 3, 4, 5 units a step
+    clock = scripted(monkeypatch, lambda i: FAST if i < 5 else FAST * (1 + (i - 5) // 2))
+    _, p = drive(clock, point_spec(samples=64))
+    assert ok(p).step_time_s is not None and p.step_time_s.n == 10
+    assert p.epoch_time_s == 2 * 3 * FAST
+
+
+def test_a_step_breakdown_times_each_part_of_a_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = scripted(monkeypatch, lambda i: FAST, real_share=1e-6)
+    seen, p = drive(clock, point_spec(samples=64, breakdown=True))
+    assert set(ok(p).step_breakdown_s) == {"data", "h2d", "forward", "backward", "optimizer"}
+    # the scripted time of a step is spent in its forward pass
+    assert p.step_breakdown_s["forward"] == pytest.approx(FAST, abs=1e-3)
+    assert all(0.0 <= v < 1e-3 for k, v in p.step_breakdown_s.items() if k != "forward")
+    assert [t.step for t, _, _ in seen if t.phase == "measuring"][-5:] == [1, 2, 3, 4, 5]
