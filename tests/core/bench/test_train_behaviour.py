@@ -42,10 +42,11 @@ def _restore_threads() -> Generator[None, None, None]:
 class Clock:
     """Fake time: each training step advances it by ``duration(step_index)``."""
 
-    def __init__(self, duration: Callable[[int], float]) -> None:
-        self.now = 0.0
+    def __init__(self, duration: Callable[[int], float], start: float = 0.0) -> None:
+        self.now = start
         self.steps = 0
         self.duration = duration
+        self.timer_devices: list[str] = []  # the device of every window timer the loop made
 
     def tick(self) -> None:
         self.now += self.duration(self.steps)
@@ -65,12 +66,15 @@ class Stepping(nn.Module):
         return self.inner(x)  # type: ignore[no-any-return]
 
 
-def scripted(monkeypatch: pytest.MonkeyPatch, duration: Callable[[int], float]) -> Clock:
-    clock = Clock(duration)
+def scripted(
+    monkeypatch: pytest.MonkeyPatch, duration: Callable[[int], float], start: float = 0.0, real_share: float = 1e-3
+) -> Clock:
+    clock = Clock(duration, start)
 
     class ClockTimer:
         def __init__(self, device: str) -> None:
             self.t0 = 0.0
+            clock.timer_devices.append(device)
 
         def start(self) -> None:
             self.t0 = clock.now
@@ -82,8 +86,10 @@ def scripted(monkeypatch: pytest.MonkeyPatch, duration: Callable[[int], float]) 
     # spent outside steps: the plan no longer depends on how busy the machine is, and overheads stay positive.
     real = time.perf_counter
     base = real()
-    monkeypatch.setattr(train, "time", SimpleNamespace(perf_counter=lambda: clock.now + (real() - base) * 1e-3))
+    monkeypatch.setattr(train, "time", SimpleNamespace(perf_counter=lambda: clock.now + (real() - base) * real_share))
     monkeypatch.setattr(train, "WindowTimer", ClockTimer)
+    # a full collection takes seconds with torch loaded (most of a point's real time here); nothing here reads RSS
+    monkeypatch.setattr(train, "_collect_garbage", lambda: None)
     monkeypatch.setattr(train, "build_model", lambda spec: Stepping(build_model(spec), clock))
     return clock
 
