@@ -69,7 +69,9 @@ MODULES: dict[str, Target] = {
     "timing": Target(("gpuwise/core/bench/timing.py",), ("tests/core/bench/test_timing*.py",)),
     "train": Target(
         ("gpuwise/core/bench/train.py",),
-        ("tests/core/bench/test_train*.py",),
+        # the loop on a scripted clock (fake CUDA, a fake second rank): test_train.py's real-timing checks retrain
+        # for seconds per mutant and failed mutmut's clean run under load
+        ("tests/core/bench/test_train_behaviour.py", "tests/core/bench/test_train_loop_behaviour.py"),
         functions=("*.x__measure__mutmut_*", "*.x__settled__mutmut_*", "*.x_measure_point__mutmut_*"),
         note="the measurement loop and its statistics (_measure, _settled, measure_point)",
         isolation="forkserver",
