@@ -293,3 +293,10 @@ def test_a_failed_cpu_point_is_a_row_under_the_cpu_column() -> None:
     failed = point("cpu", 100_000, None, status="failed")
     [row] = [r for r in _one([cpu, gpu, failed]).rows if r["kind"] == "failed"]
     assert (row["cpu"], row["gpu"], row["status"]) == ("cpu", "", "failed")
+
+
+def test_a_step_time_ci_wholly_above_its_median_still_counts_the_median_s_cost() -> None:
+    cpu, gpu = pair(1000.0, 1100.0, "throughput")
+    gpu = dataclasses.replace(gpu, step_time_s=StepStats(0.01, 0.001, (0.011, 0.012), 20))
+    [row] = _one([cpu, gpu]).rows
+    assert row["pays"] == "can't tell"  # the GPU's range reaches down to its median's cost, inside the CPU's
