@@ -90,13 +90,19 @@ def test_a_step_time_without_a_usable_median_adds_no_spread() -> None:
     assert [r["pays"] for r in _one(flat).rows] == ["no"]
 
 
-def test_a_fixed_overhead_is_not_scaled_by_the_step_time_spread() -> None:
-    # 90 % of the CPU's job and 90 % of the GPU's is fixed overhead: only the rest varies with the step time
-    cpu, gpu = (
-        dataclasses.replace(p, fixed_overhead_s=f)
-        for p, f in zip(pair(1250.0, 1000.0, "time to train"), (1125.0, 900.0), strict=True)
-    )
-    assert [r["pays"] for r in _one([cpu, gpu]).rows] == ["yes"]
+@pytest.mark.parametrize(
+    ("cpu_s", "cpu_fixed", "gpu_s", "gpu_fixed", "pays"),
+    [
+        (1250.0, 1125.0, 1000.0, 900.0, "yes"),  # spread over 10 % of each job: the ranges separate
+        (1250.0, 1125.0, 1230.0, 1100.0, "can't tell"),  # the GPU's range still reaches the CPU's low end
+    ],
+)
+def test_a_fixed_overhead_is_not_scaled_by_the_step_time_spread(
+    cpu_s: float, cpu_fixed: float, gpu_s: float, gpu_fixed: float, pays: str
+) -> None:
+    cpu, gpu = pair(cpu_s, gpu_s, "time to train")
+    pts = [dataclasses.replace(cpu, fixed_overhead_s=cpu_fixed), dataclasses.replace(gpu, fixed_overhead_s=gpu_fixed)]
+    assert [r["pays"] for r in _one(pts).rows] == [pays]
 
 
 def test_no_recorded_overhead_leaves_the_whole_job_spread_by_the_step_time() -> None:
