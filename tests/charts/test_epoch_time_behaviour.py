@@ -114,3 +114,8 @@ def test_only_points_that_ran_and_measured_the_plotted_figure_are_plotted() -> N
     m = _model([*pts, failed, no_epoch, zero])
     assert [[mk.x for mk in s.marks] for s in m.series] == [[1_000.0], [1_000.0]]
     assert [f.x for f in m.failures] == [10_000.0]
+
+
+def test_a_point_that_ran_keeps_its_message_in_its_row() -> None:
+    p = point("cpu", 1_000, 10.0, message="batch lowered to fit memory")
+    assert _model([p]).rows[0]["message"] == "batch lowered to fit memory"

@@ -108,3 +108,8 @@ def test_the_tooltip_of_a_merged_point_describes_its_first_point() -> None:
     later = dataclasses.replace(point("cpu", 10_000, 1_000.0), epochs=3)
     [series] = _model([first, later]).series
     assert series.marks[0].tip.split("\n")[1] == "MLP 1M params · batch 128 · 1 epoch"
+
+
+def test_a_point_that_ran_keeps_its_message_in_its_row() -> None:
+    p = point("cpu", 1_000, 10.0, message="batch lowered to fit memory")
+    assert _model([p]).rows[0]["message"] == "batch lowered to fit memory"
