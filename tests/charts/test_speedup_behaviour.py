@@ -306,3 +306,39 @@ def test_a_step_time_ci_wholly_above_its_median_still_counts_the_median_s_cost()
     gpu = dataclasses.replace(gpu, step_time_s=StepStats(0.01, 0.001, (0.011, 0.012), 20))
     [row] = _one([cpu, gpu]).rows
     assert row["pays"] == "can't tell"  # the GPU's range reaches down to its median's cost, inside the CPU's
+
+
+def test_a_gpu_compared_with_an_estimated_cpu_says_so_in_the_cpu_column() -> None:
+    cpu, gpu = pair(1000.0, 100.0, "time to train")
+    [row] = _one([dataclasses.replace(cpu, estimated=True, step_time_s=None), gpu]).rows
+    assert (row["cpu"], row["kind"]) == ("cpu (estimate)", "estimate")
+    [row] = _one([cpu, gpu]).rows
+    assert row["cpu"] == "cpu"
+
+
+def test_price_ratios_equal_to_a_millionth_share_a_line_named_after_every_gpu_on_it() -> None:
+    laptop = [
+        dataclasses.replace(p, device=("cpu" if p.device == "cpu" else "cuda:1") + " · laptop")
+        for p in measured_points()
+    ]
+    book = PriceBook(1.0, 3.0000004, gpus=(("cuda:1", 5.0),))
+    inputs = ChartInputs(points=[*measured_points(), *laptop], estimates=estimate_points(), micro=[], machine={})
+    lines = speedup_model(dataclasses.replace(inputs, pricing=book)).hlines
+    assert [h.label for h in lines] == [
+        "break-even: GPU price/hour = 3.0× CPU's (cuda:0, A10G (estimate))",
+        "break-even: GPU price/hour = 5.0× CPU's (cuda:1 · laptop)",
+    ]
+
+
+def test_a_device_s_second_curve_has_its_crossovers_and_notes_in_its_second_shade() -> None:
+    bf16 = [dataclasses.replace(p, precision="bf16") for p in measured_points() if p.device == "cuda:0"]
+    pts = [*measured_points(), *bf16]
+    crossing = speedup_model(ChartInputs(points=pts, estimates=[], micro=[], machine={}))
+    assert [(c.series, c.variant) for c in crossing.crossovers] == [("cuda:0 · fp32", 0), ("cuda:0 · bf16", 1)]
+    assert [(n.device, n.variant) for n in crossing.notes] == [("cuda:0", 0), ("cuda:0", 1)]
+    small = [p for p in pts if p.samples <= 10_000]
+    never = speedup_model(ChartInputs(points=small, estimates=[], micro=[], machine={}))
+    assert [(n.text, n.variant) for n in never.notes] == [
+        ("cuda:0 · fp32: GPU does not pay at any size measured (best 1.0×)", 0),
+        ("cuda:0 · bf16: GPU does not pay at any size measured (best 1.0×)", 1),
+    ]
