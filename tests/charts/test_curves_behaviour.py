@@ -32,6 +32,8 @@ def test_points_at_or_below_zero_are_left_out_of_the_log_log_curve() -> None:
 
 def test_a_repeated_x_does_not_break_the_interpolation() -> None:
     assert log_interp([1.0, 10.0, 10.0, 100.0], [1.0, 10.0, 20.0, 200.0], 10.0) == pytest.approx(10.0)
+    # at a repeated first x either of its two values is the curve's (no division by the zero-width step)
+    assert log_interp([10.0, 10.0, 100.0], [1.0, 2.0, 20.0], 10.0) in (pytest.approx(1.0), pytest.approx(2.0))
 
 
 def test_a_level_below_one_is_crossed_too() -> None:
