@@ -36,6 +36,10 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
         groups.setdefault((m.device, False, m.precision), []).append(m)
     multi_precision = len({m.precision for m in matmul}) > 1
     variants = device_variants(groups)
+    cpu = inputs.machine.get("cpu")
+    cpu = cpu if isinstance(cpu, dict) else {}
+    # a formula peak at a clock that is not the maximum is no theoretical peak: the tips say what the line says
+    peak_label = describe_cpu_peak(cpu).formula_label
     series: list[Series] = []
     rows: list[dict[str, Any]] = []
     for key, group in groups.items():
@@ -45,7 +49,7 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
         marks = []
         for size in sorted(by_size):
             m = by_size[size]
-            peak = f"\n{m.peak_fraction:.0%} of theoretical peak" if m.peak_fraction is not None else ""
+            peak = f"\n{m.peak_fraction:.0%} of {peak_label}" if m.peak_fraction is not None else ""
             tip = f"{device} · {precision} matmul {size}×{size}\n{m.value:.4g} {m.unit}{peak}\nmeasured"
             marks.append(Mark(float(size), m.value, "measured", tip))
             rows.append(_micro_row(name, m))
@@ -63,8 +67,6 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
         )
     hlines: list[HLine] = []
     notes: list[Note] = []
-    cpu = inputs.machine.get("cpu")
-    cpu = cpu if isinstance(cpu, dict) else {}
     peak_gflops = cpu.get("peak_fp32_gflops")
     if isinstance(peak_gflops, (int, float)) and not isinstance(peak_gflops, bool) and peak_gflops > 0 and matmul:
         formula = cpu.get("peak_formula")
@@ -90,7 +92,7 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
             notes += [Note(n[0].upper() + n[1:], "cpu") for n in cpu_peak.notes]
         peak_row = blank_row(MICRO_COLUMNS)
         peak_row.update(
-            series="cpu theoretical peak",
+            series=f"cpu {cpu_peak.formula_label}",
             device="cpu",
             kind="theoretical_peak",
             precision="fp32",

@@ -22,7 +22,7 @@ def test_matmul_curves_by_matrix_size() -> None:
         "cpu · matmul": [(256.0, 50.0), (512.0, 120.0), (1024.0, 180.0)],
         "cuda:0 · matmul": [(256.0, 500.0), (512.0, 3000.0), (1024.0, 8000.0)],
     }
-    assert "16% of theoretical peak" in m.series[0].marks[0].tip  # 50 of 307.2
+    assert "16% of formula peak" in m.series[0].marks[0].tip  # 50 of 307.2, named as the line is
     assert m.y_label == "matmul speed (GFLOP/s)" and m.bar_y_label == "bandwidth (GB/s)"
 
 
