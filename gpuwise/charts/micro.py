@@ -9,7 +9,7 @@ from gpuwise.charts.device_names import is_cpu
 from gpuwise.charts.model import PLACEHOLDER, Bar, ChartInputs, ChartModel, HLine, Mark, Note, Series
 from gpuwise.charts.rows import blank, blank_row
 from gpuwise.charts.series import device_variants
-from gpuwise.core.devices import describe_cpu_peak
+from gpuwise.core.devices import describe_cpu_peak, peak_fraction_label
 from gpuwise.core.report import MicroResult
 from gpuwise.core.units import format_bytes
 
@@ -38,8 +38,6 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
     variants = device_variants(groups)
     cpu = inputs.machine.get("cpu")
     cpu = cpu if isinstance(cpu, dict) else {}
-    # a formula peak at a clock that is not the maximum is no theoretical peak: the tips say what the line says
-    peak_label = describe_cpu_peak(cpu).formula_label
     series: list[Series] = []
     rows: list[dict[str, Any]] = []
     for key, group in groups.items():
@@ -49,7 +47,9 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
         marks = []
         for size in sorted(by_size):
             m = by_size[size]
-            peak = f"\n{m.peak_fraction:.0%} of {peak_label}" if m.peak_fraction is not None else ""
+            # a formula peak at a clock that is not the maximum is no theoretical peak: the tips say what the line says
+            of = peak_fraction_label(device, cpu)
+            peak = f"\n{m.peak_fraction:.0%} of {of}" if m.peak_fraction is not None else ""
             tip = f"{device} · {precision} matmul {size}×{size}\n{m.value:.4g} {m.unit}{peak}\nmeasured"
             marks.append(Mark(float(size), m.value, "measured", tip))
             rows.append(_micro_row(name, m))

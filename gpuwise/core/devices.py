@@ -126,6 +126,12 @@ def describe_cpu_peak(
     return CpuPeak(formula_gflops, label, str(d.get("peak_formula", "")), measured_gflops, measured_how, tuple(notes))
 
 
+def peak_fraction_label(device: str, cpu: CpuInfo | dict[str, Any]) -> str:
+    """What a micro-benchmark's ``peak_fraction`` on ``device`` is a fraction of: a GPU's published (theoretical)
+    peak, or the CPU's formula peak, named as ``describe_cpu_peak`` names it."""
+    return describe_cpu_peak(cpu).formula_label if device == "cpu" else "theoretical peak"
+
+
 def probe_cpu_matmul_gflops(threads: int | None = None, sizes: tuple[int, ...] = (1024, 2048)) -> tuple[float, str]:
     """A short fp32 matmul probe (~1 s): the best GFLOP/s over ``sizes`` with ``threads`` (default: physical
     cores). Imports torch."""

@@ -22,6 +22,7 @@ import gpuwise
 from gpuwise.core.bench.timing import UNSTABLE_IQR_RATIO
 from gpuwise.core.decide import Verdict, compute_verdict
 from gpuwise.core.decide.text import TABLE_HEADER
+from gpuwise.core.devices import peak_fraction_label
 from gpuwise.core.errors import UserInputError
 from gpuwise.core.machine_text import machine_summary
 from gpuwise.core.report import MicroResult, Point, Report
@@ -159,7 +160,8 @@ def build_document(
     parts += _charts_section(svgs)
     parts += _machine_section(report)
     parts += _points_section(report.points)
-    parts += _micro_section(report.micro)
+    cpu = report.machine.get("cpu")
+    parts += _micro_section(report.micro, cpu if isinstance(cpu, dict) else {})
     parts += _method_section(report, verdict)
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
@@ -370,7 +372,7 @@ def _points_section(points: Sequence[Point]) -> list[str]:
     return [*out, "</table>", "</div>", "</section>"]
 
 
-def _micro_section(micro: Sequence[MicroResult]) -> list[str]:
+def _micro_section(micro: Sequence[MicroResult], cpu: dict[str, Any]) -> list[str]:
     if not micro:
         return []
     rows = [
@@ -380,11 +382,15 @@ def _micro_section(micro: Sequence[MicroResult]) -> list[str]:
             esc(m.precision),
             esc(str(m.size) if m.kind == "matmul" else format_bytes(m.size)),
             esc(f"{m.value:.4g} {m.unit}"),
-            esc("—" if m.peak_fraction is None else f"{100 * m.peak_fraction:.2g} %"),
+            esc(
+                "—"
+                if m.peak_fraction is None
+                else f"{100 * m.peak_fraction:.2g} % of {peak_fraction_label(m.device, cpu)}"
+            ),
         ]
         for m in micro
     ]
-    headers = ("Device", "Benchmark", "Precision", "Size (matrix n or bytes)", "Result", "Of theoretical peak")
+    headers = ("Device", "Benchmark", "Precision", "Size (matrix n or bytes)", "Result", "Share of peak")
     return [
         "<section>",
         "<h2>Micro-benchmarks</h2>",

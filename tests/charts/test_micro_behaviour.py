@@ -73,6 +73,17 @@ def test_a_cpu_point_s_share_of_the_peak_names_the_peak_as_the_line_does(source:
     assert peak_row["series"] == f"cpu {label}"
 
 
+def test_a_gpu_point_s_share_is_of_its_published_peak_whatever_the_cpu_s_clock() -> None:
+    # the CPU's formula peak names only the CPU's share; a GPU's share is of its catalog (theoretical) peak
+    cpu = {"peak_fp32_gflops": PEAK_GFLOPS, "clock_ghz": 2.4, "clock_source": "current"}
+    m = _model([_matmul("cpu", 256, 50.0, peak_fraction=0.16), _matmul("cuda:0", 256, 500.0, peak_fraction=0.025)], cpu)
+    tips = {s.device: s.marks[0].tip for s in m.series}
+    assert tips == {
+        "cpu": "cpu · fp32 matmul 256×256\n50 GFLOP/s\n16% of formula peak\nmeasured",
+        "cuda:0": "cuda:0 · fp32 matmul 256×256\n500 GFLOP/s\n2% of theoretical peak\nmeasured",
+    }
+
+
 @pytest.mark.parametrize(
     ("precisions", "names"),
     [

@@ -168,3 +168,19 @@ def test_the_app_exports_the_report_it_shows(qtbot: Any, window: Any, tmp_path: 
     assert not window.export_report_html(tmp_path / "missing-folder" / "r.html")
     assert "missing-folder" in _dismiss(window)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left behind
+
+
+def test_a_micro_result_s_share_names_the_peak_it_is_a_share_of(qtbot: Any) -> None:
+    from gpuwise.core.report import MicroResult
+
+    base = make_report([make_point()])
+    cpu = {**base.machine.get("cpu", {}), "peak_fp32_gflops": 300.0, "clock_ghz": 2.4, "clock_source": "current"}
+    micro = [
+        MicroResult("cpu", "matmul", "fp32", 1024, 150.0, "GFLOP/s", peak_fraction=0.5),
+        MicroResult("cuda:0", "matmul", "fp32", 1024, 5000.0, "GFLOP/s", peak_fraction=0.25),
+    ]
+    doc = report_html(dataclasses.replace(base, machine={**base.machine, "cpu": cpu}, micro=micro))
+    table = doc.split("<h2>Micro-benchmarks")[1].split("</table>")[0]
+    assert "Share of peak" in table and "theoretical peak</th>" not in table
+    # a formula at a clock that is not the maximum is no theoretical peak; a GPU's catalog peak is
+    assert "50 % of formula peak" in table and "25 % of theoretical peak" in table
