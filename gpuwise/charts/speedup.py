@@ -84,7 +84,7 @@ def speedup_model(inputs: ChartInputs) -> ChartModel:
     for key, group in groups.items():
         g0 = group[0][0]
         name = series_name(g0, dims)
-        gpu_price = book.gpu(split_device(g0.device)[0]) if not g0.estimated else book.gpu(g0.device)
+        gpu_price = book.gpu(split_device(g0.device)[0])  # a compared report tags its devices: "A10G · laptop"
         k = gpu_price / book.cpu_per_hour
         by_x = {getattr(g, x_dim): (g, c, b) for g, c, b in group}
         marks = []

@@ -235,6 +235,19 @@ def test_each_gpu_is_priced_by_its_own_rate_and_a_compared_gpu_like_its_own_kind
     ]
 
 
+def test_a_compared_report_s_catalog_estimate_is_priced_as_that_catalog_gpu() -> None:
+    # its device arrives tagged ("A10G · laptop"); it was priced at the default GPU rate (3.0x) before
+    book = PriceBook(2.0, 6.0, gpus=(("A10G", 6.8),))
+    laptop = [dataclasses.replace(p, device=f"{p.device} · laptop") for p in [*measured_points(), *estimate_points()]]
+    m = speedup_model(
+        ChartInputs(
+            points=[*measured_points(), *laptop], estimates=estimate_points(), micro=[], machine={}, pricing=book
+        )
+    )
+    ratios = {r["series"]: r["price_ratio"] for r in m.rows if r["kind"] == "estimate"}
+    assert ratios == {"A10G (estimate)": pytest.approx(3.4), "A10G · laptop (estimate)": pytest.approx(3.4)}
+
+
 def test_gpus_whose_price_ratios_agree_to_a_millionth_share_one_line() -> None:
     book = PriceBook(1.0, 3.0, gpus=(("A10G", 3.0000004),))
     [line] = _model_with_samples(pricing=book).hlines
