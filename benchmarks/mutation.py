@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fcntl
 import glob
 import hashlib
 import json
@@ -295,6 +296,16 @@ def write_record(record: dict[str, dict[str, object]], path: Path = RECORD_FILE)
     os.replace(tmp, path)
 
 
+def add_to_record(name: str, entry: dict[str, object], path: Path = RECORD_FILE) -> None:
+    """Record one module, reading the file again first: runs of other modules may have recorded meanwhile."""
+    fcntl_lock = path.with_name(path.name + ".lock")
+    with fcntl_lock.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = load_record(path)
+        record[name] = entry
+        write_record(record, path)
+
+
 def changed(record: dict[str, dict[str, object]], names: list[str], root: Path) -> list[str]:
     """The modules whose sources or tests differ from their recorded run (or that have none)."""
     return [n for n in names if record.get(n, {}).get("digest") != digest(MODULES[n], root)]
@@ -383,8 +394,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.survivors:
                     print(show(name, m, workdir))
             if args.record:
-                record[name] = record_entry(r, target, jobs=args.jobs, root=source)
-                write_record(record)
+                add_to_record(name, record_entry(r, target, jobs=args.jobs, root=source))
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)

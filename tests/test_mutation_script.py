@@ -182,3 +182,11 @@ def test_ci_fits_modules_by_their_processor_time(
     assert mutation._fit_changed(record, ["units"], tree, 300.0, timeouts, 2) == ["units"]
     assert timeouts == {"units": 600.0}
     assert mutation._fit_changed(record, ["units"], tree, 300.0, {}, 1) == []
+
+
+def test_recording_a_module_keeps_what_other_runs_recorded_meanwhile(mutation: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / "record.json"
+    mutation.write_record({"units": {"digest": "a"}}, path)
+    mutation.add_to_record("report", {"digest": "b"}, path)  # a second run, started before the first wrote
+    mutation.add_to_record("units", {"digest": "c"}, path)
+    assert mutation.load_record(path) == {"report": {"digest": "b"}, "units": {"digest": "c"}}
