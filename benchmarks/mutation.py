@@ -273,9 +273,9 @@ def load_record(path: Path = RECORD_FILE) -> dict[str, dict[str, object]]:
     return {str(k): dict(v) for k, v in data.items()}
 
 
-def record_entry(r: Result, target: Target, *, jobs: int, root: Path) -> dict[str, object]:
+def record_entry(r: Result, target: Target, *, jobs: int, digest_before: str) -> dict[str, object]:
     return {
-        "digest": digest(target, root),
+        "digest": digest_before,
         "mutants": len(r.statuses),
         "equivalent": len(r.equivalent),
         "killed": r.killed,
@@ -380,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
                 target = replace(target, functions=tuple(g if g.endswith("*") else g + "*" for g in args.only))
             if args.tests:
                 target = replace(target, tests=tuple(args.tests))
+            before = digest(target, source)  # the files as copied for the run, not as edited during it
             try:
                 r = run_module(name, target, jobs=args.jobs, workdir=workdir, source=source, timeout=timeouts.get(name))
             except RunTimedOut as e:
@@ -394,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.survivors:
                     print(show(name, m, workdir))
             if args.record:
-                add_to_record(name, record_entry(r, target, jobs=args.jobs, root=source))
+                add_to_record(name, record_entry(r, target, jobs=args.jobs, digest_before=before))
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)

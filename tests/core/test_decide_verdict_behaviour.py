@@ -355,3 +355,13 @@ def test_a_second_measured_gpu_is_priced_by_its_name_and_named_without_the_estim
         f" But the {A100} pays: {_ratio(second.speedup)} faster at {_ratio(second.price_ratio)} the price "
         f"({_usd(second.cost_usd)}, {listed.note})."
     )
+
+
+def test_when_no_gpu_pays_the_sentence_names_no_other_gpu() -> None:
+    # every GPU priced (so each has a cost) and none pays: no "But the ... pays" clause
+    rep = report([point("cpu", 1_000_000, 0.5, "Test CPU")])
+    prices = PriceSettings(1.0, 500.0, gpu="H100 SXM")
+    v = compute_verdict(rep, W, prices=prices, compare=["H100 SXM"], flops_method="analytic")
+    assert [(g.device, g.outcome) for g in v.gpus] == [("H100 SXM", "does_not_pay")]
+    assert v.gpus[0].cost_usd is not None
+    assert v.outcome == "stay_on_cpu" and "But the" not in v.sentence
