@@ -280,3 +280,24 @@ def test_an_unknown_preset_suggests_at_most_five_close_names() -> None:
 def test_the_default_name_in_a_price_refusal_is_price() -> None:
     with pytest.raises(UserInputError, match=re.escape("price must be more than $0/h (got -1)")):
         check_price(-1)
+
+
+def test_a_loosely_typed_preset_name_still_gets_a_suggestion() -> None:
+    # "h100" is only 47 % like "lambda-h100-sxm" by difflib's ratio (its default cut-off is 60 %): still suggested
+    with pytest.raises(
+        UserInputError, match=r"^unknown price preset 'h100'; did you mean lambda-h100-pcie, lambda-h100-sxm\?$"
+    ):
+        find_preset("h100")
+
+
+def test_on_windows_the_prices_live_in_one_gpuwise_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    import platformdirs
+
+    def windows_like(appname: str, appauthor: str | bool | None = None, **_: Any) -> str:
+        # platformdirs on Windows: the author folder comes first, and defaults to the app's name unless False
+        author = appname if appauthor is None else appauthor
+        return "C:/Users/u/AppData/Local/" + (f"{author}/" if author else "") + appname
+
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.setattr(platformdirs, "user_config_dir", windows_like)
+    assert config_dir() == Path("C:/Users/u/AppData/Local/gpuwise")  # not ...\gpuwise\gpuwise
