@@ -399,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
+    if not results:
+        print("no module was run")
+        return 0
     print()
     print(f"{'module':14} {'mutants':>7} {'equiv':>5} {'killed':>6} {'survived':>8} {'no tests':>8} {'kill rate':>9}")
     for r in results:
