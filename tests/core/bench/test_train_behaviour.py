@@ -132,6 +132,9 @@ def test_slow_warm_up_steps_are_overhead_not_step_time(monkeypatch: pytest.Monke
     assert clock.steps == 5 + 10
     # the warm-up's excess over steady steps is the fixed overhead's warm-up share
     assert p.overhead_breakdown_s["warmup"] == pytest.approx(5 * (SLOW - FAST))
+    # and it adds to the fixed overhead with the device start and the model transfer
+    assert p.fixed_overhead_s == pytest.approx(sum(p.overhead_breakdown_s.values()))
+    assert p.fixed_overhead_s >= 5 * (SLOW - FAST)
     assert p.epoch_time_s == pytest.approx(10 * FAST)
     assert p.samples_per_s == pytest.approx(320 / (10 * FAST))
 
@@ -146,6 +149,16 @@ def test_samples_per_s_times_step_time_is_the_batch_when_the_epoch_is_extrapolat
     assert p.step_time_s.median == HUGE
     assert p.samples_per_s * p.step_time_s.median == pytest.approx(32)
     assert p.epoch_time_s == pytest.approx(10 * HUGE)
+
+
+def test_an_extrapolated_epoch_is_its_steps_times_the_median_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a 2 s step (not 1 s: there, times and divides agree) against a 0.5 s budget: 10 steps extrapolated
+    scripted(monkeypatch, lambda i: 2.0)
+    p = measure(samples=320)
+    assert p.epoch_time_extrapolated
+    assert p.step_time_s is not None and p.step_time_s.median == 2.0
+    assert p.epoch_time_s == pytest.approx(10 * 2.0)
+    assert p.time_to_train_s == pytest.approx(20.0 + (p.fixed_overhead_s or 0.0))
 
 
 def test_samples_per_s_counts_every_epoch_when_several_tiny_epochs_are_measured(
