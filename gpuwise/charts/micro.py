@@ -44,11 +44,11 @@ def micro_model(inputs: ChartInputs) -> ChartModel:
         device, _, precision = key
         name = f"{device} {precision}" if multi_precision or precision != "fp32" else device
         by_size = {m.size: m for m in group}
+        # a formula peak at a clock that is not the maximum is no theoretical peak: the tips say what the line says
+        of = peak_fraction_label(device, cpu)
         marks = []
         for size in sorted(by_size):
             m = by_size[size]
-            # a formula peak at a clock that is not the maximum is no theoretical peak: the tips say what the line says
-            of = peak_fraction_label(device, cpu)
             peak = f"\n{m.peak_fraction:.0%} of {of}" if m.peak_fraction is not None else ""
             tip = f"{device} · {precision} matmul {size}×{size}\n{m.value:.4g} {m.unit}{peak}\nmeasured"
             marks.append(Mark(float(size), m.value, "measured", tip))

@@ -134,7 +134,7 @@ def compute_verdict(
 
     gpus: list[tuple[DeviceVerdict, Timing | None, est.DeviceModel | None]] = []
     for dev in measured:
-        name = next((p.device_name for p in points if p.device == dev and p.device_name), dev)
+        name = pricing.names[dev]  # what the device calls itself, as it was priced
         match = match_device_name(name)
         model = est.gpu_model(match) if match else None
         avail = memory_fit.measured_gpu_memory(report, dev) or (model.memory_bytes if model else None)
